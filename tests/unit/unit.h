@@ -1,0 +1,35 @@
+/*
+ * unit.h: the CUnit unit-test runner's registry. Each tests/unit/test_*.c
+ * file adds one suite for one module through its register function.
+ */
+#ifndef SLUICE_UNIT_H
+#define SLUICE_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+/* Adds suite name with the NULL-terminated tests; aborts on CUnit error. */
+struct unit_test {
+	const char	*name;
+	CU_TestFunc	 fn;
+};
+void unit_add_suite(const char *name, const struct unit_test *tests);
+
+/* Makes a fresh empty directory under $TMPDIR and returns its path (static
+ * buffer, valid until the next call). Aborts on failure. */
+const char *unit_tmpdir(void);
+
+/* Removes dir and everything below it. */
+void unit_rmtree(const char *dir);
+
+void test_crc32c_register(void);
+void test_isotime_register(void);
+void test_uuid7_register(void);
+void test_netaddr_register(void);
+void test_config_register(void);
+void test_routekey_register(void);
+void test_event_register(void);
+void test_journal_register(void);
+void test_gzip_register(void);
+void test_metrics_register(void);
+
+#endif

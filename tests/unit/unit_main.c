@@ -1,0 +1,95 @@
+/*
+ * unit_main.c: runs every unit-test suite with CUnit's basic interface and
+ * exits non-zero if any assertion failed.
+ */
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "unit.h"
+#include "../../src/log.h"
+
+void
+unit_add_suite(const char *name, const struct unit_test *tests)
+{
+	CU_pSuite suite;
+
+	suite = CU_add_suite(name, NULL, NULL);
+	if (suite == NULL) {
+		fprintf(stderr, "CU_add_suite %s: %s\n", name, CU_get_error_msg());
+		exit(2);
+	}
+	for (; tests->name != NULL; tests++) {
+		if (CU_add_test(suite, tests->name, tests->fn) == NULL) {
+			fprintf(stderr, "CU_add_test %s: %s\n", tests->name,
+			    CU_get_error_msg());
+			exit(2);
+		}
+	}
+}
+
+const char *
+unit_tmpdir(void)
+{
+	static char path[4096];
+	const char *base;
+
+	base = getenv("TMPDIR");
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	snprintf(path, sizeof path, "%s/sluice-unit-XXXXXX", base);
+	if (mkdtemp(path) == NULL) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	return path;
+}
+
+static int
+rmtree_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+unit_rmtree(const char *dir)
+{
+	nftw(dir, rmtree_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned failed;
+
+	(void)argc;
+	(void)argv;
+	/* Modules log their errors; keep test output to CUnit's report. */
+	if (getenv("SLUICE_UNIT_LOG") == NULL)
+		log_set_level((enum log_level)(LOG_LEVEL_ERROR + 1));
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	test_crc32c_register();
+	test_isotime_register();
+	test_uuid7_register();
+	test_netaddr_register();
+	test_config_register();
+	test_routekey_register();
+	test_event_register();
+	test_journal_register();
+	test_gzip_register();
+	test_metrics_register();
+	CU_basic_set_mode(CU_BRM_NORMAL);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed == 0 ? 0 : 1;
+}
