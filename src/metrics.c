@@ -109,6 +109,12 @@ metrics_amqp_is_connected(void)
 	return METRICS_GET(metrics.amqp_connected);
 }
 
+int
+metrics_amqp_is_blocked(void)
+{
+	return METRICS_GET(metrics.amqp_blocked);
+}
+
 void
 metrics_amqp_published(uint64_t n)
 {

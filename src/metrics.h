@@ -42,6 +42,7 @@ void metrics_amqp_reconnect(void);
 void metrics_amqp_confirm_latency(uint64_t usec);
 
 int metrics_amqp_is_connected(void);
+int metrics_amqp_is_blocked(void);
 
 /*
  * Renders every metric (and the journal's stats, if j is not NULL) as
