@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "isotime.h"
@@ -66,6 +67,7 @@ isotime_format(int64_t ms, char out[ISOTIME_LEN])
 {
 	int64_t days, rem, y;
 	unsigned m, d;
+	char buf[64];
 
 	days = ms / 86400000;
 	rem = ms % 86400000;
@@ -74,10 +76,17 @@ isotime_format(int64_t ms, char out[ISOTIME_LEN])
 		days--;
 	}
 	isotime_civil_from_days(days, &y, &m, &d);
-	snprintf(out, ISOTIME_LEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-	    (long long)y, m, d, (unsigned)(rem / 3600000),
+	/* Years past 9999 would not fit the fixed width: clamp. */
+	if (y > 9999)
+		y = 9999;
+	else if (y < 0)
+		y = 0;
+	snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	    (int)y, m, d, (unsigned)(rem / 3600000),
 	    (unsigned)(rem / 60000 % 60), (unsigned)(rem / 1000 % 60),
 	    (unsigned)(rem % 1000));
+	memcpy(out, buf, ISOTIME_LEN - 1);
+	out[ISOTIME_LEN - 1] = '\0';
 }
 
 /* Reads exactly n digits at *sp into *out and advances. Returns 0 or -1. */
