@@ -256,13 +256,14 @@ http_start(const struct config *cfg, struct journal *j, struct amqp_fwd *fwd,
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The logger goes first so every later message reaches it. */
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_END);
 	freeaddrinfo(ai);
