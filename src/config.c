@@ -1,0 +1,1406 @@
+/*
+ * config.c: loads and checks the sluiced configuration file. libinih splits
+ * the file into sections and key = value pairs; the line reader it is given
+ * also classifies each line, so that every problem (libinih reports only the
+ * first) is collected with its file:line, and sections without keys are
+ * seen. Thread rule: load in one thread; the loaded struct is read-only and
+ * may then be read from any thread.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <amqp.h>
+#include <ini.h>
+
+#include "config.h"
+#include "routekey.h"
+#include "sluice.h"
+
+#define CONFIG_K		(UINT64_C(1) << 10)
+#define CONFIG_M		(UINT64_C(1) << 20)
+#define CONFIG_G		(UINT64_C(1) << 30)
+#define CONFIG_MSGLEN		512	/* one message, before file:line */
+#define CONFIG_MAXKEYS		12	/* keys in the largest section */
+#define CONFIG_NAME_MAX		255	/* AMQP shortstr */
+#define CONFIG_CHANNEL_MAX	164	/* Pusher's channel name limit */
+#define CONFIG_LIST_SEP		" \t,"
+
+/* Characters allowed, besides ASCII letters and digits, in names. */
+#define CONFIG_KEY_CHARS	"_-"
+#define CONFIG_AMQP_CHARS	"-_.:"
+#define CONFIG_CHANNEL_CHARS	"_-=@,.;"
+#define CONFIG_PATTERN_CHARS	"_-=@,.;*?[]!"
+#define CONFIG_HOST_CHARS	".-"
+
+enum config_kind {
+	CONFIG_STRING,		/* char *; "" is stored as NULL */
+	CONFIG_UINT,		/* unsigned, a plain number */
+	CONFIG_COUNT,		/* size_t, a plain number */
+	CONFIG_SIZE,		/* size_t, a size with a K/M/G suffix */
+	CONFIG_SIZE64,		/* uint64_t, a size with a K/M/G suffix */
+	CONFIG_LOGLEVEL,	/* enum log_level */
+	CONFIG_QUEUETYPE,	/* enum config_queue_type */
+	CONFIG_LIST,		/* struct config_strv; repeats append */
+	CONFIG_NETADDRS		/* struct netaddr_list; repeats append */
+};
+
+/*
+ * Checks a string value or one list item. Returns 0, or -1 with a message
+ * in err (which must not quote secrets).
+ */
+typedef int (*config_check_fn)(const char *value, char *err, size_t errlen);
+
+struct config_key {
+	const char	*name;
+	enum config_kind kind;
+	size_t		 off;		/* in the section's struct */
+	uint64_t	 min, max;	/* numbers: range; lists: min items */
+	config_check_fn	 check;
+};
+
+/* Which struct a section's keys are stored in. */
+enum config_where { CONFIG_IN_CONFIG, CONFIG_IN_APP, CONFIG_IN_QUEUE };
+
+struct config_section {
+	const char		*name;
+	const struct config_key	*keys;
+	size_t			 nkeys;
+	enum config_where	 where;		/* apps and queues are named */
+};
+
+/* What the line being parsed is. */
+enum config_line {
+	CONFIG_LINE_BLANK,	/* empty or a comment */
+	CONFIG_LINE_SECTION,
+	CONFIG_LINE_PAIR,	/* should be key = value */
+	CONFIG_LINE_CONT,	/* indented: continues the previous value */
+	CONFIG_LINE_BAD		/* already reported */
+};
+
+/* Where an app or queue section and each of its keys were given. */
+struct config_meta {
+	unsigned	line;
+	unsigned	keys[CONFIG_MAXKEYS];
+};
+
+struct config_parse {
+	struct config		*cfg;
+	struct config_errors	*errs;
+	const char		*path;
+	FILE			*fp;
+	char			*buf;		/* the current line */
+	size_t			 bufcap;
+	unsigned		 lineno;
+	enum config_line	 line;
+	int			 handled;	/* libinih passed the line on */
+	int			 have_name;	/* libinih's "previous name" */
+
+	const struct config_section *sec;	/* NULL: before any section */
+	int			 ignore;	/* skip keys: section is bad */
+	char			 secname[CONFIG_NAME_MAX + 16];
+	size_t			 idx;		/* app or queue index */
+	unsigned		*keylines;	/* where sec's keys were set */
+	const struct config_key	*cont;		/* for indented lines */
+
+	unsigned		 fixed[4][CONFIG_MAXKEYS];
+	struct config_meta	*apps;		/* parallel to cfg->apps */
+	struct config_meta	*queues;	/* parallel to cfg->queues */
+	int			 queues_given;
+
+	size_t			 nerrors;
+	int			 nomem;
+};
+
+static int config_check_listen(const char *, char *, size_t);
+static int config_check_nonempty(const char *, char *, size_t);
+static int config_check_url(const char *, char *, size_t);
+static int config_check_amqp_name(const char *, char *, size_t);
+static int config_check_routekey(const char *, char *, size_t);
+static int config_check_app_key(const char *, char *, size_t);
+static int config_check_secret(const char *, char *, size_t);
+static int config_check_origin(const char *, char *, size_t);
+static int config_check_channel(const char *, char *, size_t);
+static int config_check_pattern(const char *, char *, size_t);
+static int config_check_bind(const char *, char *, size_t);
+
+#define CFG(f) offsetof(struct config, f)
+static const struct config_key config_server_keys[] = {
+	{ "http_listen", CONFIG_STRING, CFG(http_listen), 0, 0,
+	    config_check_listen },
+	{ "http_threads", CONFIG_UINT, CFG(http_threads), 1, 64, NULL },
+	{ "http_max_connections", CONFIG_UINT, CFG(http_max_connections),
+	    1, 1000000, NULL },
+	{ "http_timeout", CONFIG_UINT, CFG(http_timeout_s), 1, 3600, NULL },
+	{ "trusted_proxies", CONFIG_NETADDRS, CFG(trusted_proxies), 0, 0,
+	    NULL },
+	{ "log_file", CONFIG_STRING, CFG(log_file), 0, 0, NULL },
+	{ "log_level", CONFIG_LOGLEVEL, CFG(log_level), 0, 0, NULL },
+	{ "shutdown_timeout", CONFIG_UINT, CFG(shutdown_timeout_s), 0, 3600,
+	    NULL },
+};
+static const struct config_key config_limits_keys[] = {
+	{ "max_event_bytes", CONFIG_SIZE, CFG(max_event_bytes), 64,
+	    16 * CONFIG_M, NULL },
+	{ "max_request_bytes", CONFIG_SIZE, CFG(max_request_bytes), CONFIG_K,
+	    64 * CONFIG_M, NULL },
+	{ "max_events_per_request", CONFIG_COUNT, CFG(max_events_per_request),
+	    1, 100000, NULL },
+};
+static const struct config_key config_journal_keys[] = {
+	{ "dir", CONFIG_STRING, CFG(journal_dir), 0, 0,
+	    config_check_nonempty },
+	{ "max_bytes", CONFIG_SIZE64, CFG(journal_max_bytes), 128 * CONFIG_K,
+	    UINT64_MAX, NULL },
+	{ "segment_bytes", CONFIG_SIZE64, CFG(journal_segment_bytes),
+	    64 * CONFIG_K, CONFIG_G, NULL },
+};
+static const struct config_key config_amqp_keys[] = {
+	{ "url", CONFIG_STRING, CFG(amqp_url), 0, 0, config_check_url },
+	{ "exchange", CONFIG_STRING, CFG(exchange), 0, 0,
+	    config_check_amqp_name },
+	{ "unrouted_exchange", CONFIG_STRING, CFG(unrouted_exchange), 0, 0,
+	    config_check_amqp_name },
+	{ "routing_key", CONFIG_STRING, CFG(routing_key), 0, 0,
+	    config_check_routekey },
+	{ "queue_type", CONFIG_QUEUETYPE, CFG(queue_type), 0, 0, NULL },
+	{ "heartbeat", CONFIG_UINT, CFG(heartbeat_s), 0, 600, NULL },
+	{ "max_inflight", CONFIG_UINT, CFG(max_inflight), 1, 65535, NULL },
+	{ "reconnect_min_ms", CONFIG_UINT, CFG(reconnect_min_ms), 10, 60000,
+	    NULL },
+	{ "reconnect_max_ms", CONFIG_UINT, CFG(reconnect_max_ms), 10, 600000,
+	    NULL },
+};
+#undef CFG
+static const struct config_key config_queue_keys[] = {
+	{ "bind", CONFIG_LIST, offsetof(struct config_queue, bindings), 1, 0,
+	    config_check_bind },
+};
+#define APP(f) offsetof(struct config_app, f)
+static const struct config_key config_app_keys[] = {
+	{ "key", CONFIG_STRING, APP(key), 0, 0, config_check_app_key },
+	{ "secret", CONFIG_STRING, APP(secret), 0, 0, config_check_secret },
+	{ "origins", CONFIG_LIST, APP(origins), 0, 0, config_check_origin },
+	{ "default_channel", CONFIG_STRING, APP(default_channel), 0, 0,
+	    config_check_channel },
+	{ "publish_channels", CONFIG_LIST, APP(publish_channels), 0, 0,
+	    config_check_pattern },
+};
+#undef APP
+
+#define CONFIG_SECTION(name, keys, where) \
+	{ name, keys, SLUICE_ARRAY_LEN(keys), where }
+/* The four unnamed sections come first: their key lines are in fixed[]. */
+static const struct config_section config_sections[] = {
+	CONFIG_SECTION("server", config_server_keys, CONFIG_IN_CONFIG),
+	CONFIG_SECTION("limits", config_limits_keys, CONFIG_IN_CONFIG),
+	CONFIG_SECTION("journal", config_journal_keys, CONFIG_IN_CONFIG),
+	CONFIG_SECTION("amqp", config_amqp_keys, CONFIG_IN_CONFIG),
+	CONFIG_SECTION("queue", config_queue_keys, CONFIG_IN_QUEUE),
+	CONFIG_SECTION("app", config_app_keys, CONFIG_IN_APP),
+};
+#undef CONFIG_SECTION
+enum { CONFIG_SERVER, CONFIG_LIMITS, CONFIG_JOURNAL, CONFIG_AMQP };
+
+_Static_assert(SLUICE_ARRAY_LEN(config_server_keys) <= CONFIG_MAXKEYS &&
+    SLUICE_ARRAY_LEN(config_limits_keys) <= CONFIG_MAXKEYS &&
+    SLUICE_ARRAY_LEN(config_journal_keys) <= CONFIG_MAXKEYS &&
+    SLUICE_ARRAY_LEN(config_amqp_keys) <= CONFIG_MAXKEYS &&
+    SLUICE_ARRAY_LEN(config_app_keys) <= CONFIG_MAXKEYS,
+    "CONFIG_MAXKEYS is too small");
+
+/*
+ * Returns 1 if s is min..max characters, each an ASCII letter, a digit or
+ * one of extra.
+ */
+static int
+config_charset(const char *s, const char *extra, size_t min, size_t max)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++) {
+		if (!isascii((unsigned char)s[n]) ||
+		    (!isalnum((unsigned char)s[n]) &&
+		    strchr(extra, s[n]) == NULL))
+			return 0;
+	}
+	return n >= min && n <= max;
+}
+
+static void
+config_error_add(struct config_parse *st, char *item)
+{
+	char **items;
+
+	items = reallocarray(st->errs->items, st->errs->count + 1,
+	    sizeof *items);
+	if (items == NULL) {
+		free(item);
+		st->nomem = 1;
+		return;
+	}
+	items[st->errs->count++] = item;
+	st->errs->items = items;
+}
+
+/* Records "path:line: message", or "path: message" when line is 0. */
+static void __attribute__((format(printf, 3, 4)))
+config_error(struct config_parse *st, unsigned line, const char *fmt, ...)
+{
+	char msg[CONFIG_MSGLEN], *item;
+	va_list ap;
+	int rc;
+
+	st->nerrors++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		rc = asprintf(&item, "%s:%u: %s", st->path, line, msg);
+	else
+		rc = asprintf(&item, "%s: %s", st->path, msg);
+	if (rc == -1) {
+		st->nomem = 1;
+		return;
+	}
+	config_error_add(st, item);
+}
+
+/* Records a problem with key on the current line: "[section] key: ...". */
+static void __attribute__((format(printf, 3, 4)))
+config_key_error(struct config_parse *st, const struct config_key *key,
+    const char *fmt, ...)
+{
+	char msg[CONFIG_MSGLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	config_error(st, st->lineno, "[%s] %s: %s", st->secname, key->name,
+	    msg);
+}
+
+static void
+config_nomem(struct config_parse *st)
+{
+	if (!st->nomem)
+		config_error(st, st->lineno, "out of memory");
+	st->nomem = 1;
+}
+
+/* Writes v as the shortest exact size text: "64", "32K", "16M", "1G". */
+static const char *
+config_size_text(uint64_t v, char *buf, size_t len)
+{
+	if (v != 0 && v % CONFIG_G == 0)
+		snprintf(buf, len, "%" PRIu64 "G", v / CONFIG_G);
+	else if (v != 0 && v % CONFIG_M == 0)
+		snprintf(buf, len, "%" PRIu64 "M", v / CONFIG_M);
+	else if (v != 0 && v % CONFIG_K == 0)
+		snprintf(buf, len, "%" PRIu64 "K", v / CONFIG_K);
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+	return buf;
+}
+
+int
+config_parse_size(const char *text, uint64_t *out)
+{
+	const char *p = text;
+	uint64_t v = 0, mult = 1;
+	unsigned d;
+
+	if (text == NULL || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	switch (*p) {
+	case 'k': case 'K':
+		mult = CONFIG_K;
+		p++;
+		break;
+	case 'm': case 'M':
+		mult = CONFIG_M;
+		p++;
+		break;
+	case 'g': case 'G':
+		mult = CONFIG_G;
+		p++;
+		break;
+	}
+	if (*p == 'b' || *p == 'B')
+		p++;
+	if (*p != '\0' || v > UINT64_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+/* Parses a plain decimal number: digits only. Returns 0 or -1. */
+static int
+config_parse_number(const char *text, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+config_check_nonempty(const char *value, char *err, size_t errlen)
+{
+	if (*value != '\0')
+		return 0;
+	snprintf(err, errlen, "must not be empty");
+	return -1;
+}
+
+/* "host:port", "[v6addr]:port" or "*:port". */
+static int
+config_check_listen(const char *value, char *err, size_t errlen)
+{
+	char host[CONFIG_NAME_MAX + 1];
+	unsigned char addr[16];
+	const char *port, *close;
+	uint64_t n;
+	size_t hlen;
+
+	if (*value == '[') {
+		close = strchr(value, ']');
+		if (close == NULL || close[1] != ':')
+			goto bad;
+		hlen = (size_t)(close - value - 1);
+		if (hlen >= sizeof host)
+			goto bad;
+		memcpy(host, value + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, addr) != 1) {
+			snprintf(err, errlen, "\"%s\" is not an IPv6 address",
+			    host);
+			return -1;
+		}
+		port = close + 2;
+	} else {
+		port = strrchr(value, ':');
+		if (port == NULL)
+			goto bad;
+		hlen = (size_t)(port - value);
+		port++;
+		if (memchr(value, ':', hlen) != NULL) {
+			snprintf(err, errlen, "\"%s\": an IPv6 address needs "
+			    "brackets, as in [::1]:8080", value);
+			return -1;
+		}
+		if (hlen == 0 || hlen >= sizeof host)
+			goto bad;
+		memcpy(host, value, hlen);
+		host[hlen] = '\0';
+		if (strcmp(host, "*") != 0 &&
+		    inet_pton(AF_INET, host, addr) != 1 &&
+		    !config_charset(host, CONFIG_HOST_CHARS, 1, 253)) {
+			snprintf(err, errlen, "\"%s\" is not a host name or "
+			    "address", host);
+			return -1;
+		}
+	}
+	if (config_parse_number(port, &n) == -1 || n < 1 || n > 65535) {
+		snprintf(err, errlen, "\"%s\" is not a port (1..65535)", port);
+		return -1;
+	}
+	return 0;
+
+bad:
+	snprintf(err, errlen, "\"%s\" is not host:port, [IPv6]:port or *:port",
+	    value);
+	return -1;
+}
+
+/* A URL amqp_parse_url accepts. The message leaves the URL (a secret) out. */
+static int
+config_check_url(const char *value, char *err, size_t errlen)
+{
+	struct amqp_connection_info info;
+	char *copy;
+	int rc;
+
+	copy = strdup(value);
+	if (copy == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = amqp_parse_url(copy, &info);
+	free(copy);
+	if (rc != AMQP_STATUS_OK) {
+		snprintf(err, errlen, "not an AMQP URL of the form "
+		    "amqp://user:password@host:port/vhost (%s)",
+		    amqp_error_string2(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* An exchange or queue name sluiced declares. */
+static int
+config_check_amqp_name(const char *value, char *err, size_t errlen)
+{
+	if (*value == '\0') {
+		snprintf(err, errlen, "an exchange or queue name must not be "
+		    "empty");
+		return -1;
+	}
+	if (!config_charset(value, CONFIG_AMQP_CHARS, 1, CONFIG_NAME_MAX)) {
+		snprintf(err, errlen, "\"%.64s\" is not a valid name (at most "
+		    "%d characters of A-Z a-z 0-9 - _ . :)", value,
+		    CONFIG_NAME_MAX);
+		return -1;
+	}
+	if (strncmp(value, "amq.", 4) == 0) {
+		snprintf(err, errlen, "\"%s\": names starting with \"amq.\" "
+		    "are reserved by the broker", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+config_check_routekey(const char *value, char *err, size_t errlen)
+{
+	struct routekey *rk;
+	char msg[CONFIG_MSGLEN / 2];
+
+	if (routekey_compile(value, &rk, msg, sizeof msg) == -1) {
+		snprintf(err, errlen, "bad template: %s", msg);
+		return -1;
+	}
+	routekey_free(rk);
+	return 0;
+}
+
+static int
+config_check_app_key(const char *value, char *err, size_t errlen)
+{
+	if (config_charset(value, CONFIG_KEY_CHARS, 8, 64))
+		return 0;
+	snprintf(err, errlen, "\"%.80s\" is not a valid key (8..64 characters "
+	    "of A-Z a-z 0-9 _ -)", value);
+	return -1;
+}
+
+static int
+config_check_secret(const char *value, char *err, size_t errlen)
+{
+	if (strlen(value) >= 16)
+		return 0;
+	snprintf(err, errlen, "must be at least 16 characters long");
+	return -1;
+}
+
+/* "*", or an origin as browsers send it: scheme://host[:port]. */
+static int
+config_check_origin(const char *value, char *err, size_t errlen)
+{
+	const char *p = value, *host;
+
+	if (strcmp(value, "*") == 0)
+		return 0;
+	if (isascii((unsigned char)*p) && isalpha((unsigned char)*p)) {
+		while (isascii((unsigned char)*p) &&
+		    (isalnum((unsigned char)*p) || strchr("+-.", *p) != NULL))
+			p++;
+		if (strncmp(p, "://", 3) == 0) {
+			host = p + 3;
+			if (*host != '\0' && strpbrk(host, "/?#@") == NULL)
+				return 0;
+		}
+	}
+	snprintf(err, errlen, "\"%.200s\" is not an origin "
+	    "(scheme://host[:port] without a path, or *)", value);
+	return -1;
+}
+
+static int
+config_check_channel(const char *value, char *err, size_t errlen)
+{
+	if (config_charset(value, CONFIG_CHANNEL_CHARS, 1, CONFIG_CHANNEL_MAX))
+		return 0;
+	snprintf(err, errlen, "\"%.200s\" is not a channel name (1..%d "
+	    "characters of A-Z a-z 0-9 _ - = @ , . ;)", value,
+	    CONFIG_CHANNEL_MAX);
+	return -1;
+}
+
+static int
+config_check_pattern(const char *value, char *err, size_t errlen)
+{
+	if (config_charset(value, CONFIG_PATTERN_CHARS, 1, CONFIG_NAME_MAX))
+		return 0;
+	snprintf(err, errlen, "\"%.200s\" is not a channel pattern (channel "
+	    "name characters and the wildcards * ? [ ] !)", value);
+	return -1;
+}
+
+static int
+config_check_bind(const char *value, char *err, size_t errlen)
+{
+	if (strlen(value) <= CONFIG_NAME_MAX)
+		return 0;
+	snprintf(err, errlen, "\"%.64s...\" is longer than %d bytes", value,
+	    CONFIG_NAME_MAX);
+	return -1;
+}
+
+static int
+config_strv_add(struct config_strv *v, const char *item, size_t len)
+{
+	char **items, *copy;
+
+	copy = strndup(item, len);
+	if (copy == NULL)
+		return -1;
+	items = reallocarray(v->items, v->count + 1, sizeof *items);
+	if (items == NULL) {
+		free(copy);
+		return -1;
+	}
+	items[v->count++] = copy;
+	v->items = items;
+	return 0;
+}
+
+static void
+config_strv_free(struct config_strv *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->count; i++)
+		free(v->items[i]);
+	free(v->items);
+	v->items = NULL;
+	v->count = 0;
+}
+
+/* Adds a queue called name bound to "#" only. Returns 0 or -1. */
+static int
+config_queue_add(struct config *cfg, const char *name, int bind_all)
+{
+	struct config_queue *queues, *q;
+
+	queues = reallocarray(cfg->queues, cfg->nqueues + 1, sizeof *queues);
+	if (queues == NULL)
+		return -1;
+	cfg->queues = queues;
+	q = &queues[cfg->nqueues];
+	memset(q, 0, sizeof *q);
+	q->name = strdup(name);
+	if (q->name == NULL)
+		return -1;
+	cfg->nqueues++;
+	if (bind_all && config_strv_add(&q->bindings, "#", 1) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+config_queues_free(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nqueues; i++) {
+		free(cfg->queues[i].name);
+		config_strv_free(&cfg->queues[i].bindings);
+	}
+	free(cfg->queues);
+	cfg->queues = NULL;
+	cfg->nqueues = 0;
+}
+
+/* Frees what cfg holds, not cfg itself. */
+static void
+config_clear(struct config *cfg)
+{
+	struct config_app *app;
+	size_t i;
+
+	free(cfg->path);
+	free(cfg->http_listen);
+	netaddr_list_free(&cfg->trusted_proxies);
+	free(cfg->log_file);
+	free(cfg->journal_dir);
+	free(cfg->amqp_url);
+	free(cfg->exchange);
+	free(cfg->unrouted_exchange);
+	free(cfg->routing_key);
+	for (i = 0; i < cfg->napps; i++) {
+		app = &cfg->apps[i];
+		free(app->id);
+		free(app->key);
+		free(app->secret);
+		config_strv_free(&app->origins);
+		free(app->default_channel);
+		config_strv_free(&app->publish_channels);
+	}
+	free(cfg->apps);
+	config_queues_free(cfg);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+int
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->http_threads = 2;
+	cfg->http_max_connections = 4096;
+	cfg->http_timeout_s = 30;
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->shutdown_timeout_s = 10;
+	cfg->max_event_bytes = 32 * CONFIG_K;
+	cfg->max_request_bytes = 512 * CONFIG_K;
+	cfg->max_events_per_request = 500;
+	cfg->journal_max_bytes = CONFIG_G;
+	cfg->journal_segment_bytes = 64 * CONFIG_M;
+	cfg->queue_type = CONFIG_QUEUE_CLASSIC;
+	cfg->heartbeat_s = 30;
+	cfg->max_inflight = 1024;
+	cfg->reconnect_min_ms = 100;
+	cfg->reconnect_max_ms = 30000;
+	if ((cfg->http_listen = strdup("127.0.0.1:8080")) == NULL ||
+	    (cfg->journal_dir = strdup("var/journal")) == NULL ||
+	    (cfg->amqp_url = strdup("amqp://guest:guest@127.0.0.1:5672")) ==
+	    NULL ||
+	    (cfg->exchange = strdup("sluice.events")) == NULL ||
+	    (cfg->unrouted_exchange = strdup("sluice.unrouted")) == NULL ||
+	    (cfg->routing_key = strdup("{channel}.{event}")) == NULL ||
+	    config_queue_add(cfg, "sluice.archive", 1) == -1) {
+		config_clear(cfg);
+		return SLUICE_ENOMEM;
+	}
+	return SLUICE_OK;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	config_clear(cfg);
+	free(cfg);
+}
+
+void
+config_errors_free(struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->count; i++)
+		free(errs->items[i]);
+	free(errs->items);
+	errs->items = NULL;
+	errs->count = 0;
+}
+
+/* The struct the current section's keys are stored in. */
+static void *
+config_section_base(struct config_parse *st)
+{
+	switch (st->sec->where) {
+	case CONFIG_IN_APP:
+		return &st->cfg->apps[st->idx];
+	case CONFIG_IN_QUEUE:
+		return &st->cfg->queues[st->idx];
+	case CONFIG_IN_CONFIG:
+		break;
+	}
+	return st->cfg;
+}
+
+/* Parses a number or size value and checks its range. */
+static int
+config_apply_number(struct config_parse *st, const struct config_key *key,
+    const char *value, uint64_t *v)
+{
+	char lo[24], hi[24];
+	int size = key->kind == CONFIG_SIZE || key->kind == CONFIG_SIZE64;
+
+	if (size ? config_parse_size(value, v) == -1 :
+	    config_parse_number(value, v) == -1) {
+		if (size)
+			config_key_error(st, key, "\"%s\" is not a size (a "
+			    "number with an optional K, M or G suffix)", value);
+		else
+			config_key_error(st, key, "\"%s\" is not a number",
+			    value);
+		return -1;
+	}
+	if (*v >= key->min && *v <= key->max)
+		return 0;
+	if (size) {
+		config_size_text(key->min, lo, sizeof lo);
+		config_size_text(key->max, hi, sizeof hi);
+	} else {
+		snprintf(lo, sizeof lo, "%" PRIu64, key->min);
+		snprintf(hi, sizeof hi, "%" PRIu64, key->max);
+	}
+	if (key->max == UINT64_MAX)
+		config_key_error(st, key, "%s is out of range (at least %s)",
+		    value, lo);
+	else
+		config_key_error(st, key, "%s is out of range (%s..%s)", value,
+		    lo, hi);
+	return -1;
+}
+
+/* Splits a list value and appends each good item. */
+static void
+config_apply_list(struct config_parse *st, const struct config_key *key,
+    struct config_strv *v, const char *value)
+{
+	char err[CONFIG_MSGLEN / 2], *item;
+	const char *p;
+	size_t n, found = 0;
+
+	for (p = value + strspn(value, CONFIG_LIST_SEP); *p != '\0';
+	    p += strspn(p, CONFIG_LIST_SEP)) {
+		n = strcspn(p, CONFIG_LIST_SEP);
+		found++;
+		if ((item = strndup(p, n)) == NULL) {
+			config_nomem(st);
+			return;
+		}
+		if (key->check != NULL &&
+		    key->check(item, err, sizeof err) == -1)
+			config_key_error(st, key, "%s", err);
+		else if (config_strv_add(v, p, n) == -1)
+			config_nomem(st);
+		free(item);
+		p += n;
+	}
+	if (found < key->min)
+		config_key_error(st, key, "no value given");
+}
+
+static void
+config_apply_netaddrs(struct config_parse *st, const struct config_key *key,
+    struct netaddr_list *list, const char *value)
+{
+	struct netaddr_list add;
+	struct netaddr_cidr *items;
+	char err[CONFIG_MSGLEN / 2];
+
+	if (netaddr_list_parse(value, &add, err, sizeof err) == -1) {
+		config_key_error(st, key, "%s", err);
+		return;
+	}
+	if (add.count == 0)
+		return;
+	items = reallocarray(list->items, list->count + add.count,
+	    sizeof *items);
+	if (items == NULL) {
+		config_nomem(st);
+		netaddr_list_free(&add);
+		return;
+	}
+	memcpy(items + list->count, add.items, add.count * sizeof *items);
+	list->items = items;
+	list->count += add.count;
+	netaddr_list_free(&add);
+}
+
+/* Stores value for key, or records why not. cont: an indented line. */
+static void
+config_apply(struct config_parse *st, const struct config_key *key,
+    const char *value, int cont)
+{
+	char err[CONFIG_MSGLEN / 2], **str;
+	char *field = (char *)config_section_base(st) + key->off;
+	enum log_level level;
+	uint64_t v;
+
+	if (cont && key->kind != CONFIG_LIST && key->kind != CONFIG_NETADDRS) {
+		config_key_error(st, key, "takes a single value, but an "
+		    "indented line continues it");
+		st->cont = NULL;
+		return;
+	}
+	switch (key->kind) {
+	case CONFIG_STRING:
+		if (key->check != NULL && key->check(value, err, sizeof err) ==
+		    -1) {
+			config_key_error(st, key, "%s", err);
+			break;
+		}
+		str = (char **)(void *)field;
+		free(*str);
+		*str = NULL;
+		if (*value != '\0' && (*str = strdup(value)) == NULL)
+			config_nomem(st);
+		break;
+	case CONFIG_UINT:
+		if (config_apply_number(st, key, value, &v) == 0)
+			*(unsigned *)(void *)field = (unsigned)v;
+		break;
+	case CONFIG_COUNT:
+	case CONFIG_SIZE:
+		if (config_apply_number(st, key, value, &v) == 0)
+			*(size_t *)(void *)field = (size_t)v;
+		break;
+	case CONFIG_SIZE64:
+		if (config_apply_number(st, key, value, &v) == 0)
+			*(uint64_t *)(void *)field = v;
+		break;
+	case CONFIG_LOGLEVEL:
+		if (log_level_parse(value, &level) == 0)
+			*(enum log_level *)(void *)field = level;
+		else
+			config_key_error(st, key, "\"%s\" is not a log level "
+			    "(debug, info, warn or error)", value);
+		break;
+	case CONFIG_QUEUETYPE:
+		if (strcmp(value, "classic") == 0)
+			*(enum config_queue_type *)(void *)field =
+			    CONFIG_QUEUE_CLASSIC;
+		else if (strcmp(value, "quorum") == 0)
+			*(enum config_queue_type *)(void *)field =
+			    CONFIG_QUEUE_QUORUM;
+		else
+			config_key_error(st, key, "\"%s\" is not a queue type "
+			    "(classic or quorum)", value);
+		break;
+	case CONFIG_LIST:
+		config_apply_list(st, key, (struct config_strv *)(void *)field,
+		    value);
+		break;
+	case CONFIG_NETADDRS:
+		config_apply_netaddrs(st, key,
+		    (struct netaddr_list *)(void *)field, value);
+		break;
+	}
+}
+
+/* The libinih handler: one key = value pair, or an indented continuation. */
+static int
+config_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct config_parse *st = user;
+	const struct config_key *key = NULL;
+	size_t i, len;
+
+	(void)section;		/* the reader tracks sections itself */
+	if (name == NULL || value == NULL)
+		return 1;
+	st->handled = 1;
+	if (st->line == CONFIG_LINE_CONT) {
+		len = strlen(value);
+		if (len > 0 && *value == '[' && value[len - 1] == ']') {
+			/* libinih reads an indented header as a value. */
+			config_error(st, st->lineno, "indented \"%s\" would "
+			    "continue the value above: a section header must "
+			    "start its line", value);
+			st->cont = NULL;
+		} else if (st->cont != NULL && !st->ignore)
+			config_apply(st, st->cont, value, 1);
+		return 1;
+	}
+	st->have_name = *name != '\0';
+	st->cont = NULL;
+	if (st->ignore)
+		return 1;
+	if (st->sec == NULL) {
+		config_error(st, st->lineno, "%s: key outside any section",
+		    name);
+		return 1;
+	}
+	for (i = 0; i < st->sec->nkeys; i++) {
+		if (strcmp(st->sec->keys[i].name, name) == 0) {
+			key = &st->sec->keys[i];
+			break;
+		}
+	}
+	if (key == NULL) {
+		config_error(st, st->lineno, "[%s] %s: unknown key",
+		    st->secname, name);
+		return 1;
+	}
+	if (st->keylines[i] != 0) {
+		if (key->kind != CONFIG_LIST && key->kind != CONFIG_NETADDRS) {
+			config_key_error(st, key, "given twice (first on line "
+			    "%u)", st->keylines[i]);
+			return 1;
+		}
+	} else
+		st->keylines[i] = st->lineno;
+	st->cont = key;
+	config_apply(st, key, value, 0);
+	return 1;
+}
+
+/* Returns the index of the app or queue called name, or -1. */
+static ssize_t
+config_find_named(const struct config *cfg, enum config_where where,
+    const char *name)
+{
+	size_t i;
+
+	if (where == CONFIG_IN_APP) {
+		for (i = 0; i < cfg->napps; i++)
+			if (strcmp(cfg->apps[i].id, name) == 0)
+				return (ssize_t)i;
+	} else {
+		for (i = 0; i < cfg->nqueues; i++)
+			if (strcmp(cfg->queues[i].name, name) == 0)
+				return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Opens an [app NAME] or [queue NAME] section. Returns 0 or -1. */
+static int
+config_open_named(struct config_parse *st, const char *name)
+{
+	struct config *cfg = st->cfg;
+	struct config_meta **meta, *m;
+	struct config_app *apps;
+	char err[CONFIG_MSGLEN / 2];
+	ssize_t found;
+	size_t n;
+
+	if (st->sec->where == CONFIG_IN_APP &&
+	    !config_charset(name, CONFIG_KEY_CHARS, 1, 64)) {
+		config_error(st, st->lineno, "[%s]: \"%s\" is not a valid app "
+		    "name (1..64 characters of A-Z a-z 0-9 _ -)", st->secname,
+		    name);
+		return -1;
+	}
+	if (st->sec->where == CONFIG_IN_QUEUE &&
+	    config_check_amqp_name(name, err, sizeof err) == -1) {
+		config_error(st, st->lineno, "[%s]: %s", st->secname, err);
+		return -1;
+	}
+	if (st->sec->where == CONFIG_IN_QUEUE && !st->queues_given) {
+		/* The first [queue] replaces the default queue. */
+		config_queues_free(cfg);
+		free(st->queues);
+		st->queues = NULL;
+		st->queues_given = 1;
+	}
+	found = config_find_named(cfg, st->sec->where, name);
+	meta = st->sec->where == CONFIG_IN_APP ? &st->apps : &st->queues;
+	if (found >= 0) {
+		config_error(st, st->lineno, "[%s]: given twice (first on line "
+		    "%u)", st->secname, (*meta)[found].line);
+		return -1;
+	}
+	n = st->sec->where == CONFIG_IN_APP ? cfg->napps : cfg->nqueues;
+	m = reallocarray(*meta, n + 1, sizeof *m);
+	if (m == NULL)
+		goto nomem;
+	*meta = m;
+	memset(&m[n], 0, sizeof m[n]);
+	m[n].line = st->lineno;
+	if (st->sec->where == CONFIG_IN_QUEUE) {
+		if (config_queue_add(cfg, name, 0) == -1)
+			goto nomem;
+	} else {
+		apps = reallocarray(cfg->apps, n + 1, sizeof *apps);
+		if (apps == NULL)
+			goto nomem;
+		cfg->apps = apps;
+		memset(&apps[n], 0, sizeof apps[n]);
+		if ((apps[n].id = strdup(name)) == NULL)
+			goto nomem;
+		cfg->napps++;
+	}
+	st->idx = n;
+	st->keylines = m[n].keys;
+	return 0;
+
+nomem:
+	config_nomem(st);
+	return -1;
+}
+
+/* Starts the section named by text, the len bytes between the brackets. */
+static void
+config_open_section(struct config_parse *st, const char *text, size_t len)
+{
+	const struct config_section *sec = NULL;
+	const char *name;
+	size_t i, tlen;
+
+	while (len > 0 && isspace((unsigned char)*text)) {
+		text++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	snprintf(st->secname, sizeof st->secname, "%.*s", (int)len, text);
+	tlen = strcspn(st->secname, " \t");
+	name = st->secname + tlen + strspn(st->secname + tlen, " \t");
+	st->sec = NULL;
+	st->ignore = 1;
+	st->cont = NULL;
+	for (i = 0; i < SLUICE_ARRAY_LEN(config_sections); i++) {
+		if (strlen(config_sections[i].name) == tlen &&
+		    strncmp(config_sections[i].name, st->secname, tlen) == 0)
+			sec = &config_sections[i];
+	}
+	if (sec == NULL || (sec->where == CONFIG_IN_CONFIG && *name != '\0')) {
+		config_error(st, st->lineno, "[%s]: unknown section",
+		    st->secname);
+		return;
+	}
+	st->sec = sec;
+	if (sec->where == CONFIG_IN_CONFIG) {
+		st->keylines = st->fixed[sec - config_sections];
+		st->ignore = 0;
+		return;
+	}
+	if (*name == '\0') {
+		config_error(st, st->lineno, "[%s]: the section needs a name, "
+		    "as in [%s NAME]", st->secname, sec->name);
+		return;
+	}
+	if (config_open_named(st, name) == 0)
+		st->ignore = 0;
+}
+
+/*
+ * Classifies the line in st->buf as libinih will see it, and opens
+ * sections. p is the first non-blank character.
+ */
+static enum config_line
+config_classify(struct config_parse *st, const char *p)
+{
+	const char *q;
+	int was_space = 0;
+
+	if (*p == '\0' || *p == ';' || *p == '#')
+		return CONFIG_LINE_BLANK;
+	if (st->have_name && p > st->buf)
+		return CONFIG_LINE_CONT;
+	if (*p != '[')
+		return CONFIG_LINE_PAIR;
+	/* libinih: the "]" before any inline comment (" ;"). */
+	for (q = p + 1; *q != '\0' && *q != ']' && !(was_space && *q == ';');
+	    q++)
+		was_space = isspace((unsigned char)*q);
+	if (*q != ']') {
+		config_error(st, st->lineno, "section header without \"]\"");
+		st->ignore = 1;
+		st->cont = NULL;
+		return CONFIG_LINE_BAD;
+	}
+	config_open_section(st, p + 1, (size_t)(q - p - 1));
+	st->have_name = 0;
+	for (q++; isspace((unsigned char)*q); q++)
+		;
+	if (*q != '\0' && *q != ';' && *q != '#')
+		config_error(st, st->lineno, "text after the section header's "
+		    "\"]\"");
+	return CONFIG_LINE_SECTION;
+}
+
+/* Called once a line has been through libinih. */
+static void
+config_line_done(struct config_parse *st)
+{
+	if (st->line == CONFIG_LINE_PAIR && !st->handled)
+		config_error(st, st->lineno, "expected \"key = value\", "
+		    "\"[section]\" or a comment");
+	st->line = CONFIG_LINE_BLANK;
+}
+
+/*
+ * The libinih reader: hands over one line of the file at a time, after
+ * noting what it is. Blank lines, comments and section headers go to
+ * libinih in a neutral form ("" or "[]"), so only pairs and continuations
+ * reach the handler, and libinih's limits on names do not apply.
+ */
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct config_parse *st = stream;
+	const char *p;
+	ssize_t n;
+	size_t len;
+
+	config_line_done(st);
+	if (st->nomem || num < 4)
+		return NULL;
+	errno = 0;
+	n = getline(&st->buf, &st->bufcap, st->fp);
+	if (n == -1) {
+		if (errno == ENOMEM)
+			config_nomem(st);
+		else if (ferror(st->fp))
+			config_error(st, 0, "read error: %s", strerror(errno));
+		return NULL;
+	}
+	st->lineno++;
+	st->handled = 0;
+	len = (size_t)n;
+	if (len > 0 && st->buf[len - 1] == '\n')
+		st->buf[--len] = '\0';
+	if (strlen(st->buf) != len) {
+		config_error(st, st->lineno, "the line holds a NUL byte");
+		st->line = CONFIG_LINE_BAD;
+		st->cont = NULL;
+		strcpy(str, "\n");
+		return str;
+	}
+	p = st->buf;
+	if (st->lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	while (isspace((unsigned char)*p))
+		p++;
+	st->line = config_classify(st, p);
+	switch (st->line) {
+	case CONFIG_LINE_SECTION:
+		strcpy(str, "[]\n");
+		break;
+	case CONFIG_LINE_PAIR:
+	case CONFIG_LINE_CONT:
+		if (len + 2 <= (size_t)num) {
+			memcpy(str, st->buf, len);
+			strcpy(str + len, "\n");
+			break;
+		}
+		config_error(st, st->lineno, "the line is longer than %d "
+		    "characters (a list can go on over indented lines)",
+		    num - 2);
+		st->line = CONFIG_LINE_BAD;
+		st->cont = NULL;
+		/* FALLTHROUGH */
+	case CONFIG_LINE_BLANK:
+	case CONFIG_LINE_BAD:
+		strcpy(str, "\n");
+		break;
+	}
+	return str;
+}
+
+static unsigned
+config_fixed_line(const struct config_parse *st, int sec, const char *name)
+{
+	const struct config_section *s = &config_sections[sec];
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++)
+		if (strcmp(s->keys[i].name, name) == 0)
+			return st->fixed[sec][i];
+	return 0;
+}
+
+/* The line of the later of two keys, where a cross-check failed. */
+static unsigned
+config_later(const struct config_parse *st, int sec, const char *a,
+    const char *b)
+{
+	unsigned la = config_fixed_line(st, sec, a);
+	unsigned lb = config_fixed_line(st, sec, b);
+
+	return la > lb ? la : lb;
+}
+
+/* The line where app i's key name was given. */
+static unsigned
+config_app_line(const struct config_parse *st, size_t i, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < SLUICE_ARRAY_LEN(config_app_keys); k++)
+		if (strcmp(config_app_keys[k].name, name) == 0)
+			return st->apps[i].keys[k];
+	return 0;
+}
+
+static void
+config_finish_app(struct config_parse *st, size_t i)
+{
+	struct config_app *app = &st->cfg->apps[i];
+	unsigned line = st->apps[i].line;
+	size_t j;
+
+	if (app->key == NULL && config_app_line(st, i, "key") == 0)
+		config_error(st, line, "[app %s]: key is required", app->id);
+	if (app->secret == NULL && config_app_line(st, i, "secret") == 0)
+		config_error(st, line, "[app %s]: secret is required", app->id);
+	for (j = 0; j < i && app->key != NULL; j++) {
+		if (st->cfg->apps[j].key != NULL &&
+		    strcmp(st->cfg->apps[j].key, app->key) == 0)
+			config_error(st, config_app_line(st, i, "key"),
+			    "[app %s] key: already used by [app %s]", app->id,
+			    st->cfg->apps[j].id);
+	}
+	if (app->default_channel == NULL)
+		return;
+	if (config_app_line(st, i, "publish_channels") == 0) {
+		if (config_strv_add(&app->publish_channels,
+		    app->default_channel, strlen(app->default_channel)) == -1)
+			config_nomem(st);
+	} else if (!config_app_may_publish(app, app->default_channel))
+		config_error(st, config_app_line(st, i, "default_channel"),
+		    "[app %s] default_channel: \"%s\" is not matched by "
+		    "publish_channels", app->id, app->default_channel);
+}
+
+/* The checks that involve more than one key. */
+static void
+config_finish(struct config_parse *st)
+{
+	struct config *cfg = st->cfg;
+	char a[24], b[24];
+	size_t i;
+
+	for (i = 0; i < cfg->napps; i++)
+		config_finish_app(st, i);
+	if (cfg->napps == 0)
+		config_error(st, 0, "no [app NAME] section: sluiced needs at "
+		    "least one app");
+	for (i = 0; i < cfg->nqueues; i++) {
+		if (cfg->queues[i].bindings.count == 0 &&
+		    config_strv_add(&cfg->queues[i].bindings, "#", 1) == -1)
+			config_nomem(st);
+		if (cfg->unrouted_exchange != NULL &&
+		    strcmp(cfg->queues[i].name, cfg->unrouted_exchange) == 0)
+			config_error(st, st->queues_given ? st->queues[i].line :
+			    0, "[queue %s]: the name is taken by the queue of "
+			    "unrouted_exchange", cfg->queues[i].name);
+	}
+	if (cfg->max_request_bytes < cfg->max_event_bytes)
+		config_error(st, config_later(st, CONFIG_LIMITS,
+		    "max_request_bytes", "max_event_bytes"),
+		    "[limits] max_request_bytes (%s) must be at least "
+		    "max_event_bytes (%s)",
+		    config_size_text(cfg->max_request_bytes, a, sizeof a),
+		    config_size_text(cfg->max_event_bytes, b, sizeof b));
+	if (cfg->journal_max_bytes / 2 < cfg->journal_segment_bytes)
+		config_error(st, config_later(st, CONFIG_JOURNAL, "max_bytes",
+		    "segment_bytes"), "[journal] max_bytes (%s) must be at "
+		    "least twice segment_bytes (%s)",
+		    config_size_text(cfg->journal_max_bytes, a, sizeof a),
+		    config_size_text(cfg->journal_segment_bytes, b, sizeof b));
+	if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
+		config_error(st, config_later(st, CONFIG_AMQP,
+		    "reconnect_max_ms", "reconnect_min_ms"),
+		    "[amqp] reconnect_max_ms (%u) must be at least "
+		    "reconnect_min_ms (%u)", cfg->reconnect_max_ms,
+		    cfg->reconnect_min_ms);
+	if (cfg->exchange != NULL && cfg->unrouted_exchange != NULL &&
+	    strcmp(cfg->exchange, cfg->unrouted_exchange) == 0)
+		config_error(st, config_later(st, CONFIG_AMQP, "exchange",
+		    "unrouted_exchange"), "[amqp] unrouted_exchange must "
+		    "differ from exchange");
+}
+
+int
+config_load(const char *path, struct config **out,
+    struct config_errors *errs)
+{
+	struct config_parse st;
+	struct config *cfg;
+	int rc;
+
+	*out = NULL;
+	memset(&st, 0, sizeof st);
+	st.errs = errs;
+	st.path = path;
+	cfg = calloc(1, sizeof *cfg);
+	if (cfg == NULL || config_defaults(cfg) != SLUICE_OK) {
+		free(cfg);
+		config_nomem(&st);
+		return -1;
+	}
+	if ((cfg->path = strdup(path)) == NULL) {
+		config_free(cfg);
+		config_nomem(&st);
+		return -1;
+	}
+	st.cfg = cfg;
+	st.fp = fopen(path, "re");
+	if (st.fp == NULL) {
+		config_error(&st, 0, "cannot open: %s", strerror(errno));
+		config_free(cfg);
+		return -1;
+	}
+	rc = ini_parse_stream(config_reader, &st, config_handler, &st);
+	fclose(st.fp);
+	free(st.buf);
+	if (rc == -2)
+		config_nomem(&st);
+	else if (rc > 0 && st.nerrors == 0)
+		config_error(&st, (unsigned)rc, "syntax error");
+	if (!st.nomem)
+		config_finish(&st);
+	free(st.apps);
+	free(st.queues);
+	if (st.nerrors > 0 || st.nomem) {
+		if (errs->count == 0)
+			config_nomem(&st);
+		config_free(cfg);
+		return -1;
+	}
+	*out = cfg;
+	return 0;
+}
+
+const struct config_app *
+config_app_by_key(const struct config *cfg, const char *key)
+{
+	size_t i;
+
+	if (key == NULL)
+		return NULL;
+	for (i = 0; i < cfg->napps; i++)
+		if (cfg->apps[i].key != NULL &&
+		    strcmp(cfg->apps[i].key, key) == 0)
+			return &cfg->apps[i];
+	return NULL;
+}
+
+int
+config_app_origin_allowed(const struct config_app *app, const char *origin)
+{
+	size_t i;
+
+	if (origin == NULL)
+		return 0;
+	for (i = 0; i < app->origins.count; i++)
+		if (strcmp(app->origins.items[i], "*") == 0 ||
+		    strcmp(app->origins.items[i], origin) == 0)
+			return 1;
+	return 0;
+}
+
+int
+config_app_may_publish(const struct config_app *app, const char *channel)
+{
+	size_t i;
+
+	if (channel == NULL)
+		return 0;
+	for (i = 0; i < app->publish_channels.count; i++)
+		if (fnmatch(app->publish_channels.items[i], channel, 0) == 0)
+			return 1;
+	return 0;
+}
