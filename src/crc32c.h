@@ -15,4 +15,13 @@
  */
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 
+/*
+ * The two implementations behind crc32c(), same contract, exposed so the
+ * tests can check they agree. crc32c_hw() may only be called when
+ * crc32c_hw_available() returns 1.
+ */
+int crc32c_hw_available(void);
+uint32_t crc32c_hw(uint32_t crc, const void *buf, size_t len);
+uint32_t crc32c_sw(uint32_t crc, const void *buf, size_t len);
+
 #endif
