@@ -305,7 +305,8 @@ http_stop(struct http_server *srv, unsigned timeout_ms)
 		log_warn("http", "%u requests still waiting for the journal",
 		    atomic_load(&srv->waiting));
 	/* Give resumed requests a moment to send their replies. */
-	nanosleep(&pause, NULL);
+	for (waited = 0; waited < 200; waited += 10)
+		nanosleep(&pause, NULL);
 	MHD_stop_daemon(srv->mhd);
 	free(srv);
 }

@@ -255,9 +255,14 @@ http_ingest_durable(void *arg, int status)
 {
 	struct http_ingest *req = arg;
 
+	struct http_server *srv = req->srv;
+
 	atomic_store(&req->durable_status, status);
 	req->state = HTTP_REQ_DURABLE;
 	MHD_resume_connection(req->conn);
+	/* Counted down here, not when the reply is queued: a client that hung
+	 * up while suspended never gets its handler called again. */
+	atomic_fetch_sub(&srv->waiting, 1);
 }
 
 /* Adds the per-event rejections as "errors": [{index, code, message}]. */
@@ -448,7 +453,6 @@ http_ingest_finish(struct http_ingest *req)
 	case HTTP_REQ_WAITING:
 		return MHD_YES;
 	case HTTP_REQ_DURABLE:
-		atomic_fetch_sub(&srv->waiting, 1);
 		req->state = HTTP_REQ_REFUSED;
 		status = atomic_load(&req->durable_status);
 		if (status == SLUICE_OK)

@@ -28,7 +28,7 @@ struct http_server {
 	struct journal		*journal;
 	struct amqp_fwd		*fwd;
 	atomic_int		 stopping;	/* answer 503 from now on */
-	atomic_uint		 waiting;	/* requests suspended on the journal */
+	atomic_uint		 waiting;	/* requests waiting on the journal */
 };
 
 enum http_req_state {
