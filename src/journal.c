@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "isotime.h"
 #include "journal.h"
 #include "journal_segment.h"
 #include "log.h"
@@ -108,15 +109,6 @@ struct journal_reader {
 	uint64_t		 durable;	/* cached durable_seq */
 	int			 is_last;	/* seg was the last one listed */
 };
-
-static int64_t
-journal_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Logs a failed system call on the file name in the journal directory. */
 static void
@@ -584,7 +576,7 @@ journal_writer(void *arg)
 	for (;;) {
 		dirty = !gave_up && j->confirmed_seq != j->persisted_seq;
 		if (dirty) {
-			now = journal_mono_ms();
+			now = isotime_mono_ms();
 			if (j->stopping || now - j->ckpt_ms >= JOURNAL_CKPT_MS) {
 				seq = j->confirmed_seq;
 				stopping = j->stopping;
