@@ -576,6 +576,21 @@ fwd_thread(void *arg)
 	return NULL;
 }
 
+/* Frees f and what it owns; the thread is not running. */
+static void
+fwd_free(struct amqp_fwd *f)
+{
+	if (f->reader != NULL)
+		journal_reader_free(f->reader);
+	if (f->wake_fd != -1)
+		close(f->wake_fd);
+	free(f->ring);
+	free(f->retry);
+	amqp_link_target_free(&f->target);
+	routekey_free(f->rk);
+	free(f);
+}
+
 int
 amqp_fwd_start(const struct config *cfg, struct journal *j,
     struct amqp_fwd **out)
@@ -591,16 +606,13 @@ amqp_fwd_start(const struct config *cfg, struct journal *j,
 	f->cfg = cfg;
 	f->journal = j;
 	f->wake_fd = -1;
+	rc = SLUICE_EINVAL;
 	if (routekey_compile(cfg->routing_key, &f->rk, err, sizeof err) == -1) {
 		log_error("amqp", "routing_key: %s", err);
-		free(f);
-		return SLUICE_EINVAL;
+		goto fail;
 	}
-	if (amqp_link_target_parse(cfg->amqp_url, &f->target) == -1) {
-		routekey_free(f->rk);
-		free(f);
-		return SLUICE_EINVAL;
-	}
+	if (amqp_link_target_parse(cfg->amqp_url, &f->target) == -1)
+		goto fail;
 	f->ring_cap = cfg->max_inflight;
 	f->ring = calloc(f->ring_cap, sizeof *f->ring);
 	f->retry = calloc(f->ring_cap, sizeof *f->retry);
@@ -624,15 +636,7 @@ amqp_fwd_start(const struct config *cfg, struct journal *j,
 	*out = f;
 	return SLUICE_OK;
 fail:
-	if (f->reader != NULL)
-		journal_reader_free(f->reader);
-	if (f->wake_fd != -1)
-		close(f->wake_fd);
-	free(f->ring);
-	free(f->retry);
-	amqp_link_target_free(&f->target);
-	routekey_free(f->rk);
-	free(f);
+	fwd_free(f);
 	return rc;
 }
 
@@ -673,11 +677,5 @@ amqp_fwd_stop(struct amqp_fwd *f)
 	(void)write(f->wake_fd, &one, sizeof one);
 	pthread_join(f->thread, NULL);
 	fwd_forget_inflight(f);
-	journal_reader_free(f->reader);
-	close(f->wake_fd);
-	free(f->ring);
-	free(f->retry);
-	amqp_link_target_free(&f->target);
-	routekey_free(f->rk);
-	free(f);
+	fwd_free(f);
 }

@@ -287,25 +287,6 @@ http_ingest_add_errors(struct json_object *o, const struct event_batch *b)
 	json_object_object_add(o, "errors", errors);
 }
 
-/* Queues o as the JSON reply with status and releases o. */
-static enum MHD_Result
-http_ingest_reply_json(struct http_ingest *req, unsigned status,
-    struct json_object *o)
-{
-	const char *text;
-	char *body;
-	size_t len;
-
-	text = json_object_to_json_string_length(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	body = text != NULL ? strndup(text, len) : NULL;
-	json_object_put(o);
-	if (body == NULL)
-		return MHD_NO;
-	return http_reply(req->conn, status, body, len, "application/json",
-	    &req->reply);
-}
-
 /* 202 (all accepted) or 207 (some rejected) once the events are durable. */
 static enum MHD_Result
 http_ingest_reply_accepted(struct http_ingest *req)
@@ -325,8 +306,8 @@ http_ingest_reply_accepted(struct http_ingest *req)
 	if (b->nrejected > 0)
 		http_ingest_add_errors(o, b);
 	metrics_events_accepted(b->naccepted);
-	return http_ingest_reply_json(req, b->nrejected > 0 ?
-	    MHD_HTTP_MULTI_STATUS : MHD_HTTP_ACCEPTED, o);
+	return http_reply_json(req->conn, b->nrejected > 0 ?
+	    MHD_HTTP_MULTI_STATUS : MHD_HTTP_ACCEPTED, o, &req->reply);
 }
 
 /* 400, or 413 when every event was too large: nothing was valid. */
@@ -352,7 +333,7 @@ http_ingest_reply_none_valid(struct http_ingest *req)
 	json_object_object_add(o, "accepted", json_object_new_int(0));
 	json_object_object_add(o, "ids", json_object_new_array());
 	http_ingest_add_errors(o, b);
-	return http_ingest_reply_json(req, status, o);
+	return http_reply_json(req->conn, status, o, &req->reply);
 }
 
 /* Maps a whole-body parse failure to its reply. */

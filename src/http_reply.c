@@ -60,14 +60,28 @@ http_reply(struct MHD_Connection *c, unsigned status, char *body, size_t len,
 }
 
 enum MHD_Result
+http_reply_json(struct MHD_Connection *c, unsigned status,
+    struct json_object *o, const struct http_reply_opts *opts)
+{
+	const char *text;
+	char *body;
+	size_t len;
+
+	text = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	body = text != NULL ? strndup(text, len) : NULL;
+	json_object_put(o);
+	if (body == NULL)
+		return MHD_NO;
+	return http_reply(c, status, body, len, "application/json", opts);
+}
+
+enum MHD_Result
 http_reply_error(struct MHD_Connection *c, unsigned status,
     const struct http_reply_opts *opts, const char *code, const char *fmt, ...)
 {
 	char message[512];
 	struct json_object *o;
-	const char *text;
-	size_t len;
-	char *body;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -78,11 +92,5 @@ http_reply_error(struct MHD_Connection *c, unsigned status,
 		return MHD_NO;
 	json_object_object_add(o, "error", json_object_new_string(code));
 	json_object_object_add(o, "message", json_object_new_string(message));
-	text = json_object_to_json_string_length(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	body = text != NULL ? strndup(text, len) : NULL;
-	json_object_put(o);
-	if (body == NULL)
-		return MHD_NO;
-	return http_reply(c, status, body, len, "application/json", opts);
+	return http_reply_json(c, status, o, opts);
 }

@@ -26,6 +26,14 @@ enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status,
     char *body, size_t len, const char *content_type,
     const struct http_reply_opts *opts);
 
+struct json_object;
+
+/*
+ * Queues the JSON text of o with status and releases o (one reference).
+ */
+enum MHD_Result http_reply_json(struct MHD_Connection *c, unsigned status,
+    struct json_object *o, const struct http_reply_opts *opts);
+
 /*
  * Queues a JSON error {"error": code, "message": <formatted>} with status.
  */

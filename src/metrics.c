@@ -207,6 +207,15 @@ metrics_family(struct metrics_buf *b, const char *name, const char *type,
 	    type);
 }
 
+/* Writes a family that has a single, unlabelled sample. */
+static void
+metrics_single(struct metrics_buf *b, const char *name, const char *type,
+    const char *help, uint64_t value)
+{
+	metrics_family(b, name, type, help);
+	metrics_printf(b, "%s %llu\n", name, (unsigned long long)value);
+}
+
 static void
 metrics_render_http(struct metrics_buf *b)
 {
@@ -250,29 +259,20 @@ metrics_render_journal(struct metrics_buf *b, struct journal *j)
 	struct journal_stats st;
 
 	journal_get_stats(j, &st);
-	metrics_family(b, "sluice_journal_bytes", "gauge",
-	    "Bytes held by the journal (segments and pending writes).");
-	metrics_printf(b, "sluice_journal_bytes %llu\n",
-	    (unsigned long long)st.bytes);
-	metrics_family(b, "sluice_journal_max_bytes", "gauge",
-	    "The journal's size limit.");
-	metrics_printf(b, "sluice_journal_max_bytes %llu\n",
-	    (unsigned long long)st.max_bytes);
-	metrics_family(b, "sluice_journal_segments", "gauge",
-	    "Segment files on disk.");
-	metrics_printf(b, "sluice_journal_segments %llu\n",
-	    (unsigned long long)st.segments);
-	metrics_family(b, "sluice_journal_unconfirmed_records", "gauge",
-	    "Durable records the broker has not confirmed yet.");
-	metrics_printf(b, "sluice_journal_unconfirmed_records %llu\n",
-	    (unsigned long long)st.records_unconfirmed);
-	metrics_family(b, "sluice_journal_fsyncs_total", "counter",
-	    "Group commits (one fdatasync each).");
-	metrics_printf(b, "sluice_journal_fsyncs_total %llu\n",
-	    (unsigned long long)st.fsyncs);
-	metrics_family(b, "sluice_journal_failed", "gauge",
-	    "1 after a journal write or fsync failed.");
-	metrics_printf(b, "sluice_journal_failed %d\n", st.failed);
+	metrics_single(b, "sluice_journal_bytes", "gauge",
+	    "Bytes held by the journal (segments and pending writes).",
+	    st.bytes);
+	metrics_single(b, "sluice_journal_max_bytes", "gauge",
+	    "The journal's size limit.", st.max_bytes);
+	metrics_single(b, "sluice_journal_segments", "gauge",
+	    "Segment files on disk.", st.segments);
+	metrics_single(b, "sluice_journal_unconfirmed_records", "gauge",
+	    "Durable records the broker has not confirmed yet.",
+	    st.records_unconfirmed);
+	metrics_single(b, "sluice_journal_fsyncs_total", "counter",
+	    "Group commits (one fdatasync each).", st.fsyncs);
+	metrics_single(b, "sluice_journal_failed", "gauge",
+	    "1 after a journal write or fsync failed.", (uint64_t)st.failed);
 }
 
 static void
@@ -281,32 +281,27 @@ metrics_render_amqp(struct metrics_buf *b)
 	uint64_t cumulative = 0;
 	size_t i;
 
-	metrics_family(b, "sluice_amqp_connected", "gauge",
-	    "1 while connected to the broker with the topology declared.");
-	metrics_printf(b, "sluice_amqp_connected %d\n",
-	    METRICS_GET(metrics.amqp_connected));
-	metrics_family(b, "sluice_amqp_blocked", "gauge",
-	    "1 while the broker blocks publishing (connection.blocked).");
-	metrics_printf(b, "sluice_amqp_blocked %d\n",
-	    METRICS_GET(metrics.amqp_blocked));
-	metrics_family(b, "sluice_amqp_reconnects_total", "counter",
-	    "Connections to the broker established after the first.");
-	metrics_printf(b, "sluice_amqp_reconnects_total %llu\n",
-	    (unsigned long long)METRICS_GET(metrics.amqp_reconnects));
-	metrics_family(b, "sluice_amqp_publishes_total", "counter",
-	    "Messages published to the broker, retries included.");
-	metrics_printf(b, "sluice_amqp_publishes_total %llu\n",
-	    (unsigned long long)METRICS_GET(metrics.amqp_published));
+	metrics_single(b, "sluice_amqp_connected", "gauge",
+	    "1 while connected to the broker with the topology declared.",
+	    (uint64_t)METRICS_GET(metrics.amqp_connected));
+	metrics_single(b, "sluice_amqp_blocked", "gauge",
+	    "1 while the broker blocks publishing (connection.blocked).",
+	    (uint64_t)METRICS_GET(metrics.amqp_blocked));
+	metrics_single(b, "sluice_amqp_reconnects_total", "counter",
+	    "Connections to the broker established after the first.",
+	    METRICS_GET(metrics.amqp_reconnects));
+	metrics_single(b, "sluice_amqp_publishes_total", "counter",
+	    "Messages published to the broker, retries included.",
+	    METRICS_GET(metrics.amqp_published));
 	metrics_family(b, "sluice_amqp_confirms_total", "counter",
 	    "Publisher confirms received, by outcome.");
 	metrics_printf(b, "sluice_amqp_confirms_total{outcome=\"ack\"} %llu\n",
 	    (unsigned long long)METRICS_GET(metrics.amqp_confirmed));
 	metrics_printf(b, "sluice_amqp_confirms_total{outcome=\"nack\"} %llu\n",
 	    (unsigned long long)METRICS_GET(metrics.amqp_nacked));
-	metrics_family(b, "sluice_amqp_returned_total", "counter",
-	    "Messages the broker returned as unroutable.");
-	metrics_printf(b, "sluice_amqp_returned_total %llu\n",
-	    (unsigned long long)METRICS_GET(metrics.amqp_returned));
+	metrics_single(b, "sluice_amqp_returned_total", "counter",
+	    "Messages the broker returned as unroutable.",
+	    METRICS_GET(metrics.amqp_returned));
 	metrics_family(b, "sluice_amqp_confirm_latency_seconds", "histogram",
 	    "Time from publish to the broker's confirm.");
 	for (i = 0; i <= METRICS_NBUCKETS; i++) {
