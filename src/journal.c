@@ -4,8 +4,9 @@
  * segment files (rolling over as they fill), covers it with one fdatasync,
  * advances the durable sequence and calls the waiters. The same thread
  * persists the consumer's checkpoint and deletes fully confirmed segments.
- * journal_open recovers the directory (records appended after it go to a
- * new segment); the reader reads durable records from the segment files.
+ * journal_open recovers the directory with journal_recover.c (records
+ * appended after it go to a new segment); journal_reader.c reads durable
+ * records back from the segment files for the forwarder.
  *
  * Threads: j->lock guards the pending buffer, the sequence numbers, the
  * segment list, the waiters and the counters; it is never held across a
@@ -29,89 +30,13 @@
 
 #include "isotime.h"
 #include "journal.h"
+#include "journal_internal.h"
 #include "journal_segment.h"
 #include "log.h"
 #include "sluice.h"
 
-#define JOURNAL_CKPT_NAME	"checkpoint"
-#define JOURNAL_CKPT_TMP	"checkpoint.tmp"
-#define JOURNAL_CKPT_MS		100	/* persist at most this often */
-#define JOURNAL_BUF_MIN		(64 * 1024)
-#define JOURNAL_BUF_KEEP	(4 * 1024 * 1024) /* kept between batches */
-#define JOURNAL_WAKE_BATCH	64	/* waiters called per unlock */
-
-/* A journal_wait caller. */
-struct journal_waiter {
-	uint64_t		 seq;
-	journal_durable_cb	 cb;
-	void			*arg;
-};
-
-/* Framed records, consecutive from first_seq. */
-struct journal_buf {
-	unsigned char	*data;
-	size_t		 len;
-	size_t		 cap;
-	uint64_t	 first_seq;
-	uint64_t	 last_seq;
-};
-
-struct journal {
-	char			*dir;
-	int			 dirfd;
-	int			 notify_fd;
-	uint64_t		 max_bytes;
-	uint64_t		 segment_bytes;
-
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;		/* wakes the writer */
-	pthread_t		 thread;
-
-	/* Under lock. */
-	int			 stopping;
-	int			 writer_done;
-	int			 failed;
-	struct journal_buf	 pending;
-	uint64_t		 next_seq;
-	uint64_t		 durable_seq;
-	uint64_t		 confirmed_seq;
-	uint64_t		 persisted_seq;
-	uint64_t		 bytes;
-	uint64_t		 fsyncs;
-	struct jseg		*segs;		/* ascending first_seq */
-	size_t			 nsegs;
-	size_t			 segcap;
-	struct journal_waiter	*waiters;	/* min-heap on seq */
-	size_t			 nwaiters;
-	size_t			 waitcap;
-
-	/* Set by journal_open. */
-	uint64_t		 records_recovered;
-	uint64_t		 bytes_truncated;
-
-	/* Writer thread only. */
-	struct journal_buf	 wbuf;
-	int			 seg_fd;	/* segment being written */
-	uint64_t		 seg_first;
-	uint64_t		 seg_size;
-	uint64_t		 seg_last;
-	int64_t			 ckpt_ms;	/* last persist attempt */
-};
-
-struct journal_reader {
-	struct journal		*j;
-	struct jseg_cursor	 c;
-	uint64_t		 next;		/* first seq it may return */
-	int			 have;		/* seg is chosen */
-	int			 advance;	/* go past seg on next call */
-	uint64_t		 seg;		/* first_seq of its segment */
-	uint64_t		 limit;		/* cached end of the segment */
-	uint64_t		 durable;	/* cached durable_seq */
-	int			 is_last;	/* seg was the last one listed */
-};
-
 /* Logs a failed system call on the file name in the journal directory. */
-static void
+void
 journal_log_errno(struct journal *j, const char *name, const char *op)
 {
 	int saved = errno;
@@ -121,7 +46,7 @@ journal_log_errno(struct journal *j, const char *name, const char *op)
 	errno = saved;
 }
 
-static int
+int
 journal_fsync_dir(struct journal *j)
 {
 	if (fsync(j->dirfd) == -1) {
@@ -247,7 +172,7 @@ journal_wake(struct journal *j, uint64_t upto, int status)
 }
 
 /* Index of the segment first_seq, or -1; lock held. */
-static ssize_t
+ssize_t
 journal_seg_find(struct journal *j, uint64_t first_seq)
 {
 	size_t lo = 0, hi = j->nsegs, mid;
@@ -265,7 +190,7 @@ journal_seg_find(struct journal *j, uint64_t first_seq)
 }
 
 /* Appends a segment to the list (capacity reserved); lock held. */
-static int
+int
 journal_seg_add(struct journal *j, const struct jseg *s)
 {
 	struct jseg *ns;
@@ -300,7 +225,7 @@ journal_seg_publish(struct journal *j)
  * the one being written, and takes their size off the accounted bytes.
  * Called by the writer thread, or by journal_open before it starts.
  */
-static void
+void
 journal_drop_segments(struct journal *j, uint64_t upto)
 {
 	char name[JSEG_NAME_LEN];
@@ -328,45 +253,6 @@ journal_drop_segments(struct journal *j, uint64_t upto)
 	}
 	if (dropped)
 		journal_fsync_dir(j);
-}
-
-/* Reads the persisted checkpoint into *seq (0 if none or corrupt). */
-static int
-journal_ckpt_read(struct journal *j, uint64_t *seq)
-{
-	unsigned char b[JSEG_CKPT_LEN + 1];
-	ssize_t n;
-	size_t got = 0;
-	int fd;
-
-	*seq = 0;
-	fd = openat(j->dirfd, JOURNAL_CKPT_NAME, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return SLUICE_OK;
-		journal_log_errno(j, JOURNAL_CKPT_NAME, "open");
-		return SLUICE_EIO;
-	}
-	while (got < sizeof b) {
-		n = read(fd, b + got, sizeof b - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			journal_log_errno(j, JOURNAL_CKPT_NAME, "read");
-			close(fd);
-			return SLUICE_EIO;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (jseg_ckpt_decode(b, got, seq) == -1) {
-		log_warn("journal", "%s/%s: corrupt checkpoint, reading the "
-		    "journal from its start", j->dir, JOURNAL_CKPT_NAME);
-		*seq = 0;
-	}
-	return SLUICE_OK;
 }
 
 /* Writes the checkpoint file atomically. Writer thread. Returns 0 or -1. */
@@ -620,114 +506,6 @@ journal_writer(void *arg)
 	return NULL;
 }
 
-/*
- * Scans one segment at open: counts its valid records, truncates a torn
- * tail if it is the last segment, and lists it (or deletes it when it holds
- * no valid record). Returns SLUICE_OK, SLUICE_EIO or SLUICE_ENOMEM.
- */
-static int
-journal_recover_segment(struct journal *j, struct jseg_cursor *c,
-    uint64_t first, int is_last, uint64_t ckpt)
-{
-	char name[JSEG_NAME_LEN];
-	struct jseg s = { first, first - 1, 0, 0 };
-	struct stat st;
-	enum jseg_result res;
-	const void *data;
-	uint64_t seq;
-	size_t len;
-
-	jseg_name(first, name);
-	if (jseg_cursor_open(c, j->dirfd, first, O_RDWR) == -1) {
-		journal_log_errno(j, name, "open");
-		return SLUICE_EIO;
-	}
-	if (fstat(c->fd, &st) == -1) {
-		journal_log_errno(j, name, "fstat");
-		return SLUICE_EIO;
-	}
-	s.size = (uint64_t)st.st_size;
-	while ((res = jseg_cursor_next(c, s.size, &seq, &data, &len)) ==
-	    JSEG_RECORD) {
-		s.last_seq = seq;
-		if (seq > ckpt)
-			j->records_recovered++;
-	}
-	s.end = c->pos;
-	if (res == JSEG_EIO) {
-		journal_log_errno(j, name, "read");
-		return SLUICE_EIO;
-	}
-	if (res != JSEG_END && is_last) {
-		log_warn("journal", "%s/%s: %s at offset %llu: torn tail, "
-		    "%llu bytes cut off", j->dir, name, jseg_result_str(res),
-		    (unsigned long long)s.end,
-		    (unsigned long long)(s.size - s.end));
-		if (ftruncate(c->fd, (off_t)s.end) == -1 ||
-		    fsync(c->fd) == -1) {
-			journal_log_errno(j, name, "truncate");
-			return SLUICE_EIO;
-		}
-		j->bytes_truncated += s.size - s.end;
-		s.size = s.end;
-	} else if (res != JSEG_END) {
-		log_error("journal", "%s/%s: %s at offset %llu: the rest of "
-		    "this segment is lost", j->dir, name, jseg_result_str(res),
-		    (unsigned long long)s.end);
-	}
-	jseg_cursor_close(c);
-	if (s.end == 0) {
-		/* Nothing readable: its name would only get in the way. */
-		if (unlinkat(j->dirfd, name, 0) == -1) {
-			journal_log_errno(j, name, "unlink");
-			return SLUICE_EIO;
-		}
-		return journal_fsync_dir(j) == -1 ? SLUICE_EIO : SLUICE_OK;
-	}
-	if (journal_seg_add(j, &s) == -1)
-		return SLUICE_ENOMEM;
-	j->bytes += s.size;
-	if (s.last_seq >= j->next_seq)
-		j->next_seq = s.last_seq + 1;
-	return SLUICE_OK;
-}
-
-/* Recovers the directory: checkpoint, segments, sequence numbers. */
-static int
-journal_recover(struct journal *j)
-{
-	struct jseg_cursor c;
-	uint64_t *firsts, ckpt;
-	size_t n, i;
-	int rc;
-
-	if ((rc = journal_ckpt_read(j, &ckpt)) != SLUICE_OK)
-		return rc;
-	if (jseg_list(j->dirfd, &firsts, &n) == -1) {
-		journal_log_errno(j, ".", "list");
-		return SLUICE_EIO;
-	}
-	j->next_seq = ckpt + 1;
-	jseg_cursor_init(&c, j->segment_bytes);
-	for (i = 0, rc = SLUICE_OK; i < n && rc == SLUICE_OK; i++)
-		rc = journal_recover_segment(j, &c, firsts[i], i == n - 1,
-		    ckpt);
-	jseg_cursor_free(&c);
-	free(firsts);
-	if (rc != SLUICE_OK)
-		return rc;
-	j->durable_seq = j->next_seq - 1;
-	j->confirmed_seq = j->persisted_seq = ckpt;
-	journal_drop_segments(j, ckpt);
-	if (j->records_recovered > 0 || j->bytes_truncated > 0)
-		log_info("journal", "%s: %llu unconfirmed records recovered, "
-		    "%llu bytes of torn tail cut, next seq %llu", j->dir,
-		    (unsigned long long)j->records_recovered,
-		    (unsigned long long)j->bytes_truncated,
-		    (unsigned long long)j->next_seq);
-	return SLUICE_OK;
-}
-
 /* Creates dir and its missing parents. Returns 0 or -1 with errno set. */
 static int
 journal_mkdirs(const char *dir)
@@ -973,154 +751,4 @@ journal_get_stats(struct journal *j, struct journal_stats *st)
 	st->bytes_truncated = j->bytes_truncated;
 	st->failed = j->failed;
 	pthread_mutex_unlock(&j->lock);
-}
-
-struct journal_reader *
-journal_reader_new(struct journal *j)
-{
-	struct journal_reader *r;
-
-	if ((r = calloc(1, sizeof *r)) == NULL)
-		return NULL;
-	r->j = j;
-	jseg_cursor_init(&r->c, j->segment_bytes);
-	pthread_mutex_lock(&j->lock);
-	r->next = j->confirmed_seq + 1;
-	pthread_mutex_unlock(&j->lock);
-	return r;
-}
-
-/*
- * Picks the segment to read next: the one holding r->next, or the one after
- * r->seg when r->advance is set. Lock held. Returns 0 and *first, or -1 if
- * there is none yet.
- */
-static int
-journal_reader_pick(struct journal_reader *r, uint64_t *first)
-{
-	struct journal *j = r->j;
-	size_t i;
-
-	if (r->have && r->advance) {
-		for (i = 0; i < j->nsegs; i++) {
-			if (j->segs[i].first_seq > r->seg) {
-				*first = j->segs[i].first_seq;
-				return 0;
-			}
-		}
-		return -1;
-	}
-	if (j->nsegs == 0)
-		return -1;
-	/* The last segment starting at or before r->next, else the first. */
-	for (i = j->nsegs; i > 0; i--) {
-		if (j->segs[i - 1].first_seq <= r->next) {
-			*first = j->segs[i - 1].first_seq;
-			return 0;
-		}
-	}
-	*first = j->segs[0].first_seq;
-	return 0;
-}
-
-/* Refreshes the cached end, durable_seq and is_last of r's segment.
- * Returns 0, or -1 if the segment is gone from the list. */
-static int
-journal_reader_refresh(struct journal_reader *r)
-{
-	struct journal *j = r->j;
-	ssize_t i;
-
-	pthread_mutex_lock(&j->lock);
-	r->durable = j->durable_seq;
-	i = journal_seg_find(j, r->seg);
-	if (i != -1) {
-		r->limit = j->segs[i].end;
-		r->is_last = (size_t)i == j->nsegs - 1;
-	}
-	pthread_mutex_unlock(&j->lock);
-	return i == -1 ? -1 : 0;
-}
-
-int
-journal_reader_next(struct journal_reader *r, uint64_t *seq,
-    const void **data, size_t *len)
-{
-	struct journal *j = r->j;
-	char name[JSEG_NAME_LEN];
-	enum jseg_result res;
-	uint64_t first;
-	int rc;
-
-	for (;;) {
-		if (r->c.fd == -1 || r->advance) {
-			pthread_mutex_lock(&j->lock);
-			rc = r->next <= j->durable_seq ?
-			    journal_reader_pick(r, &first) : -1;
-			pthread_mutex_unlock(&j->lock);
-			if (rc == -1)
-				return 0;
-			r->have = 1;
-			r->seg = first;
-			r->advance = 0;
-			r->limit = 0;
-			if (jseg_cursor_open(&r->c, j->dirfd, first,
-			    O_RDONLY) == -1) {
-				/* Deleted behind us: all of it confirmed. */
-				r->advance = 1;
-				if (errno == ENOENT)
-					continue;
-				jseg_name(first, name);
-				journal_log_errno(j, name, "open");
-				return -1;
-			}
-		}
-		if ((r->c.pos >= r->limit || r->c.expect > r->durable) &&
-		    journal_reader_refresh(r) == -1) {
-			/* Confirmed and deleted: what it had is read. */
-			r->advance = 1;
-			continue;
-		}
-		if (r->c.pos >= r->limit) {
-			if (r->is_last)
-				return 0;
-			r->advance = 1;
-			continue;
-		}
-		if (r->c.expect > r->durable)
-			return 0;
-		res = jseg_cursor_next(&r->c, r->limit, seq, data, len);
-		if (res != JSEG_RECORD) {
-			jseg_name(r->seg, name);
-			log_error("journal", "%s/%s: %s at offset %llu: "
-			    "skipping to the next segment", j->dir, name,
-			    jseg_result_str(res),
-			    (unsigned long long)r->c.pos);
-			r->advance = 1;
-			return -1;
-		}
-		if (*seq < r->next)
-			continue;
-		r->next = *seq + 1;
-		return 1;
-	}
-}
-
-void
-journal_reader_seek(struct journal_reader *r, uint64_t after_seq)
-{
-	jseg_cursor_close(&r->c);
-	r->next = after_seq + 1;
-	r->have = 0;
-	r->advance = 0;
-	r->limit = 0;
-}
-
-void
-journal_reader_free(struct journal_reader *r)
-{
-	if (r == NULL)
-		return;
-	jseg_cursor_free(&r->c);
-	free(r);
 }
