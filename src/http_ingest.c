@@ -223,14 +223,16 @@ http_ingest_body(struct http_ingest *req, const char *data, size_t size)
 	size_t cap;
 	char *p;
 
+	if (req->state == HTTP_REQ_TOO_LARGE) {
+		req->discarded += size;
+		return req->discarded > limit ? MHD_NO : MHD_YES;
+	}
 	if (req->state != HTTP_REQ_BODY)
 		return MHD_YES;		/* an early reply is queued */
 	if (size > limit - req->len) {
-		req->state = HTTP_REQ_REFUSED;
-		metrics_events_refused(METRICS_REJECT_REQUEST_TOO_LARGE, 1);
-		return http_reply_error(req->conn, MHD_HTTP_CONTENT_TOO_LARGE,
-		    &req->reply, "request_too_large", "the body is over the "
-		    "limit of %zu bytes", limit);
+		req->state = HTTP_REQ_TOO_LARGE;
+		req->discarded = size;
+		return MHD_YES;
 	}
 	if (req->len + size + 1 > req->cap) {
 		cap = req->cap == 0 ? 4096 : req->cap;
@@ -433,6 +435,12 @@ http_ingest_finish(struct http_ingest *req)
 	case HTTP_REQ_REFUSED:
 	case HTTP_REQ_WAITING:
 		return MHD_YES;
+	case HTTP_REQ_TOO_LARGE:
+		req->state = HTTP_REQ_REFUSED;
+		metrics_events_refused(METRICS_REJECT_REQUEST_TOO_LARGE, 1);
+		return http_reply_error(req->conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    &req->reply, "request_too_large", "the body is over the "
+		    "limit of %zu bytes", srv->cfg->max_request_bytes);
 	case HTTP_REQ_DURABLE:
 		req->state = HTTP_REQ_REFUSED;
 		status = atomic_load(&req->durable_status);

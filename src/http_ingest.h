@@ -33,6 +33,7 @@ struct http_server {
 
 enum http_req_state {
 	HTTP_REQ_BODY,		/* gathering the body */
+	HTTP_REQ_TOO_LARGE,	/* over the limit: discarding the rest */
 	HTTP_REQ_REFUSED,	/* a reply was queued early */
 	HTTP_REQ_WAITING,	/* suspended until durable */
 	HTTP_REQ_DURABLE	/* resumed: reply with the outcome */
@@ -48,6 +49,7 @@ struct http_ingest {
 	char			*body;
 	size_t			 len;
 	size_t			 cap;
+	size_t			 discarded;	/* bytes past the limit */
 	int			 gzipped;
 	struct event_batch	 batch;
 	atomic_int		 durable_status; /* from the journal */
@@ -63,7 +65,12 @@ struct http_ingest {
 struct http_ingest *http_ingest_begin(struct http_server *srv,
     struct MHD_Connection *c, enum MHD_Result *ret);
 
-/* Takes size bytes of body. Queues a 413 when the body exceeds the limit. */
+/*
+ * Takes size bytes of body. Past the limit the rest is read and dropped, so
+ * the 413 can be sent once the client stops sending (libmicrohttpd does not
+ * take a reply in the middle of an upload); a client that sends more than
+ * the limit again on top is cut off.
+ */
 enum MHD_Result http_ingest_body(struct http_ingest *req, const char *data,
     size_t size);
 
