@@ -17,12 +17,9 @@
 
 #include "event.h"
 #include "isotime.h"
+#include "jsontext.h"
 #include "sluice.h"
 #include "uuid7.h"
-
-/* How json-c writes the JSON that is measured and copied here. */
-#define EVENT_JSON_FLAGS \
-	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* 9999-12-31T23:59:59.999Z: the last ms a client time may name. */
 #define EVENT_TIME_MAX INT64_C(253402300799999)
@@ -45,20 +42,12 @@ static const char *const event_reserved_prefixes[] = {
 	"pusher:", "pusher_internal:", "sluice:"
 };
 
-/* A growing text buffer; failed is set once an allocation fails. */
-struct event_buf {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	int	 failed;
-};
-
 /* What one call works with. */
 struct event_run {
 	const struct event_limits	*lim;
 	const struct event_source	*src;
 	struct event_batch		*out;
-	struct event_buf		 env;	/* the envelope, reused */
+	struct jsontext		 env;	/* the envelope, reused */
 	char				 received_at[ISOTIME_LEN];
 };
 
@@ -109,50 +98,6 @@ event_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Decodes the UTF-8 sequence at s[*i] (n bytes in all) into *cp and
- * advances *i. Returns 0, or -1 for a bad sequence (truncated, overlong, a
- * surrogate or past U+10FFFF), leaving *i alone.
- */
-static int
-event_utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
-{
-	size_t k = *i, need, j;
-	uint32_t c = s[k], min;
-
-	if (c < 0x80) {
-		*cp = c;
-		*i = k + 1;
-		return 0;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 1;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		c &= 0x07;
-		min = 0x10000;
-	} else
-		return -1;
-	if (n - k - 1 < need)
-		return -1;
-	for (j = 1; j <= need; j++) {
-		if ((s[k + j] & 0xc0) != 0x80)
-			return -1;
-		c = c << 6 | (s[k + j] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*cp = c;
-	*i = k + 1 + need;
-	return 0;
-}
-
 static int
 event_is_control(uint32_t c)
 {
@@ -165,154 +110,6 @@ event_is_space(uint32_t c)
 	return c == ' ' || c == 0xa0 || c == 0x1680 ||
 	    (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
 	    c == 0x202f || c == 0x205f || c == 0x3000;
-}
-
-static void
-event_buf_reserve(struct event_buf *b, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (b->failed || b->cap - b->len >= more)
-		return;
-	cap = b->cap > 0 ? b->cap : 1024;
-	while (cap - b->len < more) {
-		if (cap > SIZE_MAX / 2) {
-			b->failed = 1;
-			return;
-		}
-		cap *= 2;
-	}
-	if ((p = realloc(b->p, cap)) == NULL) {
-		b->failed = 1;
-		return;
-	}
-	b->p = p;
-	b->cap = cap;
-}
-
-static void
-event_buf_put(struct event_buf *b, const char *s, size_t n)
-{
-	event_buf_reserve(b, n);
-	if (b->failed)
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-#define event_buf_lit(b, s) event_buf_put((b), (s), sizeof(s) - 1)
-
-/*
- * Appends s (n bytes, untrusted) as a JSON string: quotes, backslashes and
- * control characters are escaped and each byte that is not part of valid
- * UTF-8 becomes U+FFFD, so the result is always valid JSON. NULL is null.
- */
-static void
-event_buf_str(struct event_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run;
-	uint32_t cp;
-	char esc[6];
-
-	if (s == NULL) {
-		event_buf_lit(b, "null");
-		return;
-	}
-	/* Worst case: every byte becomes a 6-byte escape. */
-	event_buf_reserve(b, n <= (SIZE_MAX - 2) / 6 ? n * 6 + 2 : SIZE_MAX);
-	if (b->failed)
-		return;
-	b->p[b->len++] = '"';
-	while (i < n) {
-		for (run = i; run < n && u[run] >= 0x20 && u[run] < 0x80 &&
-		    u[run] != '"' && u[run] != '\\'; run++)
-			;
-		if (run > i) {
-			memcpy(b->p + b->len, s + i, run - i);
-			b->len += run - i;
-			i = run;
-			continue;
-		}
-		if (u[i] >= 0x80) {
-			run = i;
-			if (event_utf8_next(u, n, &i, &cp) == 0) {
-				memcpy(b->p + b->len, s + run, i - run);
-				b->len += i - run;
-			} else {
-				memcpy(b->p + b->len, "\xef\xbf\xbd", 3);
-				b->len += 3;
-				i++;
-			}
-			continue;
-		}
-		esc[0] = '\\';
-		switch (u[i]) {
-		case '"':
-		case '\\':
-			esc[1] = (char)u[i];
-			break;
-		case '\b':
-			esc[1] = 'b';
-			break;
-		case '\f':
-			esc[1] = 'f';
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[u[i] >> 4];
-			esc[5] = hex[u[i] & 0xf];
-			memcpy(b->p + b->len, esc, 6);
-			b->len += 6;
-			i++;
-			continue;
-		}
-		memcpy(b->p + b->len, esc, 2);
-		b->len += 2;
-		i++;
-	}
-	b->p[b->len++] = '"';
-}
-
-/* Appends a NUL-terminated string, or null. */
-static void
-event_buf_cstr(struct event_buf *b, const char *s)
-{
-	event_buf_str(b, s, s != NULL ? strlen(s) : 0);
-}
-
-/*
- * Appends a client's value as it was sent: strings through event_buf_str,
- * anything else as json-c writes it (numbers keep their text); NULL is null.
- */
-static void
-event_buf_raw(struct event_buf *b, struct json_object *v)
-{
-	const char *text;
-	size_t n;
-
-	if (json_object_is_type(v, json_type_string)) {
-		event_buf_str(b, json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-		return;
-	}
-	text = json_object_to_json_string_length(v, EVENT_JSON_FLAGS, &n);
-	if (text == NULL) {
-		b->failed = 1;
-		return;
-	}
-	event_buf_put(b, text, n);
 }
 
 /* Fills r with err and a formatted message. Returns 1 (rejected). */
@@ -368,7 +165,7 @@ event_text_problem(struct json_object *v, size_t max, int no_space,
 	s = (const unsigned char *)json_object_get_string(v);
 	n = (size_t)json_object_get_string_len(v);
 	while (i < n) {
-		if (event_utf8_next(s, n, &i, &cp) == -1)
+		if (jsontext_utf8_next(s, n, &i, &cp) == -1)
 			return "not valid UTF-8";
 		if (event_is_control(cp))
 			return "must not contain control characters";
@@ -436,67 +233,6 @@ event_time(struct json_object *v, int64_t *ms)
 }
 
 /*
- * The length of n bytes as a JSON string written by json-c: quotes, two
- * bytes for the short escapes, six for other control characters, and the
- * other bytes as they are.
- */
-static size_t
-event_json_str_len(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len = n + 2, i;
-
-	for (i = 0; i < n; i++) {
-		if (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')
-			continue;
-		if (strchr("\"\\\b\f\n\r\t", u[i]) != NULL && u[i] != '\0')
-			len += 1;
-		else
-			len += 5;
-	}
-	return len;
-}
-
-/*
- * Sets *len to the length of v as json-c writes it, counting the common
- * small values (null, strings, integers) without writing them. Returns 0,
- * or -1 when out of memory.
- */
-static int
-event_json_len(struct json_object *v, size_t *len)
-{
-	int64_t i;
-	uint64_t u;
-	size_t n;
-
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		*len = 4;
-		return 0;
-	case json_type_string:
-		*len = event_json_str_len(json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-		return 0;
-	case json_type_int:
-		/* The extremes may be clamped (uint64): let json-c say. */
-		i = json_object_get_int64(v);
-		if (i == INT64_MAX || i == INT64_MIN)
-			break;
-		u = i < 0 ? (uint64_t)-i : (uint64_t)i;
-		for (n = i < 0 ? 2 : 1; u >= 10; u /= 10)
-			n++;
-		*len = n;
-		return 0;
-	default:
-		break;
-	}
-	if (json_object_to_json_string_length(v, EVENT_JSON_FLAGS, len) ==
-	    NULL)
-		return -1;
-	return 0;
-}
-
-/*
  * Sorts out the keys of event ev, noting the first unknown one, and works
  * out the size of its JSON text as json-c would write it, writing only the
  * data (which the envelope needs anyway). Returns 0, or -1 when out of
@@ -514,15 +250,15 @@ event_fields(struct json_object *ev, struct event_fields *f)
 	json_object_object_foreach(ev, key, val) {
 		if (strcmp(key, "data") == 0) {
 			f->data_text = json_object_to_json_string_length(val,
-			    EVENT_JSON_FLAGS, &f->data_len);
+			    JSONTEXT_FLAGS, &f->data_len);
 			if (f->data_text == NULL)
 				return -1;
 			len = f->data_len;
-		} else if (event_json_len(val, &len) == -1)
+		} else if (jsontext_len(val, &len) == -1)
 			return -1;
 		if (f->size > 2)
 			f->size++;	/* the comma */
-		f->size += event_json_str_len(key, strlen(key)) + 1 + len;
+		f->size += jsontext_str_len(key, strlen(key)) + 1 + len;
 		if (strcmp(key, "event") == 0)
 			f->event = val;
 		else if (strcmp(key, "channel") == 0)
@@ -693,40 +429,40 @@ event_accept(struct event_run *run, size_t index,
     const struct event_fields *f)
 {
 	const struct event_source *src = run->src;
-	struct event_buf *b = &run->env;
+	struct jsontext *b = &run->env;
 	struct event_accepted *acc;
 	struct event_record rec;
 	char stamp[ISOTIME_LEN];
 
 	isotime_format(f->time_ms, stamp);
 	b->len = 0;
-	event_buf_lit(b, "{\"id\":");
-	event_buf_str(b, f->idtext, f->id_len);
-	event_buf_lit(b, ",\"app\":");
-	event_buf_cstr(b, src->app->id);
-	event_buf_lit(b, ",\"channel\":");
-	event_buf_str(b, f->chan, f->chan_len);
-	event_buf_lit(b, ",\"event\":");
-	event_buf_str(b, f->name, f->name_len);
-	event_buf_lit(b, ",\"data\":");
-	event_buf_put(b, f->data_text, f->data_len);
-	event_buf_lit(b, ",\"received_at\":");
-	event_buf_cstr(b, run->received_at);
-	event_buf_lit(b, ",\"timestamp\":");
-	event_buf_cstr(b, stamp);
-	event_buf_lit(b, ",\"client_timestamp\":");
-	event_buf_raw(b, f->timestamp);
-	event_buf_lit(b, ",\"client_sent_at\":");
-	event_buf_raw(b, f->sent_at);
-	event_buf_lit(b, ",\"ip\":");
-	event_buf_cstr(b, src->ip);
-	event_buf_lit(b, ",\"user_agent\":");
-	event_buf_cstr(b, src->user_agent);
-	event_buf_lit(b, ",\"origin\":");
-	event_buf_cstr(b, src->origin);
-	event_buf_lit(b, ",\"source\":");
-	event_buf_cstr(b, src->source);
-	event_buf_lit(b, "}");
+	jsontext_lit(b, "{\"id\":");
+	jsontext_str(b, f->idtext, f->id_len);
+	jsontext_lit(b, ",\"app\":");
+	jsontext_cstr(b, src->app->id);
+	jsontext_lit(b, ",\"channel\":");
+	jsontext_str(b, f->chan, f->chan_len);
+	jsontext_lit(b, ",\"event\":");
+	jsontext_str(b, f->name, f->name_len);
+	jsontext_lit(b, ",\"data\":");
+	jsontext_put(b, f->data_text, f->data_len);
+	jsontext_lit(b, ",\"received_at\":");
+	jsontext_cstr(b, run->received_at);
+	jsontext_lit(b, ",\"timestamp\":");
+	jsontext_cstr(b, stamp);
+	jsontext_lit(b, ",\"client_timestamp\":");
+	jsontext_raw(b, f->timestamp);
+	jsontext_lit(b, ",\"client_sent_at\":");
+	jsontext_raw(b, f->sent_at);
+	jsontext_lit(b, ",\"ip\":");
+	jsontext_cstr(b, src->ip);
+	jsontext_lit(b, ",\"user_agent\":");
+	jsontext_cstr(b, src->user_agent);
+	jsontext_lit(b, ",\"origin\":");
+	jsontext_cstr(b, src->origin);
+	jsontext_lit(b, ",\"source\":");
+	jsontext_cstr(b, src->source);
+	jsontext_lit(b, "}");
 	if (b->failed)
 		return -1;
 
