@@ -74,7 +74,7 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 		reason = "the gateway is shutting down";
 	else if (st.failed)
 		reason = "the journal cannot be written";
-	else if (st.bytes >= st.max_bytes)
+	else if (st.full)
 		reason = "the journal is full";
 	else if (!amqp_fwd_ready(srv->fwd))
 		reason = "not connected to the broker";

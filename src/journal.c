@@ -242,6 +242,7 @@ journal_drop_segments(struct journal *j, uint64_t upto)
 		s = j->segs[0];
 		memmove(j->segs, j->segs + 1, --j->nsegs * sizeof *j->segs);
 		j->bytes -= s.size;
+		j->full = 0;		/* room again: let appends say */
 		pthread_mutex_unlock(&j->lock);
 
 		/* A reader finding it gone moves on to the next one. */
@@ -663,8 +664,10 @@ journal_append(struct journal *j, const struct iovec *recs, size_t n,
 		rc = SLUICE_EIO;
 	else if (j->stopping)
 		rc = SLUICE_ESTOPPING;
-	else if (need > j->max_bytes || j->bytes > j->max_bytes - need)
+	else if (need > j->max_bytes || j->bytes > j->max_bytes - need) {
 		rc = SLUICE_EFULL;
+		j->full = 1;
+	}
 	else if (need > SIZE_MAX - j->pending.len ||
 	    journal_buf_reserve(&j->pending, (size_t)need) == -1)
 		rc = SLUICE_ENOMEM;
@@ -683,6 +686,7 @@ journal_append(struct journal *j, const struct iovec *recs, size_t n,
 		j->pending.len += (size_t)need;
 		j->pending.last_seq = j->next_seq - 1;
 		j->bytes += need;
+		j->full = 0;
 		*last_seq = j->next_seq - 1;
 		rc = SLUICE_OK;
 	}
@@ -750,5 +754,6 @@ journal_get_stats(struct journal *j, struct journal_stats *st)
 	st->records_recovered = j->records_recovered;
 	st->bytes_truncated = j->bytes_truncated;
 	st->failed = j->failed;
+	st->full = j->full;
 	pthread_mutex_unlock(&j->lock);
 }

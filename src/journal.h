@@ -44,6 +44,8 @@ struct journal_stats {
 	uint64_t	records_recovered;	/* unconfirmed found at open */
 	uint64_t	bytes_truncated;	/* torn tail cut at open */
 	int		failed;			/* a write or fsync failed */
+	int		full;			/* the last append did not fit,
+						   and no space was freed since */
 };
 
 /* Called once when the record waited for is durable (status SLUICE_OK) or

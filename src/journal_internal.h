@@ -53,6 +53,7 @@ struct journal {
 	int			 stopping;
 	int			 writer_done;
 	int			 failed;
+	int			 full;		/* the last append did not fit */
 	struct journal_buf	 pending;
 	uint64_t		 next_seq;
 	uint64_t		 durable_seq;

@@ -273,6 +273,9 @@ metrics_render_journal(struct metrics_buf *b, struct journal *j)
 	    "Group commits (one fdatasync each).", st.fsyncs);
 	metrics_single(b, "sluice_journal_failed", "gauge",
 	    "1 after a journal write or fsync failed.", (uint64_t)st.failed);
+	metrics_single(b, "sluice_journal_full", "gauge",
+	    "1 while the journal refuses appends for want of space.",
+	    (uint64_t)st.full);
 }
 
 static void

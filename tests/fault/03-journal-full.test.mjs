@@ -123,8 +123,9 @@ test('a full journal answers 503, keeps all or nothing of a request, ' +
 	const ready = await readyz(s);
 	assert.equal(ready.status, 503, `/readyz answered ${ready.status} ` +
 	    'with the journal full');
-	assert.equal(typeof ready.reason, 'string', `/readyz gave no reason: ` +
-	    ready.text);
+	assert.equal(ready.reason, 'the journal is full', `/readyz gave ` +
+	    `another reason: ${ready.text}`);
+	assert.equal(await metric(s, 'sluice_journal_full'), 1);
 
 	// The real broker now, on the same journal.
 	await s.restart({ amqpUrl: null, waitReady: true });

@@ -1087,12 +1087,16 @@ TEST_full_then_freed_by_confirm(void)
 		iov[i].iov_base = buf[i];
 		iov[i].iov_len = payload(12 + (uint64_t)i, buf[i], 100);
 	}
+	CU_ASSERT_EQUAL(st.full, 0);
 	CU_ASSERT_EQUAL(journal_append(j, iov, 2, &seq), SLUICE_EFULL);
 	journal_get_stats(j, &st2);
 	CU_ASSERT_EQUAL(st2.next_seq, 12);
 	CU_ASSERT_EQUAL(st2.bytes, st.bytes);
+	CU_ASSERT_EQUAL(st2.full, 1);
 	CU_ASSERT_EQUAL(journal_append(j, iov, 1, &seq), SLUICE_OK);
 	CU_ASSERT_EQUAL(seq, 12);
+	journal_get_stats(j, &st2);
+	CU_ASSERT_EQUAL(st2.full, 0);
 	CU_ASSERT_EQUAL(journal_append(j, iov + 1, 1, &seq), SLUICE_EFULL);
 	CU_ASSERT_EQUAL(wait_durable(j, 12), SLUICE_OK);
 	journal_get_stats(j, &st);
@@ -1101,11 +1105,15 @@ TEST_full_then_freed_by_confirm(void)
 	/* Still full once durable: the space is on disk. */
 	CU_ASSERT_EQUAL(journal_append(j, iov + 1, 1, &seq), SLUICE_EFULL);
 
+	journal_get_stats(j, &st);
+	CU_ASSERT_EQUAL(st.full, 1);
+
 	/* Confirm all: the two full segments go, the last one stays. */
 	journal_confirm(j, 12);
 	CU_ASSERT_EQUAL(await_segments(j, 1), 0);
 	journal_get_stats(j, &st);
 	CU_ASSERT_EQUAL(st.bytes, ROLL_SEG);
+	CU_ASSERT_EQUAL(st.full, 0);
 	for (n = 0; n < 8; n++) {
 		iov[0].iov_len = payload(13 + n, buf[0], 100);
 		rc = journal_append(j, iov, 1, &seq);
