@@ -1,0 +1,158 @@
+// 07-forwarder: what the forwarder does when the broker says no, against
+// the real broker: a nacked publish is published again until it is taken,
+// a returned (unroutable) one is kept and published again, a broker under
+// a resource alarm blocks publishing and /readyz says so, and queue_type
+// quorum declares quorum queues.
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+
+import { connect } from '../lib/amqp.mjs';
+import {
+	get, metrics, post, rabbitmqNode, startSluiced, uniqueNames, waitFor,
+} from '../lib/sluiced.mjs';
+
+const RABBITMQ_DIR = process.env.SLUICE_TEST_RABBITMQ_DIR;
+
+let broker;
+const daemons = [];
+
+before(async () => {
+	broker = await connect();
+});
+
+after(async () => {
+	for (const d of daemons) {
+		try {
+			await d.stop();
+		} finally {
+			await broker.deleteTopology(d.names, d.extraQueues || []);
+		}
+	}
+	await broker.close();
+});
+
+async function start(opts) {
+	const d = await startSluiced({ waitReady: true, ...opts });
+	daemons.push(d);
+	return d;
+}
+
+function event(channel, name = 'tick') {
+	return { id: randomUUID(), event: name, channel, data: { n: 1 } };
+}
+
+async function postOk(d, events) {
+	const r = await post(d.url, events, { key: d.key });
+	assert.equal(r.status, 202, r.text);
+	return events.map((e) => e.id);
+}
+
+describe('forwarder', () => {
+	it('a nacked publish is published again until the broker takes it',
+	    async () => {
+		const d = await start({ name: 'nack' });
+		// A queue of ours that holds one message and nacks the rest.
+		const limited = `${d.names.prefix}.limited`;
+		d.extraQueues = [limited];
+		await broker.withChannel(async (ch) => {
+			await ch.assertQueue(limited, { durable: true, arguments: {
+			    'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+			await ch.bindQueue(limited, d.names.exchange,
+			    'game-limited.#');
+		});
+		const ids = await postOk(d, [event('game-limited'),
+		    event('game-limited'), event('game-limited')]);
+		await waitFor(async () => (await metrics(d)).get(
+		    'sluice_amqp_confirms_total{outcome="nack"}') > 0,
+		    { timeout: 10000 });
+		// Take them one at a time: each retry finds room for one more.
+		const seen = new Set();
+		await waitFor(async () => {
+			for (const m of await broker.drain(limited))
+				seen.add(m.properties.messageId);
+			return ids.every((id) => seen.has(id));
+		}, { timeout: 20000, interval: 100 });
+		// Nothing is left unconfirmed in the journal.
+		await waitFor(async () => (await metrics(d)).get(
+		    'sluice_journal_unconfirmed_records') === 0);
+		// The archive queue (bound "#") got every one of them too.
+		const got = await broker.collectIds(d.names.queue, ids,
+		    { timeout: 10000 });
+		assert.deepEqual(got.missing, []);
+	});
+
+	it('a returned publish is kept and published again once routable',
+	    async () => {
+		const names = uniqueNames('return');
+		// The archive takes events.# only, and the alternate exchange
+		// is cut off from its queue: a chat event comes back unroutable.
+		const d = await start({ name: 'return', names,
+		    queues: { [names.queue]: 'events.#' } });
+		await broker.withChannel((ch) => ch.unbindQueue(d.names.unrouted,
+		    d.names.unrouted, ''));
+		const [id] = await postOk(d, [event('chat.nowhere', 'lost')]);
+		const queue = `${d.names.prefix}.late`;
+		d.extraQueues = [queue];
+		await waitFor(async () => (await metrics(d)).get(
+		    'sluice_amqp_returned_total') > 0, { timeout: 10000 });
+		// Still unconfirmed: kept, not forgotten.
+		const m = await metrics(d);
+		assert.ok(m.get('sluice_journal_unconfirmed_records') >= 1);
+		// A queue that matches appears: the next retry lands there.
+		await broker.bindQueue(queue, d.names.exchange, 'chat.#');
+		const got = await broker.collectIds(queue, [id],
+		    { timeout: 15000 });
+		assert.deepEqual(got.missing, []);
+		await waitFor(async () => (await metrics(d)).get(
+		    'sluice_journal_unconfirmed_records') === 0);
+	});
+
+	it('a broker resource alarm blocks publishing; nothing is lost',
+	    async (t) => {
+		if (!RABBITMQ_DIR) {
+			t.skip('SLUICE_TEST_RABBITMQ_DIR is not set: the broker ' +
+			    'was not started by the test harness');
+			return;
+		}
+		const d = await start({ name: 'blocked' });
+		const ctl = (...args) => rabbitmqNode(['ctl', RABBITMQ_DIR,
+		    ...args]);
+		let ids;
+		ctl('set_vm_memory_high_watermark', '0.0000001');
+		try {
+			// Publishing makes the broker send connection.blocked.
+			ids = await postOk(d, [event('events'), event('events')]);
+			await waitFor(async () => (await metrics(d)).get(
+			    'sluice_amqp_blocked') === 1, { timeout: 15000 });
+			const r = await get(`${d.baseUrl}/readyz`);
+			assert.equal(r.status, 503);
+			assert.equal(r.json.ready, false);
+			// Ingestion goes on into the journal.
+			ids.push(...await postOk(d, [event('events')]));
+		} finally {
+			ctl('set_vm_memory_high_watermark', '0.6');
+		}
+		await waitFor(async () => (await metrics(d)).get(
+		    'sluice_amqp_blocked') === 0, { timeout: 15000 });
+		assert.equal((await get(`${d.baseUrl}/readyz`)).status, 200);
+		const got = await broker.collectIds(d.names.queue, ids,
+		    { timeout: 15000 });
+		assert.deepEqual(got.missing, []);
+	});
+
+	it('queue_type = quorum declares quorum queues', async () => {
+		const d = await start({ name: 'quorum',
+		    amqp: { queue_type: 'quorum' } });
+		const [id] = await postOk(d, [event('events')]);
+		const got = await broker.collectIds(d.names.queue, [id],
+		    { timeout: 10000 });
+		assert.deepEqual(got.missing, []);
+		// Declaring it again as a classic queue must clash.
+		await assert.rejects(broker.withChannel((ch) =>
+		    ch.assertQueue(d.names.queue, { durable: true,
+		    arguments: { 'x-queue-type': 'classic' } })),
+		    /PRECONDITION_FAILED/);
+	});
+});
