@@ -76,6 +76,8 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 		reason = "the journal cannot be written";
 	else if (st.full)
 		reason = "the journal is full";
+	else if (metrics_amqp_is_blocked())
+		reason = "the broker blocks publishing (resource alarm)";
 	else if (!amqp_fwd_ready(srv->fwd))
 		reason = "not connected to the broker";
 	if (reason == NULL)

@@ -1,8 +1,8 @@
 // 07-forwarder: what the forwarder does when the broker says no, against
 // the real broker: a nacked publish is published again until it is taken,
-// a returned (unroutable) one is kept and published again, a broker under
-// a resource alarm blocks publishing and /readyz says so, and queue_type
-// quorum declares quorum queues.
+// a returned (unroutable) one is kept and published again, and queue_type
+// quorum declares quorum queues. (A broker that blocks publishing is in
+// tests/fault/06-broker-blocked: it affects the whole broker.)
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,10 +10,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { connect } from '../lib/amqp.mjs';
 import {
-	get, metrics, post, rabbitmqNode, startSluiced, uniqueNames, waitFor,
+	metrics, post, startSluiced, uniqueNames, waitFor,
 } from '../lib/sluiced.mjs';
-
-const RABBITMQ_DIR = process.env.SLUICE_TEST_RABBITMQ_DIR;
 
 let broker;
 const daemons = [];
@@ -107,39 +105,6 @@ describe('forwarder', () => {
 		assert.deepEqual(got.missing, []);
 		await waitFor(async () => (await metrics(d)).get(
 		    'sluice_journal_unconfirmed_records') === 0);
-	});
-
-	it('a broker resource alarm blocks publishing; nothing is lost',
-	    async (t) => {
-		if (!RABBITMQ_DIR) {
-			t.skip('SLUICE_TEST_RABBITMQ_DIR is not set: the broker ' +
-			    'was not started by the test harness');
-			return;
-		}
-		const d = await start({ name: 'blocked' });
-		const ctl = (...args) => rabbitmqNode(['ctl', RABBITMQ_DIR,
-		    ...args]);
-		let ids;
-		ctl('set_vm_memory_high_watermark', '0.0000001');
-		try {
-			// Publishing makes the broker send connection.blocked.
-			ids = await postOk(d, [event('events'), event('events')]);
-			await waitFor(async () => (await metrics(d)).get(
-			    'sluice_amqp_blocked') === 1, { timeout: 15000 });
-			const r = await get(`${d.baseUrl}/readyz`);
-			assert.equal(r.status, 503);
-			assert.equal(r.json.ready, false);
-			// Ingestion goes on into the journal.
-			ids.push(...await postOk(d, [event('events')]));
-		} finally {
-			ctl('set_vm_memory_high_watermark', '0.6');
-		}
-		await waitFor(async () => (await metrics(d)).get(
-		    'sluice_amqp_blocked') === 0, { timeout: 15000 });
-		assert.equal((await get(`${d.baseUrl}/readyz`)).status, 200);
-		const got = await broker.collectIds(d.names.queue, ids,
-		    { timeout: 15000 });
-		assert.deepEqual(got.missing, []);
 	});
 
 	it('queue_type = quorum declares quorum queues', async () => {
