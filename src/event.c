@@ -406,6 +406,10 @@ event_check(const struct event_run *run, struct json_object *ev,
 			return event_why(r, EVENT_ERR_BAD_ID, "id: %s", why);
 		f->idtext = json_object_get_string(f->id);
 		f->id_len = (size_t)json_object_get_string_len(f->id);
+		if (f->id_len > EVENT_ID_MAX_BYTES)
+			return event_why(r, EVENT_ERR_BAD_ID, "id: must be at "
+			    "most %d bytes of UTF-8, not %zu", EVENT_ID_MAX_BYTES,
+			    f->id_len);
 	}
 
 	if (event_check_times(run->src->received_at_ms, f, r) != 0)

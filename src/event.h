@@ -18,6 +18,7 @@ struct json_object;
 
 #define EVENT_NAME_MAX 200	/* characters */
 #define EVENT_ID_MAX 128	/* characters */
+#define EVENT_ID_MAX_BYTES 255	/* UTF-8 bytes: AMQP message_id, a shortstr */
 #define EVENT_CHANNEL_MAX 164	/* characters, Pusher's rule */
 #define EVENT_JSON_DEPTH 64	/* nesting allowed in a body */
 
@@ -73,7 +74,7 @@ struct event_reject {
 
 struct event_accepted {
 	size_t		 index;			/* position in the request */
-	char		 id[EVENT_ID_MAX * 4 + 1]; /* UTF-8, NUL-terminated */
+	char		 id[EVENT_ID_MAX_BYTES + 1]; /* UTF-8, NUL-terminated */
 	unsigned char	*record;		/* journal payload, owned */
 	size_t		 record_len;
 };

@@ -722,11 +722,33 @@ TEST_id_given_is_kept(void)
 static void
 TEST_id_rules(void)
 {
-	char *id, *body;
+	char *id, *body, *fit;
 	const char *msg;
 
-	/* 128 characters of 4 bytes each: the largest id there is. */
-	id = repeat("\xf0\x9f\x98\x80", EVENT_ID_MAX);
+	/* 128 characters are allowed, but no more than 255 bytes (the
+	 * AMQP message_id limit): 63 of 4 bytes and 3 of 1 fit exactly. */
+	id = repeat("\xf0\x9f\x98\x80", 63);
+	fit = malloc(strlen(id) + 4);
+	CU_ASSERT_FATAL(fit != NULL);
+	sprintf(fit, "%sxyz", id);
+	body = body_with("id", fit, ",\"event\":\"a\"");
+	accept_one(body);
+	free(body);
+	free(fit);
+	free(id);
+	id = repeat("\xf0\x9f\x98\x80", 64);
+	body = body_with("id", id, ",\"event\":\"a\"");
+	msg = reject_one(body, EVENT_ERR_BAD_ID);
+	CU_ASSERT_STRING_EQUAL(msg,
+	    "id: must be at most 255 bytes of UTF-8, not 256");
+	free(body);
+	free(id);
+	id = repeat("\xc3\xa9", EVENT_ID_MAX);
+	body = body_with("id", id, ",\"event\":\"a\"");
+	reject_one(body, EVENT_ERR_BAD_ID);
+	free(body);
+	free(id);
+	id = repeat("x", EVENT_ID_MAX);
 	body = body_with("id", id, ",\"event\":\"a\"");
 	accept_one(body);
 	free(body);
