@@ -69,10 +69,12 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 	const char *reason = NULL;
 	char buf[256];
 
-	journal_get_stats(srv->journal, &st);
 	if (atomic_load(&srv->stopping))
-		reason = "the gateway is shutting down";
-	else if (st.failed)
+		return http_reply_literal(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "{\"ready\":false,\"reason\":\"the gateway is shutting "
+		    "down\"}");
+	journal_get_stats(srv->journal, &st);
+	if (st.failed)
 		reason = "the journal cannot be written";
 	else if (st.full)
 		reason = "the journal is full";
@@ -293,22 +295,28 @@ http_quiesce(struct http_server *srv)
 		close(fd);
 }
 
-void
+int
 http_stop(struct http_server *srv, unsigned timeout_ms)
 {
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	unsigned waited = 0;
 
+	atomic_store(&srv->stopping, 1);
 	while (atomic_load(&srv->waiting) > 0 && waited < timeout_ms) {
 		nanosleep(&pause, NULL);
 		waited += 10;
 	}
-	if (atomic_load(&srv->waiting) > 0)
-		log_warn("http", "%u requests still waiting for the journal",
-		    atomic_load(&srv->waiting));
+	if (atomic_load(&srv->waiting) > 0) {
+		/* libmicrohttpd must not be stopped with a connection
+		 * suspended, and the journal still holds its callback. */
+		log_error("http", "%u requests still wait for the journal "
+		    "after %u ms", atomic_load(&srv->waiting), timeout_ms);
+		return -1;
+	}
 	/* Give resumed requests a moment to send their replies. */
 	for (waited = 0; waited < 200; waited += 10)
 		nanosleep(&pause, NULL);
 	MHD_stop_daemon(srv->mhd);
 	free(srv);
+	return 0;
 }

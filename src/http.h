@@ -28,9 +28,11 @@ int http_start(const struct config *cfg, struct journal *j,
 void http_quiesce(struct http_server *srv);
 
 /*
- * Waits up to timeout_ms for requests in flight to be answered, then stops
- * the server and frees srv.
+ * Refuses new requests, waits up to timeout_ms for those waiting on the
+ * journal to be resumed, then stops the server and frees srv; returns 0.
+ * Returns -1, leaving the server running, when some still wait (the
+ * journal is stuck): it cannot be stopped with connections suspended.
  */
-void http_stop(struct http_server *srv, unsigned timeout_ms);
+int http_stop(struct http_server *srv, unsigned timeout_ms);
 
 #endif

@@ -382,8 +382,19 @@ http_ingest_commit(struct http_ingest *req)
 		iov[i].iov_base = b->accepted[i].record;
 		iov[i].iov_len = b->accepted[i].record_len;
 	}
-	rc = journal_append(srv->journal, iov, b->naccepted, &last);
+	/*
+	 * Counted as waiting before stopping is looked at: http_stop sets
+	 * stopping and then waits for the count to reach zero, so either it
+	 * sees this request or this request sees stopping.
+	 */
+	atomic_fetch_add(&srv->waiting, 1);
+	if (atomic_load(&srv->stopping))
+		rc = SLUICE_ESTOPPING;
+	else
+		rc = journal_append(srv->journal, iov, b->naccepted, &last);
 	free(iov);
+	if (rc != SLUICE_OK)
+		atomic_fetch_sub(&srv->waiting, 1);
 	switch (rc) {
 	case SLUICE_OK:
 		break;
@@ -410,7 +421,6 @@ http_ingest_commit(struct http_ingest *req)
 		    "be written: %s", sluice_strerror(rc));
 	}
 	req->state = HTTP_REQ_WAITING;
-	atomic_fetch_add(&srv->waiting, 1);
 	MHD_suspend_connection(req->conn);
 	if (journal_wait(srv->journal, last, http_ingest_durable, req) !=
 	    SLUICE_OK)

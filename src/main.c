@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "amqp_fwd.h"
 #include "config.h"
@@ -167,14 +168,16 @@ main(int argc, char **argv)
 	/* Stop taking events, answer the ones in flight once durable, then
 	 * give the broker a bounded time to confirm what is journaled. */
 	http_quiesce(http);
-	http_stop(http, MAIN_HTTP_STOP_MS);
-	http = NULL;
+	if (http_stop(http, MAIN_HTTP_STOP_MS) == -1) {
+		/* A journal write that does not end: what was acknowledged
+		 * is on disk already; nothing else can be saved by waiting. */
+		log_error("main", "the journal does not answer; exiting now");
+		_exit(1);
+	}
 	if (amqp_fwd_drain(fwd, cfg->shutdown_timeout_s * 1000) == 0)
 		log_info("main", "every journaled event is confirmed");
 	status = 0;
 out:
-	if (http != NULL)
-		http_stop(http, 0);
 	if (fwd != NULL)
 		amqp_fwd_stop(fwd);
 	if (journal != NULL)
