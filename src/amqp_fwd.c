@@ -33,6 +33,7 @@
 #define FWD_IDLE_WAIT_MS 200		/* longest sleep between checks */
 #define FWD_NACK_RETRY_MS 100		/* republish a nacked message after */
 #define FWD_RETURN_RETRY_MS 1000	/* republish a returned message after */
+#define FWD_PROVEN_MS 5000		/* a connection up this long is good */
 
 /* One message published or waiting to be published again. */
 struct fwd_msg {
@@ -72,7 +73,9 @@ struct amqp_fwd {
 	uint64_t		 last_read;	/* highest seq read */
 	uint64_t		 checkpoint;	/* last seq given to journal */
 	int			 blocked;
-	int64_t			 last_rx_ms;
+	int64_t			 last_rx_ms;	/* socket last readable */
+	int64_t			 connected_ms;
+	int			 proven;	/* got an ack, or up a while */
 	unsigned		 backoff_ms;
 	int64_t			 next_connect_ms;
 	unsigned		 connects;
@@ -164,7 +167,11 @@ fwd_connect(struct amqp_fwd *f)
 		log_info("amqp", "retrying in %u ms", delay);
 		return;
 	}
-	f->backoff_ms = f->cfg->reconnect_min_ms;
+	/* The backoff is reset only once this connection proves itself
+	 * (fwd_settle): a broker that accepts connections and then drops
+	 * them must not be hammered. */
+	f->proven = 0;
+	f->connected_ms = isotime_mono_ms();
 	if (f->connects++ > 0)
 		metrics_amqp_reconnect();
 	journal_reader_seek(f->reader, f->checkpoint);
@@ -184,7 +191,7 @@ static int
 fwd_publish(struct amqp_fwd *f, struct fwd_msg *m)
 {
 	amqp_basic_properties_t props;
-	amqp_table_entry_t headers[3];
+	amqp_table_entry_t headers[4];
 	char key[ROUTEKEY_MAX + 1];
 	amqp_bytes_t body, rkey;
 	size_t keylen;
@@ -202,8 +209,13 @@ fwd_publish(struct amqp_fwd *f, struct fwd_msg *m)
 	    AMQP_BASIC_HEADERS_FLAG;
 	props.content_type = amqp_cstring_bytes("application/json");
 	props.delivery_mode = 2;
-	props.message_id.bytes = (void *)m->rec.id;
-	props.message_id.len = m->rec.id_len;
+	/* A shortstr: ingestion keeps ids within it; a record from before
+	 * that rule goes without (its id is in the body all the same). */
+	if (m->rec.id_len <= 255) {
+		props.message_id.bytes = (void *)m->rec.id;
+		props.message_id.len = m->rec.id_len;
+	} else
+		props._flags &= ~AMQP_BASIC_MESSAGE_ID_FLAG;
 	props.timestamp = (uint64_t)(m->rec.received_at_ms / 1000);
 	props.app_id.bytes = (void *)m->rec.app;
 	props.app_id.len = m->rec.app_len;
@@ -218,7 +230,12 @@ fwd_publish(struct amqp_fwd *f, struct fwd_msg *m)
 	headers[2].value.kind = AMQP_FIELD_KIND_UTF8;
 	headers[2].value.value.bytes.bytes = (void *)m->rec.event;
 	headers[2].value.value.bytes.len = m->rec.event_len;
-	props.headers.num_entries = 3;
+	/* The journal sequence number identifies this publish exactly when
+	 * the broker returns it (client ids may repeat). */
+	headers[3].key = amqp_cstring_bytes("sluice_seq");
+	headers[3].value.kind = AMQP_FIELD_KIND_I64;	/* "l": RabbitMQ's */
+	headers[3].value.value.i64 = (int64_t)m->seq;
+	props.headers.num_entries = 4;
 	props.headers.entries = headers;
 	body.bytes = (void *)m->rec.json;
 	body.len = m->rec.json_len;
@@ -282,14 +299,21 @@ fwd_next(struct amqp_fwd *f, struct fwd_msg *m)
 	}
 }
 
+/* Returns 1 when a publish could go out now. */
+static int
+fwd_can_publish(struct amqp_fwd *f)
+{
+	return f->conn != NULL && !f->blocked &&
+	    f->ring_count + f->nretry < f->ring_cap;
+}
+
 /* Publishes while there is room in the window and something to send. */
 static void
 fwd_publish_some(struct amqp_fwd *f)
 {
 	struct fwd_msg m;
 
-	while (f->conn != NULL && !f->blocked &&
-	    f->ring_count + f->nretry < f->ring_cap) {
+	while (fwd_can_publish(f)) {
 		if (!fwd_next(f, &m))
 			break;
 		if (fwd_publish(f, &m) == -1) {
@@ -337,6 +361,7 @@ fwd_on_confirm(struct amqp_fwd *f, uint64_t tag, int multiple, int ack)
 			fwd_schedule_retry(f, m, FWD_RETURN_RETRY_MS);
 		else {
 			m->acked = 1;
+			f->proven = 1;
 			metrics_amqp_confirmed(1);
 			metrics_amqp_confirm_latency((uint64_t)(fwd_now_us() -
 			    m->sent_us));
@@ -352,6 +377,31 @@ fwd_on_confirm(struct amqp_fwd *f, uint64_t tag, int multiple, int ack)
 	}
 }
 
+/* The sluice_seq header of a returned message, or 0 when it has none. */
+static uint64_t
+fwd_header_seq(const amqp_basic_properties_t *p)
+{
+	const amqp_table_entry_t *e;
+	int i;
+
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return 0;
+	for (i = 0; i < p->headers.num_entries; i++) {
+		e = &p->headers.entries[i];
+		if (e->key.len != 10 || memcmp(e->key.bytes, "sluice_seq", 10))
+			continue;
+		switch (e->value.kind) {
+		case AMQP_FIELD_KIND_U64:
+			return e->value.value.u64;
+		case AMQP_FIELD_KIND_I64:
+			return (uint64_t)e->value.value.i64;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
 /* basic.return: the broker could not route a mandatory message. */
 static int
 fwd_on_return(struct amqp_fwd *f)
@@ -360,6 +410,7 @@ fwd_on_return(struct amqp_fwd *f)
 	amqp_rpc_reply_t r;
 	struct fwd_msg *m;
 	char buf[256];
+	uint64_t seq;
 	size_t i;
 
 	r = amqp_read_message(f->conn, AMQP_LINK_CHANNEL, &msg, 0);
@@ -368,12 +419,10 @@ fwd_on_return(struct amqp_fwd *f)
 		return -1;
 	}
 	metrics_amqp_returned(1);
+	seq = fwd_header_seq(&msg.properties);
 	for (i = 0; i < f->ring_count; i++) {
 		m = fwd_ring_at(f, i);
-		if (!m->acked && !m->returned &&
-		    msg.properties.message_id.len == m->rec.id_len &&
-		    memcmp(msg.properties.message_id.bytes, m->rec.id,
-		    m->rec.id_len) == 0) {
+		if (!m->acked && !m->returned && m->seq == seq) {
 			m->returned = 1;
 			log_warn("amqp", "event %.*s was returned unroutable; "
 			    "is the alternate exchange %s bound to a queue?",
@@ -454,7 +503,6 @@ fwd_read_frames(struct amqp_fwd *f)
 			fwd_lost(f, amqp_error_string2(rc));
 			return;
 		}
-		f->last_rx_ms = isotime_mono_ms();
 		if (frame.frame_type == AMQP_FRAME_METHOD &&
 		    fwd_on_method(f, &frame) == -1)
 			return;
@@ -503,9 +551,11 @@ fwd_wait_ms(struct amqp_fwd *f)
 
 	if (f->conn == NULL)
 		due = f->next_connect_ms < due ? f->next_connect_ms : due;
-	for (i = 0; i < f->nretry; i++)
-		if (f->retry[i].retry_at_ms < due)
-			due = f->retry[i].retry_at_ms;
+	else if (fwd_can_publish(f)) {
+		for (i = 0; i < f->nretry; i++)
+			if (f->retry[i].retry_at_ms < due)
+				due = f->retry[i].retry_at_ms;
+	}
 	return due > now ? (int)(due - now) : 0;
 }
 
@@ -519,13 +569,14 @@ fwd_wait(struct amqp_fwd *f)
 	int timeout, can_send;
 
 	if (f->conn != NULL && (amqp_frames_enqueued(f->conn) ||
-	    amqp_data_in_buffer(f->conn)))
+	    amqp_data_in_buffer(f->conn))) {
+		f->last_rx_ms = isotime_mono_ms();
 		return;
+	}
 	timeout = fwd_wait_ms(f);
 	pfd[n].fd = f->wake_fd;
 	pfd[n++].events = POLLIN;
-	can_send = f->conn != NULL && !f->blocked &&
-	    f->ring_count + f->nretry < f->ring_cap;
+	can_send = fwd_can_publish(f);
 	pfd[n].fd = journal_notify_fd(f->journal);
 	pfd[n++].events = can_send ? POLLIN : 0;
 	if (f->conn != NULL) {
@@ -536,6 +587,22 @@ fwd_wait(struct amqp_fwd *f)
 		log_warn("amqp", "poll: %s", strerror(errno));
 	if (pfd[1].revents & POLLIN)
 		(void)read(pfd[1].fd, &v, sizeof v);
+	/* Heartbeat frames are consumed inside librabbitmq and never seen
+	 * here, so the broker's liveness is the socket's readability. */
+	if (n == 3 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		f->last_rx_ms = isotime_mono_ms();
+}
+
+/* Resets the backoff once the connection has proved itself. */
+static void
+fwd_settle(struct amqp_fwd *f)
+{
+	if (f->conn == NULL)
+		return;
+	if (!f->proven && isotime_mono_ms() - f->connected_ms >= FWD_PROVEN_MS)
+		f->proven = 1;
+	if (f->proven)
+		f->backoff_ms = f->cfg->reconnect_min_ms;
 }
 
 /* Closes the connection when the broker has been silent too long. */
@@ -564,6 +631,7 @@ fwd_thread(void *arg)
 		if (f->conn != NULL) {
 			fwd_read_frames(f);
 			fwd_check_heartbeat(f);
+			fwd_settle(f);
 		}
 		fwd_update_checkpoint(f);
 	}
