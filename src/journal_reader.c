@@ -41,7 +41,7 @@ journal_reader_new(struct journal *j)
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return NULL;
 	r->j = j;
-	jseg_cursor_init(&r->c, j->segment_bytes);
+	jseg_cursor_init(&r->c, JSEG_RECORD_MAX);
 	pthread_mutex_lock(&j->lock);
 	r->next = j->confirmed_seq + 1;
 	pthread_mutex_unlock(&j->lock);
@@ -124,12 +124,16 @@ journal_reader_next(struct journal_reader *r, uint64_t *seq,
 			r->limit = 0;
 			if (jseg_cursor_open(&r->c, j->dirfd, first,
 			    O_RDONLY) == -1) {
-				/* Deleted behind us: all of it confirmed. */
-				r->advance = 1;
-				if (errno == ENOENT)
+				if (errno == ENOENT) {
+					/* Deleted behind us: all confirmed. */
+					r->advance = 1;
 					continue;
+				}
+				/* Out of descriptors, say: try the same
+				 * place again later, never skip it. */
 				jseg_name(first, name);
 				journal_log_errno(j, name, "open");
+				journal_reader_seek(r, r->next - 1);
 				return -1;
 			}
 		}
@@ -148,7 +152,17 @@ journal_reader_next(struct journal_reader *r, uint64_t *seq,
 		if (r->c.expect > r->durable)
 			return 0;
 		res = jseg_cursor_next(&r->c, r->limit, seq, data, len);
+		if (res == JSEG_EIO) {
+			/* A failed read (or no memory): from the same
+			 * record again later. */
+			jseg_name(r->seg, name);
+			journal_log_errno(j, name, "read");
+			journal_reader_seek(r, r->next - 1);
+			return -1;
+		}
 		if (res != JSEG_RECORD) {
+			/* Damaged on disk since it was written: what is past
+			 * the damage in this segment cannot be read. */
 			jseg_name(r->seg, name);
 			log_error("journal", "%s/%s: %s at offset %llu: "
 			    "skipping to the next segment", j->dir, name,
@@ -159,6 +173,12 @@ journal_reader_next(struct journal_reader *r, uint64_t *seq,
 		}
 		if (*seq < r->next)
 			continue;
+		if (*seq > r->next)
+			log_error("journal", "%s: records %llu to %llu are "
+			    "missing (damaged segment); going on from %llu",
+			    j->dir, (unsigned long long)r->next,
+			    (unsigned long long)*seq - 1,
+			    (unsigned long long)*seq);
 		r->next = *seq + 1;
 		return 1;
 	}

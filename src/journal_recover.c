@@ -147,7 +147,7 @@ journal_recover(struct journal *j)
 		return SLUICE_EIO;
 	}
 	j->next_seq = ckpt + 1;
-	jseg_cursor_init(&c, j->segment_bytes);
+	jseg_cursor_init(&c, JSEG_RECORD_MAX);
 	for (i = 0, rc = SLUICE_OK; i < n && rc == SLUICE_OK; i++)
 		rc = journal_recover_segment(j, &c, firsts[i], i == n - 1,
 		    ckpt);

@@ -23,6 +23,13 @@ struct jseg {
 };
 
 /* What jseg_cursor_next found at the cursor's position. */
+/*
+ * No record is larger than the largest segment the configuration allows.
+ * Lengths are checked against this, not against the segment size in force,
+ * so records written under a larger segment_bytes still read back.
+ */
+#define JSEG_RECORD_MAX (UINT64_C(1) << 30)
+
 enum jseg_result {
 	JSEG_RECORD,		/* a valid record */
 	JSEG_END,		/* no byte left before the limit */
