@@ -777,6 +777,39 @@ TEST_flipped_payload_byte_in_last_record(void)
 /* Four segments of two 40-byte records: 1-2, 3-4, 5-6, 7-8. */
 #define MID_SEG	(2 * (JSEG_HDR_LEN + 40))
 
+/* Writes those four segments to a journal in d and closes it. */
+static void
+write_mid_segments(const char *d)
+{
+	struct journal *j;
+
+	j = jopen(d, MIB, MID_SEG);
+	append_many(j, 8, 40);
+	CU_ASSERT_EQUAL(wait_durable(j, 8), SLUICE_OK);
+	journal_close(j);
+	CU_ASSERT_EQUAL(count_segments(d), 4);
+}
+
+/*
+ * Reads with r until it returns 0 and checks it got exactly the records
+ * want[0..n-1], in order, each of len bytes.
+ */
+static void
+expect_seqs(struct journal_reader *r, const uint64_t *want, size_t n,
+    size_t len)
+{
+	const void *data;
+	uint64_t seq;
+	size_t dlen, i;
+
+	for (i = 0; i < n; i++) {
+		CU_ASSERT_EQUAL(journal_reader_next(r, &seq, &data, &dlen), 1);
+		CU_ASSERT_EQUAL(seq, want[i]);
+		CU_ASSERT_EQUAL(dlen, len);
+	}
+	CU_ASSERT_EQUAL(journal_reader_next(r, &seq, &data, &dlen), 0);
+}
+
 static void
 TEST_corrupt_middle_segment(void)
 {
@@ -784,15 +817,9 @@ TEST_corrupt_middle_segment(void)
 	struct journal *j;
 	struct journal_reader *r;
 	struct journal_stats st;
-	const void *data;
-	uint64_t seq, want[] = { 1, 2, 3, 5, 6, 7, 8 };
-	size_t len, i;
+	static const uint64_t want[] = { 1, 2, 3, 5, 6, 7, 8 };
 
-	j = jopen(d, MIB, MID_SEG);
-	append_many(j, 8, 40);
-	CU_ASSERT_EQUAL(wait_durable(j, 8), SLUICE_OK);
-	journal_close(j);
-	CU_ASSERT_EQUAL(count_segments(d), 4);
+	write_mid_segments(d);
 	/* A payload byte of record 4, the second one of segment 3. */
 	path = seg_path(d, 3);
 	flip_byte(path, JSEG_HDR_LEN + 40 + JSEG_HDR_LEN + 5);
@@ -807,12 +834,7 @@ TEST_corrupt_middle_segment(void)
 	CU_ASSERT_EQUAL(file_size(path), MID_SEG);
 	r = journal_reader_new(j);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	for (i = 0; i < SLUICE_ARRAY_LEN(want); i++) {
-		CU_ASSERT_EQUAL(journal_reader_next(r, &seq, &data, &len), 1);
-		CU_ASSERT_EQUAL(seq, want[i]);
-		CU_ASSERT_EQUAL(len, 40);
-	}
-	CU_ASSERT_EQUAL(journal_reader_next(r, &seq, &data, &len), 0);
+	expect_seqs(r, want, SLUICE_ARRAY_LEN(want), 40);
 	append_many(j, 1, 40);
 	CU_ASSERT_EQUAL(wait_durable(j, 9), SLUICE_OK);
 	expect_records(r, 9, 9, 40);
@@ -829,14 +851,9 @@ TEST_corrupt_first_record_of_middle_segment(void)
 	struct journal *j;
 	struct journal_reader *r;
 	struct journal_stats st;
-	const void *data;
-	uint64_t seq, want[] = { 1, 2, 5, 6, 7, 8 };
-	size_t len, i;
+	static const uint64_t want[] = { 1, 2, 5, 6, 7, 8 };
 
-	j = jopen(d, MIB, MID_SEG);
-	append_many(j, 8, 40);
-	CU_ASSERT_EQUAL(wait_durable(j, 8), SLUICE_OK);
-	journal_close(j);
+	write_mid_segments(d);
 	path = seg_path(d, 3);
 	flip_byte(path, 0);	/* the length of record 3 */
 	j = jopen(d, MIB, MID_SEG);
@@ -847,11 +864,7 @@ TEST_corrupt_first_record_of_middle_segment(void)
 	CU_ASSERT_EQUAL(file_size(path), -1);
 	r = journal_reader_new(j);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	for (i = 0; i < SLUICE_ARRAY_LEN(want); i++) {
-		CU_ASSERT_EQUAL(journal_reader_next(r, &seq, &data, &len), 1);
-		CU_ASSERT_EQUAL(seq, want[i]);
-	}
-	CU_ASSERT_EQUAL(journal_reader_next(r, &seq, &data, &len), 0);
+	expect_seqs(r, want, SLUICE_ARRAY_LEN(want), 40);
 	journal_reader_free(r);
 	journal_close(j);
 	free(path);
@@ -1156,6 +1169,58 @@ TEST_too_big(void)
 	CU_ASSERT_EQUAL(count_segments(d), 2);
 	journal_close(j);
 	free(big);
+	rmdir_free(d);
+}
+
+/*
+ * A segment that cannot be opened for a moment (no file descriptors left)
+ * is not skipped: the reader says -1 and later goes on from the same
+ * record, so the forwarder never moves past records it did not send.
+ */
+static void
+TEST_reader_retries_after_open_error(void)
+{
+	char *d = tmpdir();
+	struct journal *j;
+	struct journal_reader *r;
+	struct rlimit old, low;
+	const void *data;
+	uint64_t seq, want = 1;
+	size_t len;
+	int rc, fd, errors = 0, guard;
+
+	j = jopen(d, MIB, ROLL_SEG);
+	append_many(j, 12, 100);	/* three segments of four */
+	CU_ASSERT_EQUAL(wait_durable(j, 12), SLUICE_OK);
+	r = journal_reader_new(j);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(journal_reader_next(r, &seq, &data, &len), 1);
+	CU_ASSERT_EQUAL(seq, want++);
+	/* No descriptor left: with 0, 1 and 2 open and the limit at 3,
+	 * every open fails with EMFILE (those open stay usable). */
+	for (fd = 0; fd < 3; fd++)
+		CU_ASSERT_FATAL(fcntl(fd, F_GETFD) != -1);
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 3;
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_NOFILE, &low), 0);
+	for (guard = 0; guard < 10; guard++) {
+		rc = journal_reader_next(r, &seq, &data, &len);
+		if (rc == -1)
+			errors++;
+		else if (rc == 1)
+			CU_ASSERT_EQUAL(seq, want++);
+	}
+	CU_ASSERT_EQUAL(setrlimit(RLIMIT_NOFILE, &old), 0);
+	CU_ASSERT(errors > 0);
+	CU_ASSERT_EQUAL(want, 5);	/* stopped at the segment's end */
+	/* Descriptors again: the rest, in order, none missing. */
+	while ((rc = journal_reader_next(r, &seq, &data, &len)) == 1)
+		CU_ASSERT_EQUAL(seq, want++);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(want, 13);
+	journal_reader_free(r);
+	journal_close(j);
 	rmdir_free(d);
 }
 
@@ -1479,6 +1544,8 @@ test_journal_register(void)
 		    TEST_full_then_freed_by_confirm },
 		{ "TEST_too_big", TEST_too_big },
 		{ "TEST_reader_seek", TEST_reader_seek },
+		{ "TEST_reader_retries_after_open_error",
+		    TEST_reader_retries_after_open_error },
 		{ "TEST_reader_many_segments_while_writing",
 		    TEST_reader_many_segments_while_writing },
 		{ "TEST_close_flushes_and_answers_waiters",
