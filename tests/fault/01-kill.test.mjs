@@ -6,13 +6,12 @@
 // allowed (delivery is at least once), counted and reported.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
-import { startSluiced } from '../lib/sluiced.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
 import {
-	RetryingClient, consumeAll, killRepeatedly, makeBatches, makeIds,
-	metric, randomInt, recoveries, report, tally, waitDrained,
+	RetryingClient, assertNothingLost, collectTally, killRepeatedly,
+	makeBatches, makeIds, metric, randomInt, recoveries, report,
 } from './lib.mjs';
 
 const EVENTS = 20000;
@@ -22,27 +21,11 @@ const EVENTS_PER_SEC = 2000;
 const MAX_INFLIGHT = 1;
 const UNCONFIRMED = 'sluice_journal_unconfirmed_records';
 
-let s;
-let broker;
-
-before(async () => {
-	broker = await connect();
-	// A publish window of one keeps the forwarder behind the client, so
-	// the kills find a backlog of unconfirmed records in the journal, not
-	// only a few publishes in flight.
-	s = await startSluiced({ name: 'fault-kill', waitReady: true,
-	    amqp: { max_inflight: MAX_INFLIGHT } });
-});
-
-after(async () => {
-	if (s)
-		await s.stop().catch(() => s.kill());
-	if (broker) {
-		if (s)
-			await broker.deleteTopology(s.names);
-		await broker.close();
-	}
-});
+// A publish window of one keeps the forwarder behind the client, so the
+// kills find a backlog of unconfirmed records in the journal, not only a
+// few publishes in flight.
+const { s, broker } = useSluiced({ name: 'fault-kill', waitReady: true,
+    amqp: { max_inflight: MAX_INFLIGHT } }, { forceStop: true });
 
 test(`${EVENTS} events, ${KILLS} SIGKILLs: every acknowledged event ` +
     'arrives', { timeout: 115000 }, async (t) => {
@@ -84,13 +67,7 @@ test(`${EVENTS} events, ${KILLS} SIGKILLs: every acknowledged event ` +
 	    'some requests');
 	assert.equal(s.exitCode, undefined, 'sluiced died on its own');
 
-	// Collected and reported even if the journal never drains.
-	const drained = await waitDrained(s, { timeout: 30000 }).then(
-	    () => null, (e) => e);
-	const messages = await consumeAll(broker, s.names.queue, client.acked,
-	    { timeout: 30000, quiet: 1000 });
-	const r = tally({ acked: client.acked, attempted: client.attempted,
-	    messages });
+	const { r, drained } = await collectTally(s, broker, client);
 	const rec = recoveries(s.log());
 	report(t, '01-kill', r, {
 		kills: KILLS,
@@ -102,12 +79,5 @@ test(`${EVENTS} events, ${KILLS} SIGKILLs: every acknowledged event ` +
 		torn_bytes_cut: rec.tornBytes,
 		seconds: ((Date.now() - t0) / 1000).toFixed(1),
 	});
-	if (drained)
-		throw drained;
-	assert.equal(r.lost.length, 0, `${r.lost.length} acknowledged events ` +
-	    `lost, e.g. ${r.lost.slice(0, 5).join(' ')}`);
-	assert.deepEqual(r.unexpected, [], 'events nobody sent arrived');
-	assert.deepEqual(r.malformed, [], 'messages whose body is not JSON ' +
-	    'or whose message_id is not the envelope id');
-	assert.equal(s.exitCode, undefined, 'sluiced died on its own');
+	assertNothingLost(s, r, drained);
 });

@@ -5,38 +5,22 @@
 // and counted.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
-import { metrics, startSluiced, waitFor } from '../lib/sluiced.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
+import { metrics, waitFor } from '../lib/sluiced.mjs';
 import {
-	RetryingClient, consumeAll, makeBatches, makeIds, recoveries, report,
-	tally, waitDrained,
+	RetryingClient, assertNothingLost, collectTally, makeBatches, makeIds,
+	recoveries, report,
 } from './lib.mjs';
 
 const EVENTS = 10000;
 const ACKS = 'sluice_amqp_confirms_total{outcome="ack"}';
 const UNCONFIRMED = 'sluice_journal_unconfirmed_records';
 
-let s;
-let broker;
-
-before(async () => {
-	broker = await connect();
-	// A narrow publish window keeps the forwarder busy for a while.
-	s = await startSluiced({ name: 'fault-fwdkill', waitReady: true,
-	    amqp: { max_inflight: 16 } });
-});
-
-after(async () => {
-	if (s)
-		await s.stop().catch(() => s.kill());
-	if (broker) {
-		if (s)
-			await broker.deleteTopology(s.names);
-		await broker.close();
-	}
-});
+// A narrow publish window keeps the forwarder busy for a while.
+const { s, broker } = useSluiced({ name: 'fault-fwdkill', waitReady: true,
+    amqp: { max_inflight: 16 } }, { forceStop: true });
 
 test('SIGKILL while forwarding: every event arrives after the restart',
     { timeout: 100000 }, async (t) => {
@@ -68,13 +52,7 @@ test('SIGKILL while forwarding: every event arrives after the restart',
 	const rec = recoveries(s.log());
 	assert.ok(rec.records > 0, 'the restart recovered no unconfirmed ' +
 	    'record');
-	// Collected and reported even if the journal never drains.
-	const drained = await waitDrained(s, { timeout: 30000 }).then(
-	    () => null, (e) => e);
-	const messages = await consumeAll(broker, s.names.queue, client.acked,
-	    { timeout: 30000, quiet: 1000 });
-	const r = tally({ acked: client.acked, attempted: client.attempted,
-	    messages });
+	const { r, drained } = await collectTally(s, broker, client);
 	report(t, '04-kill-during-forwarding', r, {
 		acks_at_kill: acksAtKill,
 		unconfirmed_at_kill: unconfirmedAtKill,
@@ -82,11 +60,5 @@ test('SIGKILL while forwarding: every event arrives after the restart',
 		torn_bytes_cut: rec.tornBytes,
 		seconds: ((Date.now() - t0) / 1000).toFixed(1),
 	});
-	if (drained)
-		throw drained;
-	assert.equal(r.lost.length, 0, `${r.lost.length} acknowledged events ` +
-	    `lost, e.g. ${r.lost.slice(0, 5).join(' ')}`);
-	assert.deepEqual(r.unexpected, []);
-	assert.deepEqual(r.malformed, []);
-	assert.equal(s.exitCode, undefined, 'sluiced died on its own');
+	assertNothingLost(s, r, drained);
 });

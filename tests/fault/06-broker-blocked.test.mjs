@@ -6,29 +6,18 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
 import {
-	get, metrics, post, rabbitmqNode, startSluiced, waitFor,
+	get, metrics, post, rabbitmqNode, waitFor,
 } from '../lib/sluiced.mjs';
 
 const RABBITMQ_DIR = process.env.SLUICE_TEST_RABBITMQ_DIR;
 
-let broker;
+// The daemon is started by the test (unless it is skipped).
+const { broker, start } = useSluiced(null);
 let d;
-
-before(async () => {
-	broker = await connect();
-});
-
-after(async () => {
-	if (d) {
-		await d.stop();
-		await broker.deleteTopology(d.names);
-	}
-	await broker.close();
-});
 
 function event() {
 	return { id: randomUUID(), event: 'tick', channel: 'events',
@@ -49,7 +38,7 @@ describe('broker blocked', () => {
 			    'was not started by the test harness');
 			return;
 		}
-		d = await startSluiced({ name: 'blocked', waitReady: true });
+		d = await start({ name: 'blocked', waitReady: true });
 		const ctl = (...args) => rabbitmqNode(['ctl', RABBITMQ_DIR,
 		    ...args]);
 		let ids;

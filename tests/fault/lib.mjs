@@ -1,6 +1,7 @@
 // tests/fault/lib.mjs: what the fault tests share beyond tests/lib/: a
 // client that retries like a real one, a killer, a consumer that keeps every
-// copy, and the Jepsen-style tally of lost and duplicated events.
+// copy, the Jepsen-style tally of lost and duplicated events, and the
+// verdict every test ends with.
 //
 // The tally works on three sets the client keeps: the ids it ever sent
 // (attempted), the ids a 202 acknowledged (acked) and the ids of requests
@@ -15,6 +16,7 @@
 //   malformed   copies whose body is not JSON or whose message_id is not
 //               the envelope id (must be 0)
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -421,6 +423,32 @@ export async function brokerOutage(s, { takeDown, outageMs,
 	};
 }
 
+/*
+ * The test of 02 and 05 (named name in its report), on the daemon s and an
+ * unopened broker: runs brokerOutage with opts, where no post may fail;
+ * then opens broker, collects and reports the tally and passes the verdict
+ * (assertNothingLost), and every post must have been answered. Returns
+ * {facts, down} of brokerOutage, for the test's own checks.
+ */
+export async function brokerOutageTest(t, name, s, broker, opts) {
+	const t0 = Date.now();
+	const { acked, attempted, failures, down, facts } =
+	    await brokerOutage(s, opts);
+	assert.equal(failures, '', 'posts failed although only the broker ' +
+	    'was down');
+	await broker.open();
+	const { r, drained } = await collectTally(s, broker,
+	    { acked, attempted });
+	report(t, name, r, {
+		...facts,
+		readyz_reason: JSON.stringify(down.reason),
+		seconds: ((Date.now() - t0) / 1000).toFixed(1),
+	});
+	assertNothingLost(s, r, drained);
+	assert.equal(r.recovered, 0, 'every post was answered');
+	return { facts, down };
+}
+
 // Starts the harness's broker (again); nothing happens if it runs.
 export function startBroker() {
 	return rabbitmqNodeAsync(['start', RABBITMQ_DIR, RABBITMQ_PORT]);
@@ -549,6 +577,39 @@ export function tally({ acked, attempted = acked, refused = [], messages }) {
 		resurrected,
 		malformed,
 	};
+}
+
+/*
+ * How a fault test ends: waits (30 s at most) for the journal of the daemon
+ * s to drain, then consumes its queue from broker until every id of acked
+ * came and a second passed without more, and tallies what came. acked and
+ * attempted are sets of ids (a RetryingClient has both). Returns {r,
+ * drained}: the tally, and the error of a journal that did not drain (null
+ * if it did), to throw once the tally is reported (see assertNothingLost).
+ */
+export async function collectTally(s, broker, { acked, attempted }) {
+	const drained = await waitDrained(s, { timeout: 30000 }).then(
+	    () => null, (e) => e);
+	const messages = await consumeAll(broker, s.names.queue, acked,
+	    { timeout: 30000, quiet: 1000 });
+	return { r: tally({ acked, attempted, messages }), drained };
+}
+
+/*
+ * The verdict of a fault test, once its tally r is reported: the journal
+ * drained (drained, from collectTally, is null), no acknowledged event was
+ * lost, none came that nobody sent or that is malformed, and the daemon s
+ * did not die on its own.
+ */
+export function assertNothingLost(s, r, drained = null) {
+	if (drained)
+		throw drained;
+	assert.equal(r.lost.length, 0, `${r.lost.length} acknowledged events ` +
+	    `lost, e.g. ${r.lost.slice(0, 5).join(' ')}`);
+	assert.deepEqual(r.unexpected, [], 'events nobody sent arrived');
+	assert.deepEqual(r.malformed, [], 'messages whose body is not JSON ' +
+	    'or whose message_id is not the envelope id');
+	assert.equal(s.exitCode, undefined, 'sluiced died on its own');
 }
 
 // What the journal's recoveries in a daemon log say: the records found

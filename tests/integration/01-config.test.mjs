@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
 import {
 	AMQP_URL, SRCDIR, TEST_APP, get, makeTmpDir, post, renderConfig,
-	runSluiced, startSluiced, uniqueNames, waitFor,
+	runSluiced, uniqueNames, waitFor,
 } from '../lib/sluiced.mjs';
 
 const tmp = makeTmpDir('sluice-config');
@@ -144,23 +144,9 @@ describe('sluiced command line', () => {
 });
 
 describe('the daemon', () => {
-	let s;
-	let broker;
-	after(async () => {
-		try {
-			if (s)
-				await s.stop();
-		} finally {
-			if (broker) {
-				if (s)
-					await broker.deleteTopology(s.names);
-				await broker.close();
-			}
-		}
-	});
+	const { s, broker } = useSluiced({ name: 'config' });
 
 	it('logs to stderr with time, level and module', async () => {
-		s = await startSluiced({ name: 'config' });
 		await waitFor(() => /\binfo main: ready\b/.test(s.log()),
 		    { what: 'the "ready" log line' });
 		const lines = s.log().trim().split('\n');
@@ -172,7 +158,6 @@ describe('the daemon', () => {
 
 	// conf/sluiced.conf: the default vhost "/" may be written as %2f.
 	it('connects with the vhost given as /%2f', async () => {
-		broker = await connect();
 		const url = `${AMQP_URL.replace(/\/$/, '')}/%2f`;
 		await s.restart({ amqpUrl: url });
 		await waitFor(async () => (await get(`${s.baseUrl}/readyz`))

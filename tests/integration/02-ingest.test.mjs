@@ -2,9 +2,9 @@
 // properties and routing key, through the declared topology.
 
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
 import { post, startSluiced, uniqueNames } from '../lib/sluiced.mjs';
 
 const UUID7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -16,39 +16,14 @@ const ENVELOPE_KEYS = ['id', 'app', 'channel', 'event', 'data', 'received_at',
 // Bindings of the archive queue (in a topic pattern "*" is a whole word).
 const ARCHIVED = ['events.#', 'game-1.#', 'game-7.#'];
 
-let s;
-let broker;
-
-before(async () => {
-	broker = await connect();
-	// Events on the channels named in ARCHIVED are archived; others (such
-	// as "chat.*", which the app may publish to) match no binding and go
-	// to the unrouted queue through the alternate exchange.
-	const names = uniqueNames('ingest');
-	s = await startSluiced({ name: 'ingest', names, waitReady: true,
-	    queues: { [names.queue]: ARCHIVED } });
-});
-
-// Whatever a failed test left behind must not reach the next one.
-beforeEach(async () => {
-	if (broker && s) {
-		await broker.purge(s.names.queue);
-		await broker.purge(s.names.unrouted);
-	}
-});
-
-after(async () => {
-	try {
-		if (s)
-			await s.stop();
-	} finally {
-		if (broker) {
-			if (s)
-				await broker.deleteTopology(s.names);
-			await broker.close();
-		}
-	}
-});
+// Events on the channels named in ARCHIVED are archived; others (such as
+// "chat.*", which the app may publish to) match no binding and go to the
+// unrouted queue through the alternate exchange. Both queues are emptied
+// before each test.
+const names = uniqueNames('ingest');
+const { s, broker } = useSluiced({ name: 'ingest', names, waitReady: true,
+    queues: { [names.queue]: ARCHIVED } },
+    { purgeEach: ['queue', 'unrouted'] });
 
 // Posts events and returns the reply, asserting a 202.
 async function accept(body, opts = {}) {
@@ -98,8 +73,12 @@ describe('envelope and properties', () => {
 		assert.equal(p.messageId, id);
 		assert.equal(p.appId, 'web');
 		assert.equal(p.timestamp, Math.floor(rcv / 1000));
-		assert.deepEqual(p.headers, { app: 'web', channel: 'events',
+		const { sluice_seq: seq, ...headers } = p.headers;
+		assert.deepEqual(headers, { app: 'web', channel: 'events',
 		    event: 'page_view' });
+		// The journal sequence number: matches a return to its publish.
+		assert.ok(Number.isInteger(Number(seq)) && Number(seq) > 0,
+		    `sluice_seq ${seq}`);
 		assert.equal(m.fields.exchange, s.names.exchange);
 		assert.equal(m.fields.routingKey, 'events.page_view');
 	});
@@ -122,8 +101,10 @@ describe('envelope and properties', () => {
 		assert.equal(m.properties.messageId, id);
 		assert.equal(m.body.channel, 'game-7');
 		assert.equal(m.fields.routingKey, 'game-7.signup');
-		assert.deepEqual(m.properties.headers, { app: 'web',
-		    channel: 'game-7', event: 'signup' });
+		const { sluice_seq: seq, ...headers } = m.properties.headers;
+		assert.deepEqual(headers, { app: 'web', channel: 'game-7',
+		    event: 'signup' });
+		assert.ok(Number(seq) > 0, `sluice_seq ${seq}`);
 	});
 
 	it('the timestamp is corrected for the client clock skew', async () => {

@@ -3,9 +3,9 @@
 
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
 import {
 	closedPortUrl, get, post, request, startSluiced, waitFor,
 } from '../lib/sluiced.mjs';
@@ -17,32 +17,8 @@ const LIMITS = {
 	max_events_per_request: 10,
 };
 
-let s;
-let broker;
-
-before(async () => {
-	broker = await connect();
-	s = await startSluiced({ name: 'status', limits: LIMITS,
-	    waitReady: true });
-});
-
-after(async () => {
-	try {
-		if (s)
-			await s.stop();
-	} finally {
-		if (broker) {
-			if (s)
-				await broker.deleteTopology(s.names);
-			await broker.close();
-		}
-	}
-});
-
-beforeEach(async () => {
-	if (broker && s)
-		await broker.purge(s.names.queue);
-});
+const { s, broker } = useSluiced({ name: 'status', limits: LIMITS,
+    waitReady: true }, { purgeEach: ['queue'] });
 
 // Asserts an error reply: status, JSON {error: code, message: "..."}.
 function assertError(r, status, code) {

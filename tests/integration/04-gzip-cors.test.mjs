@@ -3,10 +3,10 @@
 
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
-import { TEST_APP, post, request, startSluiced } from '../lib/sluiced.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
+import { TEST_APP, post, request } from '../lib/sluiced.mjs';
 
 const ALLOWED = 'https://allowed.example';
 const OPEN_APP = {
@@ -23,32 +23,8 @@ const NO_ORIGIN_APP = {
 	default_channel: 'backend',
 };
 
-let s;
-let broker;
-
-before(async () => {
-	broker = await connect();
-	s = await startSluiced({ name: 'gzipcors', waitReady: true,
-	    apps: [TEST_APP, OPEN_APP, NO_ORIGIN_APP] });
-});
-
-after(async () => {
-	try {
-		if (s)
-			await s.stop();
-	} finally {
-		if (broker) {
-			if (s)
-				await broker.deleteTopology(s.names);
-			await broker.close();
-		}
-	}
-});
-
-beforeEach(async () => {
-	if (broker && s)
-		await broker.purge(s.names.queue);
-});
+const { s, broker } = useSluiced({ name: 'gzipcors', waitReady: true,
+    apps: [TEST_APP, OPEN_APP, NO_ORIGIN_APP] }, { purgeEach: ['queue'] });
 
 describe('gzip', () => {
 	it('a gzipped body is inflated and accepted', async () => {

@@ -2,34 +2,15 @@
 // moving as events are accepted, rejected and confirmed.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
 import {
 	closedPortUrl, get, metrics, post, request, startSluiced, uniqueNames,
 	waitFor,
 } from '../lib/sluiced.mjs';
 
-let s;
-let broker;
-
-before(async () => {
-	broker = await connect();
-	s = await startSluiced({ name: 'metrics', waitReady: true });
-});
-
-after(async () => {
-	try {
-		if (s)
-			await s.stop();
-	} finally {
-		if (broker) {
-			if (s)
-				await broker.deleteTopology(s.names);
-			await broker.close();
-		}
-	}
-});
+const { s, broker } = useSluiced({ name: 'metrics', waitReady: true });
 
 // The change of each series from a to b (missing counts as 0).
 function delta(a, b, key) {

@@ -6,34 +6,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
 import {
 	closedPortUrl, get, post, sleep, startSluiced, uniqueNames, waitFor,
 } from '../lib/sluiced.mjs';
 
-let broker;
-let names;
-
-before(async () => {
-	broker = await connect();
-	names = uniqueNames('lifecycle');
-});
-
-after(async () => {
-	if (broker) {
-		await broker.deleteTopology(names);
-		await broker.close();
-	}
-});
-
-beforeEach(async () => {
-	if (broker) {
-		await broker.purge(names.queue);
-		await broker.purge(names.unrouted);
-	}
-});
+// The tests start and stop daemons of their own, all on these names.
+const names = uniqueNames('lifecycle');
+const { broker } = useSluiced(null, { names,
+    purgeEach: ['queue', 'unrouted'] });
 
 // Posts nreq requests of per events each, concurrently; returns the ids.
 async function postMany(s, nreq, per, tag) {

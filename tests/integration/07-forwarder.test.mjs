@@ -6,36 +6,16 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
 import {
-	metrics, post, startSluiced, uniqueNames, waitFor,
+	metrics, post, uniqueNames, waitFor,
 } from '../lib/sluiced.mjs';
 
-let broker;
-const daemons = [];
-
-before(async () => {
-	broker = await connect();
-});
-
-after(async () => {
-	for (const d of daemons) {
-		try {
-			await d.stop();
-		} finally {
-			await broker.deleteTopology(d.names, d.extraQueues || []);
-		}
-	}
-	await broker.close();
-});
-
-async function start(opts) {
-	const d = await startSluiced({ waitReady: true, ...opts });
-	daemons.push(d);
-	return d;
-}
+// Each test starts a daemon of its own; after() stops them all and deletes
+// their topologies, with the extraQueues a test set.
+const { broker, start } = useSluiced(null);
 
 function event(channel, name = 'tick') {
 	return { id: randomUUID(), event: name, channel, data: { n: 1 } };
@@ -50,7 +30,7 @@ async function postOk(d, events) {
 describe('forwarder', () => {
 	it('a nacked publish is published again until the broker takes it',
 	    async () => {
-		const d = await start({ name: 'nack' });
+		const d = await start({ name: 'nack', waitReady: true });
 		// A queue of ours that holds one message and nacks the rest.
 		const limited = `${d.names.prefix}.limited`;
 		d.extraQueues = [limited];
@@ -86,7 +66,7 @@ describe('forwarder', () => {
 		const names = uniqueNames('return');
 		// The archive takes events.# only, and the alternate exchange
 		// is cut off from its queue: a chat event comes back unroutable.
-		const d = await start({ name: 'return', names,
+		const d = await start({ name: 'return', names, waitReady: true,
 		    queues: { [names.queue]: 'events.#' } });
 		await broker.withChannel((ch) => ch.unbindQueue(d.names.unrouted,
 		    d.names.unrouted, ''));
@@ -108,7 +88,7 @@ describe('forwarder', () => {
 	});
 
 	it('queue_type = quorum declares quorum queues', async () => {
-		const d = await start({ name: 'quorum',
+		const d = await start({ name: 'quorum', waitReady: true,
 		    amqp: { queue_type: 'quorum' } });
 		const [id] = await postOk(d, [event('events')]);
 		const got = await broker.collectIds(d.names.queue, [id],

@@ -5,23 +5,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { connect } from '../lib/amqp.mjs';
-import { sleep, startSluiced } from '../lib/sluiced.mjs';
+import { useSluiced } from '../lib/amqp.mjs';
+import { sleep } from '../lib/sluiced.mjs';
 
-let broker;
-let s;
-
-before(async () => {
-	broker = await connect();
-});
-
-after(async () => {
-	if (s)
-		await broker.deleteTopology(s.names);
-	await broker.close();
-});
+// The test starts (and stops) its daemon; after() deletes its topology.
+const { broker, start } = useSluiced(null);
 
 // Sends head and the first part of the body; returns the socket and a
 // promise of everything the server sends back.
@@ -44,7 +34,7 @@ function startRequest(port, key, body, firstPart) {
 describe('shutdown', () => {
 	it('a body finished after SIGTERM gets 503 stopping; exit 0',
 	    async (t) => {
-		s = await startSluiced({ name: 'shutdown', waitReady: true });
+		const s = await start({ name: 'shutdown', waitReady: true });
 		const id = randomUUID();
 		const body = JSON.stringify({ id, event: 'late',
 		    data: { pad: 'x'.repeat(200) } });

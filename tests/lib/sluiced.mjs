@@ -214,9 +214,10 @@ export function runSluiced(args, opts = {}) {
  * exited (a promise of the exit code), log() (the text so far),
  * stop({signal, timeout}) (SIGTERM by default; resolves the exit code),
  * kill() (SIGKILL), restart(moreOpts, stopOpts) (same port, names and
- * journal; moreOpts override the options above).
+ * journal; moreOpts override the options above). The handle is the object
+ * given as handle, if one is (useSluiced hands it out before the start).
  */
-export async function startSluiced(opts = {}) {
+export async function startSluiced(opts = {}, handle = {}) {
 	const tag = opts.name || 't';
 	const dir = makeTmpDir(`sluice-${tag}`);
 	const names = opts.names || uniqueNames(tag);
@@ -225,7 +226,7 @@ export async function startSluiced(opts = {}) {
 	const configPath = path.join(dir, 'sluiced.conf');
 	const logPath = path.join(dir, 'sluiced.log');
 	const apps = opts.apps || [TEST_APP];
-	const handle = {
+	Object.assign(handle, {
 		port,
 		url: `http://127.0.0.1:${port}/v1/events`,
 		baseUrl: `http://127.0.0.1:${port}`,
@@ -257,7 +258,7 @@ export async function startSluiced(opts = {}) {
 			await spawnDaemon(handle);
 			return handle;
 		},
-	};
+	});
 	writeConfig(handle);
 	logs.push([`sluiced on port ${port}`, logPath]);
 	await spawnDaemon(handle);
