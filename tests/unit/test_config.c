@@ -805,6 +805,20 @@ static const char two_apps[] =
 	"origins = *\n"
 	"publish_channels = game-* chat-[ab] room-?\n";
 
+/* Loads two_apps; *one and *two get its apps. Free with unload. */
+static struct config *
+load_two_apps(struct config_errors *errs, const struct config_app **one,
+    const struct config_app **two)
+{
+	struct config *cfg;
+
+	cfg = load_ok(two_apps, errs);
+	CU_ASSERT_EQUAL_FATAL(cfg->napps, 2);
+	*one = &cfg->apps[0];
+	*two = &cfg->apps[1];
+	return cfg;
+}
+
 static void
 TEST_app_by_key(void)
 {
@@ -834,9 +848,7 @@ TEST_origins(void)
 	struct config *cfg;
 	const struct config_app *one, *two;
 
-	cfg = load_ok(two_apps, &errs);
-	one = &cfg->apps[0];
-	two = &cfg->apps[1];
+	cfg = load_two_apps(&errs, &one, &two);
 	CU_ASSERT_TRUE(config_app_origin_allowed(one, "https://one.example"));
 	CU_ASSERT_TRUE(config_app_origin_allowed(one,
 	    "http://localhost:3000"));
@@ -862,9 +874,7 @@ TEST_publish_patterns(void)
 	struct config *cfg;
 	const struct config_app *one, *two;
 
-	cfg = load_ok(two_apps, &errs);
-	one = &cfg->apps[0];
-	two = &cfg->apps[1];
+	cfg = load_two_apps(&errs, &one, &two);
 	/* Without publish_channels, only the default channel. */
 	CU_ASSERT_EQUAL_FATAL(one->publish_channels.count, 1);
 	CU_ASSERT_STRING_EQUAL(one->publish_channels.items[0], "events");
