@@ -11,9 +11,7 @@
  * purge it, or delete a queue and an exchange. Single-threaded.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,8 @@
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
+
+#include "bench_util.h"
 
 #define CHANNEL		1
 #define WAIT_LIMIT_S	10	/* longest wait for a confirm */
@@ -55,28 +55,6 @@ struct state {
 };
 
 static struct opts opt;
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "amqp_ceiling: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Dies with what went wrong if a synchronous call failed. */
 static void
@@ -411,56 +389,26 @@ ceiling_op(amqp_connection_state_t conn)
 		fatal("-O takes count, purge or delete, not %s", opt.op);
 }
 
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-	    "usage: amqp_ceiling [-kq] [-u url] [-x exchange] [-Q queue] "
-	    "[-r key]\n"
-	    "       amqp_ceiling -O count|purge|delete [-u url] [-x exchange] "
-	    "[-Q queue]\n"
-	    "                    [-s bytes] [-W window] [-d seconds] "
-	    "[-w seconds] [-n count]\n"
-	    "  -u  broker URL (amqp://guest:guest@127.0.0.1:5672/)\n"
-	    "  -x  durable topic exchange (bench.ceiling)\n"
-	    "  -Q  durable queue bound to it with # (bench.ceiling)\n"
-	    "  -r  routing key (web.page_view)\n"
-	    "  -s  message body size in bytes (600)\n"
-	    "  -W  messages unconfirmed at most (1024)\n"
-	    "  -d  measured seconds (10) after -w seconds of warm-up (1)\n"
-	    "  -n  publish exactly this many messages instead, all measured\n"
-	    "  -k  keep the queue and the exchange at the end\n"
-	    "  -q  no human summary on stderr\n"
-	    "  -O count|purge|delete: only count the messages of queue -Q\n"
-	    "      (and the size of the first), purge it, or delete queue -Q\n"
-	    "      and exchange -x (\"\" skips one)\n");
-}
-
-static unsigned long long
-parse_num(const char *s, const char *what)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || *s == '-')
-		fatal("bad %s: %s", what, s);
-	return v;
-}
-
-static double
-parse_secs(const char *s, const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || v < 0)
-		fatal("bad %s: %s", what, s);
-	return v;
-}
+static const char usage[] =
+    "usage: amqp_ceiling [-kq] [-u url] [-x exchange] [-Q queue] "
+    "[-r key]\n"
+    "       amqp_ceiling -O count|purge|delete [-u url] [-x exchange] "
+    "[-Q queue]\n"
+    "                    [-s bytes] [-W window] [-d seconds] "
+    "[-w seconds] [-n count]\n"
+    "  -u  broker URL (amqp://guest:guest@127.0.0.1:5672/)\n"
+    "  -x  durable topic exchange (bench.ceiling)\n"
+    "  -Q  durable queue bound to it with # (bench.ceiling)\n"
+    "  -r  routing key (web.page_view)\n"
+    "  -s  message body size in bytes (600)\n"
+    "  -W  messages unconfirmed at most (1024)\n"
+    "  -d  measured seconds (10) after -w seconds of warm-up (1)\n"
+    "  -n  publish exactly this many messages instead, all measured\n"
+    "  -k  keep the queue and the exchange at the end\n"
+    "  -q  no human summary on stderr\n"
+    "  -O count|purge|delete: only count the messages of queue -Q\n"
+    "      (and the size of the first), purge it, or delete queue -Q\n"
+    "      and exchange -x (\"\" skips one)\n";
 
 static void
 parse_args(int argc, char **argv)
@@ -478,16 +426,15 @@ parse_args(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "d:hkn:O:Q:qr:s:u:W:w:x:")) != -1) {
 		switch (ch) {
 		case 'd':
-			opt.duration_s = parse_secs(optarg, "duration");
+			opt.duration_s = parse_double(optarg, "duration");
 			break;
 		case 'h':
-			usage(stdout);
-			exit(0);
+			usage_exit(usage, 0);
 		case 'k':
 			opt.keep = 1;
 			break;
 		case 'n':
-			opt.count = parse_num(optarg, "count");
+			opt.count = parse_uint(optarg, "count");
 			break;
 		case 'O':
 			opt.op = optarg;
@@ -502,29 +449,26 @@ parse_args(int argc, char **argv)
 			opt.routing_key = optarg;
 			break;
 		case 's':
-			opt.size = (size_t)parse_num(optarg, "size");
+			opt.size = (size_t)parse_uint(optarg, "size");
 			break;
 		case 'u':
 			opt.url = optarg;
 			break;
 		case 'W':
-			opt.window = (unsigned)parse_num(optarg, "window");
+			opt.window = (unsigned)parse_uint(optarg, "window");
 			break;
 		case 'w':
-			opt.warmup_s = parse_secs(optarg, "warm-up");
+			opt.warmup_s = parse_double(optarg, "warm-up");
 			break;
 		case 'x':
 			opt.exchange = optarg;
 			break;
 		default:
-			usage(stderr);
-			exit(2);
+			usage_exit(usage, 2);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		exit(2);
-	}
+	if (optind != argc)
+		usage_exit(usage, 2);
 	if (opt.window == 0)
 		fatal("the window must be at least 1");
 	if (opt.count == 0 && opt.duration_s <= 0)

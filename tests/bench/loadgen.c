@@ -28,7 +28,6 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +36,8 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 /* Log-linear histogram of microseconds: exact below 128, then 64 steps a
  * power of two (under 1.6% error), up to 2^40 us. */
@@ -138,28 +139,6 @@ static char		 req_head[1024];	/* up to "Content-Length: " */
 static size_t		 req_head_len;
 static char		*data_variants[DATA_VARIANTS];
 static size_t		 data_variant_len[DATA_VARIANTS];
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "loadgen: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int64_t
 wall_ms(void)
@@ -880,57 +859,27 @@ worker_main(void *arg)
 	return NULL;
 }
 
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-	    "usage: loadgen [-q] [-u host:port] [-k key] [-c conns] "
-	    "[-t threads]\n"
-	    "               [-m single|batch] [-b events] [-d seconds] "
-	    "[-w seconds]\n"
-	    "               [-n requests] [-R events/s] [-D seconds] "
-	    "[-i id-prefix]\n"
-	    "               [-e event] [-P path]\n"
-	    "  -u  sluiced's address (127.0.0.1:8080)\n"
-	    "  -k  app key sent as X-Sluice-Key (bench-key)\n"
-	    "  -c  keep-alive connections (64)\n"
-	    "  -t  threads (one per online CPU)\n"
-	    "  -m  single: one event a request; batch: -b events (100)\n"
-	    "  -d  measured seconds (10), after -w seconds of warm-up (2)\n"
-	    "  -n  send exactly this many requests instead, all measured\n"
-	    "  -R  offer this many events/s in all (default: send the next\n"
-	    "      request as soon as a connection's answer is read)\n"
-	    "  -i  prefix of the event ids (lg<pid>-<time>)\n"
-	    "  -D  seconds to wait for answers in flight at the end (10)\n"
-	    "  -e  event name (page_view); -P  path (/v1/events)\n"
-	    "  -q  no human summary on stderr\n");
-}
-
-static double
-parse_double(const char *s, const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || v < 0)
-		fatal("bad %s: %s", what, s);
-	return v;
-}
-
-static unsigned long long
-parse_uint(const char *s, const char *what)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || *s == '-')
-		fatal("bad %s: %s", what, s);
-	return v;
-}
+static const char usage[] =
+    "usage: loadgen [-q] [-u host:port] [-k key] [-c conns] "
+    "[-t threads]\n"
+    "               [-m single|batch] [-b events] [-d seconds] "
+    "[-w seconds]\n"
+    "               [-n requests] [-R events/s] [-D seconds] "
+    "[-i id-prefix]\n"
+    "               [-e event] [-P path]\n"
+    "  -u  sluiced's address (127.0.0.1:8080)\n"
+    "  -k  app key sent as X-Sluice-Key (bench-key)\n"
+    "  -c  keep-alive connections (64)\n"
+    "  -t  threads (one per online CPU)\n"
+    "  -m  single: one event a request; batch: -b events (100)\n"
+    "  -d  measured seconds (10), after -w seconds of warm-up (2)\n"
+    "  -n  send exactly this many requests instead, all measured\n"
+    "  -R  offer this many events/s in all (default: send the next\n"
+    "      request as soon as a connection's answer is read)\n"
+    "  -i  prefix of the event ids (lg<pid>-<time>)\n"
+    "  -D  seconds to wait for answers in flight at the end (10)\n"
+    "  -e  event name (page_view); -P  path (/v1/events)\n"
+    "  -q  no human summary on stderr\n";
 
 static void
 parse_args(int argc, char **argv)
@@ -976,8 +925,7 @@ parse_args(int argc, char **argv)
 			opt.event_name = optarg;
 			break;
 		case 'h':
-			usage(stdout);
-			exit(0);
+			usage_exit(usage, 0);
 		case 'i':
 			opt.prefix = optarg;
 			break;
@@ -1015,14 +963,11 @@ parse_args(int argc, char **argv)
 			opt.warmup_s = parse_double(optarg, "warm-up");
 			break;
 		default:
-			usage(stderr);
-			exit(2);
+			usage_exit(usage, 2);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		exit(2);
-	}
+	if (optind != argc)
+		usage_exit(usage, 2);
 	if (addr != NULL) {
 		if (strncmp(addr, "http://", 7) == 0)
 			addr += 7;
