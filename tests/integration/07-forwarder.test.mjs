@@ -1,7 +1,9 @@
 // 07-forwarder: what the forwarder does when the broker says no, against
 // the real broker: a nacked publish is published again until it is taken,
-// a returned (unroutable) one is kept and published again, and queue_type
-// quorum declares quorum queues. (A broker that blocks publishing is in
+// a returned (unroutable) one is kept and published again (matched to its
+// publish even when client ids repeat), an id too long for message_id is
+// refused at the door, an idle link with short heartbeats stays up, and
+// queue_type quorum declares quorum queues. (A broker that blocks publishing is in
 // tests/fault/06-broker-blocked: it affects the whole broker.)
 
 import assert from 'node:assert/strict';
@@ -70,7 +72,11 @@ describe('forwarder', () => {
 		    queues: { [names.queue]: 'events.#' } });
 		await broker.withChannel((ch) => ch.unbindQueue(d.names.unrouted,
 		    d.names.unrouted, ''));
-		const [id] = await postOk(d, [event('chat.nowhere', 'lost')]);
+		// Two events with one client id (ids may repeat): the
+		// archived one must not be mistaken for the returned one.
+		const lost = event('chat.nowhere', 'lost');
+		const kept = { ...event('events', 'kept'), id: lost.id };
+		const [id] = await postOk(d, [kept, lost]);
 		const queue = `${d.names.prefix}.late`;
 		d.extraQueues = [queue];
 		await waitFor(async () => (await metrics(d)).get(
@@ -83,8 +89,34 @@ describe('forwarder', () => {
 		const got = await broker.collectIds(queue, [id],
 		    { timeout: 15000 });
 		assert.deepEqual(got.missing, []);
+		assert.equal(got.messages.get(id).body.event, 'lost');
 		await waitFor(async () => (await metrics(d)).get(
 		    'sluice_journal_unconfirmed_records') === 0);
+	});
+
+	it('an id over 255 bytes is refused and forwarding goes on',
+	    async () => {
+		const d = await start({ name: 'longid', waitReady: true });
+		const r = await post(d.url, [{ id: '\u00e9'.repeat(128),
+		    event: 'x' }, event('events')], { key: d.key });
+		assert.equal(r.status, 207, r.text);
+		assert.equal(r.json.errors[0].code, 'invalid_id');
+		const got = await broker.collectIds(d.names.queue, r.json.ids,
+		    { timeout: 10000 });
+		assert.deepEqual(got.missing, []);
+		assert.equal((await metrics(d)).get(
+		    'sluice_amqp_reconnects_total'), 0);
+	});
+
+	it('an idle link with short heartbeats stays up', async () => {
+		const d = await start({ name: 'idle', waitReady: true,
+		    amqp: { heartbeat: 1 } });
+		await postOk(d, [event('events')]);
+		await new Promise((resolve) => setTimeout(resolve, 4500));
+		const m = await metrics(d);
+		assert.equal(m.get('sluice_amqp_reconnects_total'), 0,
+		    d.log());
+		assert.equal(m.get('sluice_amqp_connected'), 1);
 	});
 
 	it('queue_type = quorum declares quorum queues', async () => {
