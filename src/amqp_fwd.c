@@ -118,6 +118,20 @@ fwd_forget_inflight(struct amqp_fwd *f)
 	f->nretry = 0;
 }
 
+/* Capped exponential backoff with jitter: a delay in [b/2, b). */
+static unsigned
+fwd_backoff(struct amqp_fwd *f)
+{
+	unsigned b = f->backoff_ms, d;
+
+	d = b / 2 + (unsigned)rand_r(&f->rand_state) % (b / 2 + 1);
+	if (f->backoff_ms < f->cfg->reconnect_max_ms / 2)
+		f->backoff_ms *= 2;
+	else
+		f->backoff_ms = f->cfg->reconnect_max_ms;
+	return d;
+}
+
 /* The connection failed: drop it and schedule a reconnect. */
 static void
 fwd_lost(struct amqp_fwd *f, const char *why)
@@ -132,21 +146,10 @@ fwd_lost(struct amqp_fwd *f, const char *why)
 	fwd_forget_inflight(f);
 	/* Nothing read since the checkpoint counts as sent any more. */
 	f->last_read = f->checkpoint;
-	f->next_connect_ms = isotime_mono_ms() + f->cfg->reconnect_min_ms;
-}
-
-/* Capped exponential backoff with jitter: a delay in [b/2, b). */
-static unsigned
-fwd_backoff(struct amqp_fwd *f)
-{
-	unsigned b = f->backoff_ms, d;
-
-	d = b / 2 + (unsigned)rand_r(&f->rand_state) % (b / 2 + 1);
-	if (f->backoff_ms < f->cfg->reconnect_max_ms / 2)
-		f->backoff_ms *= 2;
-	else
-		f->backoff_ms = f->cfg->reconnect_max_ms;
-	return d;
+	/* A connection that never proved itself (dropped at once, say)
+	 * backs off like a failed connect. */
+	f->next_connect_ms = isotime_mono_ms() + (f->proven ?
+	    f->cfg->reconnect_min_ms : fwd_backoff(f));
 }
 
 /*
