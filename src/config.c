@@ -1,10 +1,11 @@
 /*
  * config.c: loads and checks the sluiced configuration file. libinih splits
- * the file into sections and key = value pairs; the line reader it is given
- * also classifies each line, so that every problem (libinih reports only the
- * first) is collected with its file:line, and sections without keys are
- * seen. Thread rule: load in one thread; the loaded struct is read-only and
- * may then be read from any thread.
+ * the file into sections and key = value pairs; config_read.c gives it the
+ * lines, classified and numbered, so that every problem (libinih reports
+ * only the first) is collected with its file:line. Here: the table of
+ * sections and keys, applying each value, the defaults, and the checks
+ * across keys once the file is read. Thread rule: load in one thread; the
+ * loaded struct is read-only and may then be read from any thread.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,90 +24,9 @@
 
 #include "config.h"
 #include "config_check.h"
+#include "config_internal.h"
 #include "routekey.h"
 #include "sluice.h"
-
-#define CONFIG_MAXKEYS		12	/* keys in the largest section */
-#define CONFIG_LIST_SEP		" \t,"
-
-enum config_kind {
-	CONFIG_STRING,		/* char *; "" is stored as NULL */
-	CONFIG_UINT,		/* unsigned, a plain number */
-	CONFIG_COUNT,		/* size_t, a plain number */
-	CONFIG_SIZE,		/* size_t, a size with a K/M/G suffix */
-	CONFIG_SIZE64,		/* uint64_t, a size with a K/M/G suffix */
-	CONFIG_LOGLEVEL,	/* enum log_level */
-	CONFIG_QUEUETYPE,	/* enum config_queue_type */
-	CONFIG_LIST,		/* struct config_strv; repeats append */
-	CONFIG_NETADDRS		/* struct netaddr_list; repeats append */
-};
-
-/*
- * Checks a string value or one list item. Returns 0, or -1 with a message
- * in err (which must not quote secrets).
- */
-typedef int (*config_check_fn)(const char *value, char *err, size_t errlen);
-
-struct config_key {
-	const char	*name;
-	enum config_kind kind;
-	size_t		 off;		/* in the section's struct */
-	uint64_t	 min, max;	/* numbers: range; lists: min items */
-	config_check_fn	 check;
-};
-
-/* Which struct a section's keys are stored in. */
-enum config_where { CONFIG_IN_CONFIG, CONFIG_IN_APP, CONFIG_IN_QUEUE };
-
-struct config_section {
-	const char		*name;
-	const struct config_key	*keys;
-	size_t			 nkeys;
-	enum config_where	 where;		/* apps and queues are named */
-};
-
-/* What the line being parsed is. */
-enum config_line {
-	CONFIG_LINE_BLANK,	/* empty or a comment */
-	CONFIG_LINE_SECTION,
-	CONFIG_LINE_PAIR,	/* should be key = value */
-	CONFIG_LINE_CONT,	/* indented: continues the previous value */
-	CONFIG_LINE_BAD		/* already reported */
-};
-
-/* Where an app or queue section and each of its keys were given. */
-struct config_meta {
-	unsigned	line;
-	unsigned	keys[CONFIG_MAXKEYS];
-};
-
-struct config_parse {
-	struct config		*cfg;
-	struct config_errors	*errs;
-	const char		*path;
-	FILE			*fp;
-	char			*buf;		/* the current line */
-	size_t			 bufcap;
-	unsigned		 lineno;
-	enum config_line	 line;
-	int			 handled;	/* libinih passed the line on */
-	int			 have_name;	/* libinih's "previous name" */
-
-	const struct config_section *sec;	/* NULL: before any section */
-	int			 ignore;	/* skip keys: section is bad */
-	char			 secname[CONFIG_NAME_MAX + 16];
-	size_t			 idx;		/* app or queue index */
-	unsigned		*keylines;	/* where sec's keys were set */
-	const struct config_key	*cont;		/* for indented lines */
-
-	unsigned		 fixed[4][CONFIG_MAXKEYS];
-	struct config_meta	*apps;		/* parallel to cfg->apps */
-	struct config_meta	*queues;	/* parallel to cfg->queues */
-	int			 queues_given;
-
-	size_t			 nerrors;
-	int			 nomem;
-};
 
 #define CFG(f) offsetof(struct config, f)
 static const struct config_key config_server_keys[] = {
@@ -186,6 +106,24 @@ static const struct config_section config_sections[] = {
 #undef CONFIG_SECTION
 enum { CONFIG_SERVER, CONFIG_LIMITS, CONFIG_JOURNAL, CONFIG_AMQP };
 
+const struct config_section *
+config_section_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(config_sections); i++)
+		if (strlen(config_sections[i].name) == len &&
+		    strncmp(config_sections[i].name, name, len) == 0)
+			return &config_sections[i];
+	return NULL;
+}
+
+size_t
+config_section_index(const struct config_section *sec)
+{
+	return (size_t)(sec - config_sections);
+}
+
 _Static_assert(SLUICE_ARRAY_LEN(config_server_keys) <= CONFIG_MAXKEYS &&
     SLUICE_ARRAY_LEN(config_limits_keys) <= CONFIG_MAXKEYS &&
     SLUICE_ARRAY_LEN(config_journal_keys) <= CONFIG_MAXKEYS &&
@@ -210,7 +148,7 @@ config_error_add(struct config_parse *st, char *item)
 }
 
 /* Records "path:line: message", or "path: message" when line is 0. */
-static void __attribute__((format(printf, 3, 4)))
+void
 config_error(struct config_parse *st, unsigned line, const char *fmt, ...)
 {
 	char msg[CONFIG_MSGLEN], *item;
@@ -247,7 +185,7 @@ config_key_error(struct config_parse *st, const struct config_key *key,
 	    msg);
 }
 
-static void
+void
 config_nomem(struct config_parse *st)
 {
 	if (!st->nomem)
@@ -286,7 +224,7 @@ config_strv_free(struct config_strv *v)
 }
 
 /* Adds a queue called name bound to "#" only. Returns 0 or -1. */
-static int
+int
 config_queue_add(struct config *cfg, const char *name, int bind_all)
 {
 	struct config_queue *queues, *q;
@@ -306,7 +244,7 @@ config_queue_add(struct config *cfg, const char *name, int bind_all)
 	return 0;
 }
 
-static void
+void
 config_queues_free(struct config *cfg)
 {
 	size_t i;
@@ -638,251 +576,6 @@ config_handler(void *user, const char *section, const char *name,
 	st->cont = key;
 	config_apply(st, key, value, 0);
 	return 1;
-}
-
-/* Returns the index of the app or queue called name, or -1. */
-static ssize_t
-config_find_named(const struct config *cfg, enum config_where where,
-    const char *name)
-{
-	size_t i;
-
-	if (where == CONFIG_IN_APP) {
-		for (i = 0; i < cfg->napps; i++)
-			if (strcmp(cfg->apps[i].id, name) == 0)
-				return (ssize_t)i;
-	} else {
-		for (i = 0; i < cfg->nqueues; i++)
-			if (strcmp(cfg->queues[i].name, name) == 0)
-				return (ssize_t)i;
-	}
-	return -1;
-}
-
-/* Opens an [app NAME] or [queue NAME] section. Returns 0 or -1. */
-static int
-config_open_named(struct config_parse *st, const char *name)
-{
-	struct config *cfg = st->cfg;
-	struct config_meta **meta, *m;
-	struct config_app *apps;
-	char err[CONFIG_MSGLEN / 2];
-	ssize_t found;
-	size_t n;
-
-	if (st->sec->where == CONFIG_IN_APP &&
-	    !config_charset(name, CONFIG_KEY_CHARS, 1, 64)) {
-		config_error(st, st->lineno, "[%s]: \"%s\" is not a valid app "
-		    "name (1..64 characters of A-Z a-z 0-9 _ -)", st->secname,
-		    name);
-		return -1;
-	}
-	if (st->sec->where == CONFIG_IN_QUEUE &&
-	    config_check_amqp_name(name, err, sizeof err) == -1) {
-		config_error(st, st->lineno, "[%s]: %s", st->secname, err);
-		return -1;
-	}
-	if (st->sec->where == CONFIG_IN_QUEUE && !st->queues_given) {
-		/* The first [queue] replaces the default queue. */
-		config_queues_free(cfg);
-		free(st->queues);
-		st->queues = NULL;
-		st->queues_given = 1;
-	}
-	found = config_find_named(cfg, st->sec->where, name);
-	meta = st->sec->where == CONFIG_IN_APP ? &st->apps : &st->queues;
-	if (found >= 0) {
-		config_error(st, st->lineno, "[%s]: given twice (first on line "
-		    "%u)", st->secname, (*meta)[found].line);
-		return -1;
-	}
-	n = st->sec->where == CONFIG_IN_APP ? cfg->napps : cfg->nqueues;
-	m = reallocarray(*meta, n + 1, sizeof *m);
-	if (m == NULL)
-		goto nomem;
-	*meta = m;
-	memset(&m[n], 0, sizeof m[n]);
-	m[n].line = st->lineno;
-	if (st->sec->where == CONFIG_IN_QUEUE) {
-		if (config_queue_add(cfg, name, 0) == -1)
-			goto nomem;
-	} else {
-		apps = reallocarray(cfg->apps, n + 1, sizeof *apps);
-		if (apps == NULL)
-			goto nomem;
-		cfg->apps = apps;
-		memset(&apps[n], 0, sizeof apps[n]);
-		if ((apps[n].id = strdup(name)) == NULL)
-			goto nomem;
-		cfg->napps++;
-	}
-	st->idx = n;
-	st->keylines = m[n].keys;
-	return 0;
-
-nomem:
-	config_nomem(st);
-	return -1;
-}
-
-/* Starts the section named by text, the len bytes between the brackets. */
-static void
-config_open_section(struct config_parse *st, const char *text, size_t len)
-{
-	const struct config_section *sec = NULL;
-	const char *name;
-	size_t i, tlen;
-
-	while (len > 0 && isspace((unsigned char)*text)) {
-		text++;
-		len--;
-	}
-	while (len > 0 && isspace((unsigned char)text[len - 1]))
-		len--;
-	snprintf(st->secname, sizeof st->secname, "%.*s", (int)len, text);
-	tlen = strcspn(st->secname, " \t");
-	name = st->secname + tlen + strspn(st->secname + tlen, " \t");
-	st->sec = NULL;
-	st->ignore = 1;
-	st->cont = NULL;
-	for (i = 0; i < SLUICE_ARRAY_LEN(config_sections); i++) {
-		if (strlen(config_sections[i].name) == tlen &&
-		    strncmp(config_sections[i].name, st->secname, tlen) == 0)
-			sec = &config_sections[i];
-	}
-	if (sec == NULL || (sec->where == CONFIG_IN_CONFIG && *name != '\0')) {
-		config_error(st, st->lineno, "[%s]: unknown section",
-		    st->secname);
-		return;
-	}
-	st->sec = sec;
-	if (sec->where == CONFIG_IN_CONFIG) {
-		st->keylines = st->fixed[sec - config_sections];
-		st->ignore = 0;
-		return;
-	}
-	if (*name == '\0') {
-		config_error(st, st->lineno, "[%s]: the section needs a name, "
-		    "as in [%s NAME]", st->secname, sec->name);
-		return;
-	}
-	if (config_open_named(st, name) == 0)
-		st->ignore = 0;
-}
-
-/*
- * Classifies the line in st->buf as libinih will see it, and opens
- * sections. p is the first non-blank character.
- */
-static enum config_line
-config_classify(struct config_parse *st, const char *p)
-{
-	const char *q;
-	int was_space = 0;
-
-	if (*p == '\0' || *p == ';' || *p == '#')
-		return CONFIG_LINE_BLANK;
-	if (st->have_name && p > st->buf)
-		return CONFIG_LINE_CONT;
-	if (*p != '[')
-		return CONFIG_LINE_PAIR;
-	/* libinih: the "]" before any inline comment (" ;"). */
-	for (q = p + 1; *q != '\0' && *q != ']' && !(was_space && *q == ';');
-	    q++)
-		was_space = isspace((unsigned char)*q);
-	if (*q != ']') {
-		config_error(st, st->lineno, "section header without \"]\"");
-		st->ignore = 1;
-		st->cont = NULL;
-		return CONFIG_LINE_BAD;
-	}
-	config_open_section(st, p + 1, (size_t)(q - p - 1));
-	st->have_name = 0;
-	for (q++; isspace((unsigned char)*q); q++)
-		;
-	if (*q != '\0' && *q != ';' && *q != '#')
-		config_error(st, st->lineno, "text after the section header's "
-		    "\"]\"");
-	return CONFIG_LINE_SECTION;
-}
-
-/* Called once a line has been through libinih. */
-static void
-config_line_done(struct config_parse *st)
-{
-	if (st->line == CONFIG_LINE_PAIR && !st->handled)
-		config_error(st, st->lineno, "expected \"key = value\", "
-		    "\"[section]\" or a comment");
-	st->line = CONFIG_LINE_BLANK;
-}
-
-/*
- * The libinih reader: hands over one line of the file at a time, after
- * noting what it is. Blank lines, comments and section headers go to
- * libinih in a neutral form ("" or "[]"), so only pairs and continuations
- * reach the handler, and libinih's limits on names do not apply.
- */
-static char *
-config_reader(char *str, int num, void *stream)
-{
-	struct config_parse *st = stream;
-	const char *p;
-	ssize_t n;
-	size_t len;
-
-	config_line_done(st);
-	if (st->nomem || num < 4)
-		return NULL;
-	errno = 0;
-	n = getline(&st->buf, &st->bufcap, st->fp);
-	if (n == -1) {
-		if (errno == ENOMEM)
-			config_nomem(st);
-		else if (ferror(st->fp))
-			config_error(st, 0, "read error: %s", strerror(errno));
-		return NULL;
-	}
-	st->lineno++;
-	st->handled = 0;
-	len = (size_t)n;
-	if (len > 0 && st->buf[len - 1] == '\n')
-		st->buf[--len] = '\0';
-	if (strlen(st->buf) != len) {
-		config_error(st, st->lineno, "the line holds a NUL byte");
-		st->line = CONFIG_LINE_BAD;
-		st->cont = NULL;
-		strcpy(str, "\n");
-		return str;
-	}
-	p = st->buf;
-	if (st->lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;
-	while (isspace((unsigned char)*p))
-		p++;
-	st->line = config_classify(st, p);
-	switch (st->line) {
-	case CONFIG_LINE_SECTION:
-		strcpy(str, "[]\n");
-		break;
-	case CONFIG_LINE_PAIR:
-	case CONFIG_LINE_CONT:
-		if (len + 2 <= (size_t)num) {
-			memcpy(str, st->buf, len);
-			strcpy(str + len, "\n");
-			break;
-		}
-		config_error(st, st->lineno, "the line is longer than %d "
-		    "characters (a list can go on over indented lines)",
-		    num - 2);
-		st->line = CONFIG_LINE_BAD;
-		st->cont = NULL;
-		/* FALLTHROUGH */
-	case CONFIG_LINE_BLANK:
-	case CONFIG_LINE_BAD:
-		strcpy(str, "\n");
-		break;
-	}
-	return str;
 }
 
 static unsigned
