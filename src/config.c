@@ -75,6 +75,24 @@ static const struct config_key config_amqp_keys[] = {
 	{ "reconnect_max_ms", CONFIG_UINT, CFG(reconnect_max_ms), 10, 600000,
 	    NULL },
 };
+static const struct config_key config_websocket_keys[] = {
+	{ "listen", CONFIG_STRING, CFG(ws_listen), 0, 0, config_check_listen },
+	{ "activity_timeout", CONFIG_UINT, CFG(ws_activity_timeout_s), 1,
+	    3600, NULL },
+	{ "pong_timeout", CONFIG_UINT, CFG(ws_pong_timeout_s), 1, 600, NULL },
+	{ "max_message_bytes", CONFIG_SIZE, CFG(ws_max_message_bytes), 256,
+	    16 * CONFIG_M, NULL },
+	{ "max_subscriptions", CONFIG_UINT, CFG(ws_max_subscriptions), 1,
+	    100000, NULL },
+	{ "send_queue_bytes", CONFIG_SIZE, CFG(ws_send_queue_bytes), 4 * CONFIG_K,
+	    CONFIG_G, NULL },
+	{ "publish_rate", CONFIG_UINT, CFG(ws_publish_rate), 1, 10000000,
+	    NULL },
+	{ "publish_burst", CONFIG_UINT, CFG(ws_publish_burst), 1, 10000000,
+	    NULL },
+	{ "max_open_files", CONFIG_UINT, CFG(ws_max_open_files), 0, 100000000,
+	    NULL },
+};
 #undef CFG
 static const struct config_key config_queue_keys[] = {
 	{ "bind", CONFIG_LIST, offsetof(struct config_queue, bindings), 1, 0,
@@ -89,22 +107,30 @@ static const struct config_key config_app_keys[] = {
 	    config_check_channel },
 	{ "publish_channels", CONFIG_LIST, APP(publish_channels), 0, 0,
 	    config_check_pattern },
+	{ "public_channels", CONFIG_LIST, APP(public_channels), 0, 0,
+	    config_check_pattern },
+	{ "max_connections", CONFIG_UINT, APP(max_connections), 1, 10000000,
+	    NULL },
 };
 #undef APP
 
 #define CONFIG_SECTION(name, keys, where) \
 	{ name, keys, SLUICE_ARRAY_LEN(keys), where }
-/* The four unnamed sections come first: their key lines are in fixed[]. */
+/* The unnamed sections come first: their key lines are in fixed[]. */
 static const struct config_section config_sections[] = {
 	CONFIG_SECTION("server", config_server_keys, CONFIG_IN_CONFIG),
 	CONFIG_SECTION("limits", config_limits_keys, CONFIG_IN_CONFIG),
 	CONFIG_SECTION("journal", config_journal_keys, CONFIG_IN_CONFIG),
 	CONFIG_SECTION("amqp", config_amqp_keys, CONFIG_IN_CONFIG),
+	CONFIG_SECTION("websocket", config_websocket_keys, CONFIG_IN_CONFIG),
 	CONFIG_SECTION("queue", config_queue_keys, CONFIG_IN_QUEUE),
 	CONFIG_SECTION("app", config_app_keys, CONFIG_IN_APP),
+	/* sluice-loader's section: its keys are the loader's to check. */
+	{ "loader", NULL, 0, CONFIG_IN_OTHER },
 };
 #undef CONFIG_SECTION
-enum { CONFIG_SERVER, CONFIG_LIMITS, CONFIG_JOURNAL, CONFIG_AMQP };
+enum { CONFIG_SERVER, CONFIG_LIMITS, CONFIG_JOURNAL, CONFIG_AMQP,
+    CONFIG_WEBSOCKET, CONFIG_NFIXED };
 
 const struct config_section *
 config_section_find(const char *name, size_t len)
@@ -124,10 +150,13 @@ config_section_index(const struct config_section *sec)
 	return (size_t)(sec - config_sections);
 }
 
+_Static_assert(CONFIG_NFIXED == CONFIG_FIXED_SECTIONS,
+    "CONFIG_FIXED_SECTIONS is not the number of unnamed sections");
 _Static_assert(SLUICE_ARRAY_LEN(config_server_keys) <= CONFIG_MAXKEYS &&
     SLUICE_ARRAY_LEN(config_limits_keys) <= CONFIG_MAXKEYS &&
     SLUICE_ARRAY_LEN(config_journal_keys) <= CONFIG_MAXKEYS &&
     SLUICE_ARRAY_LEN(config_amqp_keys) <= CONFIG_MAXKEYS &&
+    SLUICE_ARRAY_LEN(config_websocket_keys) <= CONFIG_MAXKEYS &&
     SLUICE_ARRAY_LEN(config_app_keys) <= CONFIG_MAXKEYS,
     "CONFIG_MAXKEYS is too small");
 
@@ -274,6 +303,7 @@ config_clear(struct config *cfg)
 	free(cfg->exchange);
 	free(cfg->unrouted_exchange);
 	free(cfg->routing_key);
+	free(cfg->ws_listen);
 	for (i = 0; i < cfg->napps; i++) {
 		app = &cfg->apps[i];
 		free(app->id);
@@ -282,6 +312,7 @@ config_clear(struct config *cfg)
 		config_strv_free(&app->origins);
 		free(app->default_channel);
 		config_strv_free(&app->publish_channels);
+		config_strv_free(&app->public_channels);
 	}
 	free(cfg->apps);
 	config_queues_free(cfg);
@@ -307,6 +338,14 @@ config_defaults(struct config *cfg)
 	cfg->max_inflight = 1024;
 	cfg->reconnect_min_ms = 100;
 	cfg->reconnect_max_ms = 30000;
+	cfg->ws_activity_timeout_s = 120;
+	cfg->ws_pong_timeout_s = 30;
+	cfg->ws_max_message_bytes = 64 * CONFIG_K;
+	cfg->ws_max_subscriptions = 100;
+	cfg->ws_send_queue_bytes = CONFIG_M;
+	cfg->ws_publish_rate = 1000;
+	cfg->ws_publish_burst = 2000;
+	cfg->ws_max_open_files = 0;
 	if ((cfg->http_listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (cfg->journal_dir = strdup("var/journal")) == NULL ||
 	    (cfg->amqp_url = strdup("amqp://guest:guest@127.0.0.1:5672")) ==
@@ -314,6 +353,7 @@ config_defaults(struct config *cfg)
 	    (cfg->exchange = strdup("sluice.events")) == NULL ||
 	    (cfg->unrouted_exchange = strdup("sluice.unrouted")) == NULL ||
 	    (cfg->routing_key = strdup("{channel}.{event}")) == NULL ||
+	    (cfg->ws_listen = strdup("127.0.0.1:8081")) == NULL ||
 	    config_queue_add(cfg, "sluice.archive", 1) == -1) {
 		config_clear(cfg);
 		return SLUICE_ENOMEM;
@@ -351,6 +391,7 @@ config_section_base(struct config_parse *st)
 		return &st->cfg->apps[st->idx];
 	case CONFIG_IN_QUEUE:
 		return &st->cfg->queues[st->idx];
+	case CONFIG_IN_OTHER:
 	case CONFIG_IN_CONFIG:
 		break;
 	}
@@ -631,6 +672,8 @@ config_finish_app(struct config_parse *st, size_t i)
 			    "[app %s] key: already used by [app %s]", app->id,
 			    st->cfg->apps[j].id);
 	}
+	if (config_app_line(st, i, "max_connections") == 0)
+		app->max_connections = CONFIG_APP_MAX_CONNECTIONS;
 	if (app->default_channel == NULL)
 		return;
 	if (config_app_line(st, i, "publish_channels") == 0) {
@@ -685,6 +728,11 @@ config_finish(struct config_parse *st)
 		    "[amqp] reconnect_max_ms (%u) must be at least "
 		    "reconnect_min_ms (%u)", cfg->reconnect_max_ms,
 		    cfg->reconnect_min_ms);
+	if (cfg->http_listen != NULL && cfg->ws_listen != NULL &&
+	    strcmp(cfg->http_listen, cfg->ws_listen) == 0)
+		config_error(st, config_fixed_line(st, CONFIG_WEBSOCKET,
+		    "listen"), "[websocket] listen must differ from [server] "
+		    "http_listen (%s)", cfg->http_listen);
 	if (cfg->exchange != NULL && cfg->unrouted_exchange != NULL &&
 	    strcmp(cfg->exchange, cfg->unrouted_exchange) == 0)
 		config_error(st, config_later(st, CONFIG_AMQP, "exchange",
@@ -771,15 +819,28 @@ config_app_origin_allowed(const struct config_app *app, const char *origin)
 	return 0;
 }
 
-int
-config_app_may_publish(const struct config_app *app, const char *channel)
+/* Returns 1 if channel matches one of the glob patterns in v. */
+static int
+config_strv_matches(const struct config_strv *v, const char *channel)
 {
 	size_t i;
 
 	if (channel == NULL)
 		return 0;
-	for (i = 0; i < app->publish_channels.count; i++)
-		if (fnmatch(app->publish_channels.items[i], channel, 0) == 0)
+	for (i = 0; i < v->count; i++)
+		if (fnmatch(v->items[i], channel, 0) == 0)
 			return 1;
 	return 0;
+}
+
+int
+config_app_may_publish(const struct config_app *app, const char *channel)
+{
+	return config_strv_matches(&app->publish_channels, channel);
+}
+
+int
+config_app_is_public(const struct config_app *app, const char *channel)
+{
+	return config_strv_matches(&app->public_channels, channel);
 }

@@ -29,7 +29,11 @@ struct config_app {
 	struct config_strv	 origins;	/* allowed Origin values; "*" = any */
 	char			*default_channel;
 	struct config_strv	 publish_channels; /* glob patterns (fnmatch) */
+	struct config_strv	 public_channels; /* readable without auth */
+	unsigned		 max_connections; /* WebSocket connections */
 };
+
+#define CONFIG_APP_MAX_CONNECTIONS 65536	/* default per app */
 
 /* [queue NAME] */
 struct config_queue {
@@ -70,6 +74,17 @@ struct config {
 	unsigned		 max_inflight;
 	unsigned		 reconnect_min_ms;
 	unsigned		 reconnect_max_ms;
+
+	/* [websocket] */
+	char			*ws_listen;
+	unsigned		 ws_activity_timeout_s;
+	unsigned		 ws_pong_timeout_s;
+	size_t			 ws_max_message_bytes;
+	unsigned		 ws_max_subscriptions;
+	size_t			 ws_send_queue_bytes;	/* per connection */
+	unsigned		 ws_publish_rate;	/* events/s */
+	unsigned		 ws_publish_burst;	/* events */
+	unsigned		 ws_max_open_files;	/* 0: the hard limit */
 
 	struct config_app	*apps;
 	size_t			 napps;
@@ -116,6 +131,10 @@ int config_app_origin_allowed(const struct config_app *app,
 
 /* Returns 1 if channel matches one of app's publish patterns. */
 int config_app_may_publish(const struct config_app *app, const char *channel);
+
+/* Returns 1 if channel matches one of app's public_channels patterns:
+ * WebSocket clients may subscribe to it without auth. */
+int config_app_is_public(const struct config_app *app, const char *channel);
 
 /*
  * Parses a size: a number with an optional K, M or G suffix (powers of 1024,

@@ -43,8 +43,12 @@ struct config_key {
 	config_check_fn	 check;
 };
 
-/* Which struct a section's keys are stored in. */
-enum config_where { CONFIG_IN_CONFIG, CONFIG_IN_APP, CONFIG_IN_QUEUE };
+#define CONFIG_FIXED_SECTIONS	5	/* unnamed sections sluiced reads */
+
+/* Which struct a section's keys are stored in; CONFIG_IN_OTHER: the
+ * section belongs to another program and its keys are skipped. */
+enum config_where { CONFIG_IN_CONFIG, CONFIG_IN_APP, CONFIG_IN_QUEUE,
+    CONFIG_IN_OTHER };
 
 struct config_section {
 	const char		*name;
@@ -87,7 +91,7 @@ struct config_parse {
 	unsigned		*keylines;	/* where sec's keys were set */
 	const struct config_key	*cont;		/* for indented lines */
 
-	unsigned		 fixed[4][CONFIG_MAXKEYS];
+	unsigned		 fixed[CONFIG_FIXED_SECTIONS][CONFIG_MAXKEYS];
 	struct config_meta	*apps;		/* parallel to cfg->apps */
 	struct config_meta	*queues;	/* parallel to cfg->queues */
 	int			 queues_given;

@@ -122,12 +122,15 @@ config_open_section(struct config_parse *st, const char *text, size_t len)
 	st->ignore = 1;
 	st->cont = NULL;
 	sec = config_section_find(st->secname, tlen);
-	if (sec == NULL || (sec->where == CONFIG_IN_CONFIG && *name != '\0')) {
+	if (sec == NULL || (sec->where != CONFIG_IN_APP &&
+	    sec->where != CONFIG_IN_QUEUE && *name != '\0')) {
 		config_error(st, st->lineno, "[%s]: unknown section",
 		    st->secname);
 		return;
 	}
 	st->sec = sec;
+	if (sec->where == CONFIG_IN_OTHER)
+		return;			/* ignore stays set */
 	if (sec->where == CONFIG_IN_CONFIG) {
 		st->keylines = st->fixed[config_section_index(sec)];
 		st->ignore = 0;

@@ -167,6 +167,15 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->max_inflight, 1024);
 	CU_ASSERT_EQUAL(cfg->reconnect_min_ms, 100);
 	CU_ASSERT_EQUAL(cfg->reconnect_max_ms, 30000);
+	CU_ASSERT_STRING_EQUAL(cfg->ws_listen, "127.0.0.1:8081");
+	CU_ASSERT_EQUAL(cfg->ws_activity_timeout_s, 120);
+	CU_ASSERT_EQUAL(cfg->ws_pong_timeout_s, 30);
+	CU_ASSERT_EQUAL(cfg->ws_max_message_bytes, 64 * 1024);
+	CU_ASSERT_EQUAL(cfg->ws_max_subscriptions, 100);
+	CU_ASSERT_EQUAL(cfg->ws_send_queue_bytes, 1024 * 1024);
+	CU_ASSERT_EQUAL(cfg->ws_publish_rate, 1000);
+	CU_ASSERT_EQUAL(cfg->ws_publish_burst, 2000);
+	CU_ASSERT_EQUAL(cfg->ws_max_open_files, 0);
 }
 
 static void
@@ -213,6 +222,10 @@ TEST_file_with_one_app_gets_defaults(void)
 	CU_ASSERT_EQUAL(app->origins.count, 0);
 	CU_ASSERT_PTR_NULL(app->default_channel);
 	CU_ASSERT_EQUAL(app->publish_channels.count, 0);
+	/* Nothing is readable without auth unless the config says so. */
+	CU_ASSERT_EQUAL(app->public_channels.count, 0);
+	CU_ASSERT_FALSE(config_app_is_public(app, "events"));
+	CU_ASSERT_EQUAL(app->max_connections, CONFIG_APP_MAX_CONNECTIONS);
 	unload(cfg, &errs);
 }
 
@@ -285,6 +298,16 @@ TEST_every_key_set(void)
 	    "max_inflight = 65535\n"
 	    "reconnect_min_ms = 60000\n"
 	    "reconnect_max_ms = 600000\n"
+	    "[websocket]\n"
+	    "listen = *:9091\n"
+	    "activity_timeout = 3600\n"
+	    "pong_timeout = 1\n"
+	    "max_message_bytes = 16M\n"
+	    "max_subscriptions = 100000\n"
+	    "send_queue_bytes = 4K\n"
+	    "publish_rate = 10000000\n"
+	    "publish_burst = 1\n"
+	    "max_open_files = 200000\n"
 	    "[queue q1]\n"
 	    "bind = a.* b.#,c\n"
 	    "[queue q2]\n"
@@ -293,7 +316,12 @@ TEST_every_key_set(void)
 	    "secret = 0123456789abcdef\n"
 	    "origins = *\n"
 	    "default_channel = orders@eu\n"
-	    "publish_channels = orders@* returns\n", &errs);
+	    "publish_channels = orders@* returns\n"
+	    "public_channels = orders@* private-x\n"
+	    "max_connections = 10000000\n"
+	    "[loader]\n"
+	    "queue = anything: the loader checks its own keys\n"
+	    "batch = 1000\n", &errs);
 	CU_ASSERT_STRING_EQUAL(cfg->http_listen, "[::1]:9090");
 	CU_ASSERT_EQUAL(cfg->http_threads, 64);
 	CU_ASSERT_EQUAL(cfg->http_max_connections, 1000000);
@@ -336,6 +364,21 @@ TEST_every_key_set(void)
 	CU_ASSERT_STRING_EQUAL(app->id, "shop");
 	CU_ASSERT_STRING_EQUAL(app->default_channel, "orders@eu");
 	CU_ASSERT_EQUAL(app->publish_channels.count, 2);
+	CU_ASSERT_EQUAL(app->public_channels.count, 2);
+	CU_ASSERT_TRUE(config_app_is_public(app, "orders@us"));
+	CU_ASSERT_TRUE(config_app_is_public(app, "private-x"));
+	CU_ASSERT_FALSE(config_app_is_public(app, "returns"));
+	CU_ASSERT_FALSE(config_app_is_public(app, NULL));
+	CU_ASSERT_EQUAL(app->max_connections, 10000000);
+	CU_ASSERT_STRING_EQUAL(cfg->ws_listen, "*:9091");
+	CU_ASSERT_EQUAL(cfg->ws_activity_timeout_s, 3600);
+	CU_ASSERT_EQUAL(cfg->ws_pong_timeout_s, 1);
+	CU_ASSERT_EQUAL(cfg->ws_max_message_bytes, 16 << 20);
+	CU_ASSERT_EQUAL(cfg->ws_max_subscriptions, 100000);
+	CU_ASSERT_EQUAL(cfg->ws_send_queue_bytes, 4096);
+	CU_ASSERT_EQUAL(cfg->ws_publish_rate, 10000000);
+	CU_ASSERT_EQUAL(cfg->ws_publish_burst, 1);
+	CU_ASSERT_EQUAL(cfg->ws_max_open_files, 200000);
 	unload(cfg, &errs);
 }
 
@@ -390,6 +433,9 @@ TEST_unknown_section(void)
 	CHECK_BAD(APP_OK "\n[nothing here]\n", 1, 5, "[nothing here]",
 	    "unknown section");
 	CHECK_BAD("[Server]\n" APP_OK, 1, 1, "Server");
+	/* sluice-loader's section is its own; a named one is not. */
+	CHECK_BAD("[loader x]\nqueue = q\n" APP_OK, 1, 1, "[loader x]",
+	    "unknown section");
 }
 
 static void
@@ -498,6 +544,22 @@ TEST_out_of_range(void)
 		    "10..60000", "reconnect_max_ms = 60000" },
 		{ "amqp", "reconnect_max_ms", "10", "600000", "9", "600001",
 		    "10..600000", "reconnect_min_ms = 10" },
+		{ "websocket", "activity_timeout", "1", "3600", "0", "3601",
+		    "1..3600", NULL },
+		{ "websocket", "pong_timeout", "1", "600", "0", "601",
+		    "1..600", NULL },
+		{ "websocket", "max_message_bytes", "256", "16M", "255",
+		    "16385K", "256..16M", NULL },
+		{ "websocket", "max_subscriptions", "1", "100000", "0",
+		    "100001", "1..100000", NULL },
+		{ "websocket", "send_queue_bytes", "4K", "1G", "4095", "2G",
+		    "4K..1G", NULL },
+		{ "websocket", "publish_rate", "1", "10000000", "0",
+		    "10000001", "1..10000000", NULL },
+		{ "websocket", "publish_burst", "1", "10000000", "0",
+		    "10000001", "1..10000000", NULL },
+		{ "websocket", "max_open_files", "0", "100000000", NULL,
+		    "100000001", "0..100000000", NULL },
 	};
 	size_t i;
 
@@ -532,6 +594,8 @@ TEST_cross_checks(void)
 	    "unrouted_exchange", "differ from exchange");
 	CHECK_BAD(APP_OK "[queue sluice.unrouted]\n", 1, 4,
 	    "[queue sluice.unrouted]", "unrouted_exchange");
+	CHECK_BAD("[websocket]\nlisten = 127.0.0.1:8080\n" APP_OK, 1, 2,
+	    "[websocket] listen", "differ from [server] http_listen");
 	check_range("journal", "max_bytes", "128M", NULL, NULL);
 	check_range("limits", "max_request_bytes", "32K", NULL, NULL);
 }
@@ -654,6 +718,10 @@ TEST_app_requirements(void)
 	    "not an origin");
 	CHECK_BAD(APP_OK "publish_channels = a/b\n", 1, 4, "publish_channels",
 	    "\"a/b\"");
+	CHECK_BAD(APP_OK "public_channels = a/b\n", 1, 4, "public_channels",
+	    "\"a/b\"");
+	CHECK_BAD(APP_OK "max_connections = 0\n", 1, 4, "max_connections",
+	    "out of range");
 	CHECK_BAD(APP_OK "[queue q]\nbind =\n", 1, 5, "bind", "no value");
 }
 
