@@ -278,3 +278,32 @@ netaddr_client(const struct netaddr_list *trusted,
 	}
 	netaddr_format(&client, out);
 }
+
+int
+netaddr_split_listen(const char *listen, char *host, size_t hostlen,
+    const char **port, char *err, size_t errlen)
+{
+	const char *colon;
+	size_t n;
+
+	colon = strrchr(listen, ':');
+	if (colon == NULL || colon[1] == '\0') {
+		snprintf(err, errlen, "%s: expected host:port", listen);
+		return -1;
+	}
+	*port = colon + 1;
+	n = (size_t)(colon - listen);
+	if (n >= 2 && listen[0] == '[' && listen[n - 1] == ']') {
+		listen++;
+		n -= 2;
+	}
+	if (n >= hostlen) {
+		snprintf(err, errlen, "%s: host too long", listen);
+		return -1;
+	}
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	return 0;
+}

@@ -48,4 +48,12 @@ int netaddr_list_contains(const struct netaddr_list *list, const char *addr);
 void netaddr_client(const struct netaddr_list *trusted,
     const struct sockaddr *peer, const char *xff, char out[NETADDR_STRLEN]);
 
+/*
+ * Splits a listen address, "host:port", "[v6]:port" or "*:port", into host
+ * (hostlen bytes; "" for "*" or an empty host: every address) and port
+ * (a pointer into listen). Returns 0, or -1 with a message in err.
+ */
+int netaddr_split_listen(const char *listen, char *host, size_t hostlen,
+    const char **port, char *err, size_t errlen);
+
 #endif
