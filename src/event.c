@@ -18,6 +18,7 @@
 #include "event.h"
 #include "isotime.h"
 #include "jsontext.h"
+#include "pusher.h"
 #include "sluice.h"
 #include "uuid7.h"
 
@@ -181,24 +182,6 @@ event_text_problem(struct json_object *v, size_t max, int no_space,
 	return NULL;
 }
 
-/* Returns 1 if channel (n bytes) is a well-formed channel name. */
-static int
-event_channel_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > EVENT_CHANNEL_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
-		    || (s[i] >= '0' && s[i] <= '9'))
-			continue;
-		if (strchr("_-=@,.;", s[i]) == NULL || s[i] == '\0')
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Reads a client time: an ISO-8601 string with a zone, or a number of epoch
  * ms, within years 1970..9999. Returns 0 and sets *ms, or -1.
@@ -312,7 +295,7 @@ event_check_channel(const struct config_app *app, struct event_fields *f,
 	} else
 		return event_why(r, EVENT_ERR_NO_CHANNEL,
 		    "channel: none given and the app has no default channel");
-	if (!event_channel_ok(f->chan, f->chan_len))
+	if (!pusher_channel_valid(f->chan, f->chan_len))
 		return event_why(r, EVENT_ERR_BAD_CHANNEL,
 		    "channel: must be 1 to %d characters of A-Z a-z 0-9 "
 		    "_ - = @ , . ;", EVENT_CHANNEL_MAX);
@@ -684,4 +667,37 @@ event_batch_parse(const char *body, size_t len,
 	rc = event_batch_from_json(root, lim, src, out, err, errlen);
 	json_object_put(root);
 	return rc;
+}
+
+struct json_object *
+event_batch_ids_json(const struct event_batch *b)
+{
+	struct json_object *ids;
+	size_t i;
+
+	ids = json_object_new_array_ext((int)b->naccepted);
+	for (i = 0; i < b->naccepted; i++)
+		json_object_array_add(ids,
+		    json_object_new_string(b->accepted[i].id));
+	return ids;
+}
+
+struct json_object *
+event_batch_errors_json(const struct event_batch *b)
+{
+	struct json_object *errors, *e;
+	size_t i;
+
+	errors = json_object_new_array_ext((int)b->nrejected);
+	for (i = 0; i < b->nrejected; i++) {
+		e = json_object_new_object();
+		json_object_object_add(e, "index",
+		    json_object_new_int64((int64_t)b->rejected[i].index));
+		json_object_object_add(e, "code", json_object_new_string(
+		    event_error_name(b->rejected[i].error)));
+		json_object_object_add(e, "message",
+		    json_object_new_string(b->rejected[i].message));
+		json_object_array_add(errors, e);
+	}
+	return errors;
 }

@@ -108,6 +108,12 @@ enum event_body event_batch_from_json(struct json_object *events,
 
 void event_batch_free(struct event_batch *batch);
 
+/* The ids of the accepted events, as a new JSON array (caller puts it). */
+struct json_object *event_batch_ids_json(const struct event_batch *batch);
+
+/* The rejections as a new JSON array of {index, code, message}. */
+struct json_object *event_batch_errors_json(const struct event_batch *batch);
+
 /*
  * The journal record of one event: the envelope's JSON text plus, in front
  * of it, the fields the forwarder and the hub need without parsing JSON.

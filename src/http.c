@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
+#include "netaddr.h"
 #include "sluice.h"
 
 /* What a connection's context points at: ingestion state or nothing. */
@@ -200,35 +201,20 @@ static int
 http_resolve(const char *listen, struct addrinfo **res)
 {
 	struct addrinfo hints;
-	char host[256];
-	const char *colon, *port, *h = host;
-	size_t hlen;
+	char host[256], err[300];
+	const char *port;
 	int rc;
 
-	colon = strrchr(listen, ':');
-	if (colon == NULL || colon[1] == '\0') {
-		log_error("http", "http_listen %s: expected host:port", listen);
+	if (netaddr_split_listen(listen, host, sizeof host, &port, err,
+	    sizeof err) == -1) {
+		log_error("http", "http_listen %s", err);
 		return -1;
 	}
-	port = colon + 1;
-	hlen = (size_t)(colon - listen);
-	if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') {
-		listen++;
-		hlen -= 2;
-	}
-	if (hlen >= sizeof host) {
-		log_error("http", "http_listen %s: host too long", listen);
-		return -1;
-	}
-	memcpy(host, listen, hlen);
-	host[hlen] = '\0';
-	if (strcmp(host, "*") == 0 || hlen == 0)
-		h = NULL;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(h, port, &hints, res);
+	rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, res);
 	if (rc != 0) {
 		log_error("http", "http_listen %s: %s", listen,
 		    gai_strerror(rc));
@@ -239,7 +225,7 @@ http_resolve(const char *listen, struct addrinfo **res)
 
 int
 http_start(const struct config *cfg, struct journal *j, struct amqp_fwd *fwd,
-    struct http_server **out)
+    struct ws_server *ws, struct http_server **out)
 {
 	struct http_server *srv;
 	struct addrinfo *ai;
@@ -256,6 +242,7 @@ http_start(const struct config *cfg, struct journal *j, struct amqp_fwd *fwd,
 	srv->cfg = cfg;
 	srv->journal = j;
 	srv->fwd = fwd;
+	srv->ws = ws;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 	if (ai->ai_family == AF_INET6)

@@ -12,14 +12,16 @@
 struct journal;
 struct amqp_fwd;
 struct http_server;
+struct ws_server;
 
 /*
- * Listens on cfg->http_listen and serves. cfg, j and fwd are borrowed.
+ * Listens on cfg->http_listen and serves; accepted events are also fanned
+ * out through ws (may be NULL). cfg, j, fwd and ws are borrowed.
  * Returns SLUICE_OK and *out, or SLUICE_EIO (cannot listen, logged) /
  * SLUICE_EINVAL (bad listen address) / SLUICE_ENOMEM.
  */
 int http_start(const struct config *cfg, struct journal *j,
-    struct amqp_fwd *fwd, struct http_server **out);
+    struct amqp_fwd *fwd, struct ws_server *ws, struct http_server **out);
 
 /*
  * Stops accepting connections; requests arriving on open connections get

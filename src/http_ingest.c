@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "netaddr.h"
 #include "sluice.h"
+#include "ws.h"
 
 #define HTTP_RETRY_AFTER_FULL "5"
 #define HTTP_RETRY_AFTER_STOPPING "2"
@@ -271,22 +272,11 @@ http_ingest_durable(void *arg, int status)
 static void
 http_ingest_add_errors(struct json_object *o, const struct event_batch *b)
 {
-	struct json_object *errors, *e;
 	size_t i;
 
-	errors = json_object_new_array_ext((int)b->nrejected);
-	for (i = 0; i < b->nrejected; i++) {
-		e = json_object_new_object();
-		json_object_object_add(e, "index",
-		    json_object_new_int64((int64_t)b->rejected[i].index));
-		json_object_object_add(e, "code", json_object_new_string(
-		    event_error_name(b->rejected[i].error)));
-		json_object_object_add(e, "message",
-		    json_object_new_string(b->rejected[i].message));
-		json_object_array_add(errors, e);
+	for (i = 0; i < b->nrejected; i++)
 		metrics_event_rejected(b->rejected[i].error);
-	}
-	json_object_object_add(o, "errors", errors);
+	json_object_object_add(o, "errors", event_batch_errors_json(b));
 }
 
 /* 202 (all accepted) or 207 (some rejected) once the events are durable. */
@@ -294,17 +284,12 @@ static enum MHD_Result
 http_ingest_reply_accepted(struct http_ingest *req)
 {
 	const struct event_batch *b = &req->batch;
-	struct json_object *o, *ids;
-	size_t i;
+	struct json_object *o;
 
 	o = json_object_new_object();
-	ids = json_object_new_array_ext((int)b->naccepted);
-	for (i = 0; i < b->naccepted; i++)
-		json_object_array_add(ids,
-		    json_object_new_string(b->accepted[i].id));
 	json_object_object_add(o, "accepted",
 	    json_object_new_int64((int64_t)b->naccepted));
-	json_object_object_add(o, "ids", ids);
+	json_object_object_add(o, "ids", event_batch_ids_json(b));
 	if (b->nrejected > 0)
 		http_ingest_add_errors(o, b);
 	metrics_events_accepted(b->naccepted);
@@ -420,6 +405,8 @@ http_ingest_commit(struct http_ingest *req)
 		    &req->reply, "journal_unavailable", "the journal cannot "
 		    "be written: %s", sluice_strerror(rc));
 	}
+	/* Subscribers see the events now; the client hears once durable. */
+	ws_fanout(srv->ws, req->app, b);
 	req->state = HTTP_REQ_WAITING;
 	MHD_suspend_connection(req->conn);
 	if (journal_wait(srv->journal, last, http_ingest_durable, req) !=

@@ -21,12 +21,14 @@
 
 struct journal;
 struct amqp_fwd;
+struct ws_server;
 
 struct http_server {
 	struct MHD_Daemon	*mhd;
 	const struct config	*cfg;
 	struct journal		*journal;
 	struct amqp_fwd		*fwd;
+	struct ws_server	*ws;		/* fan-out; may be NULL */
 	atomic_int		 stopping;	/* answer 503 from now on */
 	atomic_uint		 waiting;	/* requests waiting on the journal */
 };

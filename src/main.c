@@ -1,7 +1,7 @@
 /*
  * main.c: sluiced's entry point: options, configuration, start-up of the
- * journal, the forwarder and the HTTP server, signal handling on the main
- * thread, and the orderly shutdown.
+ * journal, the forwarder, the WebSocket gateway and the HTTP server, signal
+ * handling on the main thread, and the orderly shutdown.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "log.h"
 #include "sluice.h"
+#include "ws.h"
 
 #ifndef SLUICE_SYSCONFDIR
 #define SLUICE_SYSCONFDIR "/etc"
@@ -96,6 +97,7 @@ main(int argc, char **argv)
 	const char *path = MAIN_DEFAULT_CONFIG;
 	struct journal_config jcfg;
 	struct http_server *http = NULL;
+	struct ws_server *ws = NULL;
 	struct amqp_fwd *fwd = NULL;
 	struct journal *journal = NULL;
 	struct config *cfg;
@@ -160,24 +162,32 @@ main(int argc, char **argv)
 	}
 	if (amqp_fwd_start(cfg, journal, &fwd) != SLUICE_OK)
 		goto out;
-	if (http_start(cfg, journal, fwd, &http) != SLUICE_OK)
+	if (ws_start(cfg, journal, &ws) != SLUICE_OK)
+		goto out;
+	if (http_start(cfg, journal, fwd, ws, &http) != SLUICE_OK)
 		goto out;
 	log_info("main", "ready");
 	main_wait_for_signal(cfg, &set);
 
-	/* Stop taking events, answer the ones in flight once durable, then
-	 * give the broker a bounded time to confirm what is journaled. */
+	/* Stop taking events, answer the ones in flight once durable, close
+	 * the WebSockets (4200: reconnect elsewhere), then give the broker a
+	 * bounded time to confirm what is journaled. */
+	ws_quiesce(ws);
 	http_quiesce(http);
-	if (http_stop(http, MAIN_HTTP_STOP_MS) == -1) {
+	if (http_stop(http, MAIN_HTTP_STOP_MS) == -1 ||
+	    ws_stop(ws, MAIN_HTTP_STOP_MS) == -1) {
 		/* A journal write that does not end: what was acknowledged
 		 * is on disk already; nothing else can be saved by waiting. */
 		log_error("main", "the journal does not answer; exiting now");
 		_exit(1);
 	}
+	ws = NULL;
 	if (amqp_fwd_drain(fwd, cfg->shutdown_timeout_s * 1000) == 0)
 		log_info("main", "every journaled event is confirmed");
 	status = 0;
 out:
+	if (ws != NULL && ws_stop(ws, MAIN_HTTP_STOP_MS) == -1)
+		_exit(1);
 	if (fwd != NULL)
 		amqp_fwd_stop(fwd);
 	if (journal != NULL)

@@ -34,6 +34,20 @@ static const char *const metrics_reject_names[METRICS_REJECT_MAX] = {
 	[METRICS_REJECT_REQUEST_TOO_LARGE] = "request_too_large",
 	[METRICS_REJECT_JOURNAL_FULL] = "journal_full",
 	[METRICS_REJECT_STOPPING] = "stopping",
+	[METRICS_REJECT_RATE_LIMITED] = "rate_limited",
+};
+
+/* WebSocket close codes the server sends, counted one by one. */
+static const int metrics_close_codes[] = {
+	4001, 4004, 4005, 4006, 4007, 4100, 4200, 4201
+};
+#define METRICS_NCLOSE SLUICE_ARRAY_LEN(metrics_close_codes)
+
+/* A latency histogram over metrics_latency_le. */
+struct metrics_hist {
+	atomic_uint_fast64_t	buckets[METRICS_NBUCKETS + 1];
+	atomic_uint_fast64_t	sum_usec;
+	atomic_uint_fast64_t	count;
 };
 
 static struct {
@@ -48,9 +62,17 @@ static struct {
 	atomic_uint_fast64_t	amqp_nacked;
 	atomic_uint_fast64_t	amqp_returned;
 	atomic_uint_fast64_t	amqp_reconnects;
-	atomic_uint_fast64_t	latency_buckets[METRICS_NBUCKETS + 1];
-	atomic_uint_fast64_t	latency_sum_usec;
-	atomic_uint_fast64_t	latency_count;
+	struct metrics_hist	confirm_latency;
+	atomic_uint_fast64_t	ws_connections;		/* gauge */
+	atomic_uint_fast64_t	ws_connections_total;
+	atomic_int_fast64_t	ws_subscriptions;	/* gauge */
+	atomic_uint_fast64_t	ws_frames_in;
+	atomic_uint_fast64_t	ws_frames_out;
+	atomic_uint_fast64_t	ws_bytes_in;
+	atomic_uint_fast64_t	ws_bytes_out;
+	atomic_uint_fast64_t	ws_closes[METRICS_NCLOSE];
+	atomic_uint_fast64_t	ws_slow_consumers;
+	struct metrics_hist	fanout_latency;
 } metrics;
 
 #define METRICS_ADD(field, n) \
@@ -145,17 +167,79 @@ metrics_amqp_reconnect(void)
 	METRICS_ADD(metrics.amqp_reconnects, 1);
 }
 
-void
-metrics_amqp_confirm_latency(uint64_t usec)
+static void
+metrics_hist_observe(struct metrics_hist *h, uint64_t usec)
 {
 	size_t i;
 
 	for (i = 0; i < METRICS_NBUCKETS; i++)
 		if (usec <= metrics_latency_le[i])
 			break;
-	METRICS_ADD(metrics.latency_buckets[i], 1);
-	METRICS_ADD(metrics.latency_sum_usec, usec);
-	METRICS_ADD(metrics.latency_count, 1);
+	METRICS_ADD(h->buckets[i], 1);
+	METRICS_ADD(h->sum_usec, usec);
+	METRICS_ADD(h->count, 1);
+}
+
+void
+metrics_amqp_confirm_latency(uint64_t usec)
+{
+	metrics_hist_observe(&metrics.confirm_latency, usec);
+}
+
+void
+metrics_ws_opened(void)
+{
+	METRICS_ADD(metrics.ws_connections, 1);
+	METRICS_ADD(metrics.ws_connections_total, 1);
+}
+
+void
+metrics_ws_closed(void)
+{
+	atomic_fetch_sub_explicit(&metrics.ws_connections, 1,
+	    memory_order_relaxed);
+}
+
+void
+metrics_ws_close(int code)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_NCLOSE; i++)
+		if (metrics_close_codes[i] == code)
+			METRICS_ADD(metrics.ws_closes[i], 1);
+}
+
+void
+metrics_ws_subscriptions(int delta)
+{
+	METRICS_ADD(metrics.ws_subscriptions, delta);
+}
+
+void
+metrics_ws_frame_in(size_t bytes)
+{
+	METRICS_ADD(metrics.ws_frames_in, 1);
+	METRICS_ADD(metrics.ws_bytes_in, bytes);
+}
+
+void
+metrics_ws_frame_out(size_t bytes)
+{
+	METRICS_ADD(metrics.ws_frames_out, 1);
+	METRICS_ADD(metrics.ws_bytes_out, bytes);
+}
+
+void
+metrics_ws_slow_consumer(void)
+{
+	METRICS_ADD(metrics.ws_slow_consumers, 1);
+}
+
+void
+metrics_fanout_delivered(uint64_t usec)
+{
+	metrics_hist_observe(&metrics.fanout_latency, usec);
 }
 
 /* A growing text buffer; on allocation failure it goes NULL and stays so. */
@@ -214,6 +298,31 @@ metrics_single(struct metrics_buf *b, const char *name, const char *type,
 {
 	metrics_family(b, name, type, help);
 	metrics_printf(b, "%s %llu\n", name, (unsigned long long)value);
+}
+
+/* Writes a histogram family: buckets, sum and count, in seconds. */
+static void
+metrics_hist_render(struct metrics_buf *b, const char *name,
+    const char *help, struct metrics_hist *h)
+{
+	uint64_t cumulative = 0;
+	size_t i;
+
+	metrics_family(b, name, "histogram", help);
+	for (i = 0; i <= METRICS_NBUCKETS; i++) {
+		cumulative += METRICS_GET(h->buckets[i]);
+		if (i < METRICS_NBUCKETS)
+			metrics_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+			    (double)metrics_latency_le[i] / 1e6,
+			    (unsigned long long)cumulative);
+		else
+			metrics_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n",
+			    name, (unsigned long long)cumulative);
+	}
+	metrics_printf(b, "%s_sum %.6f\n", name,
+	    (double)METRICS_GET(h->sum_usec) / 1e6);
+	metrics_printf(b, "%s_count %llu\n", name,
+	    (unsigned long long)METRICS_GET(h->count));
 }
 
 static void
@@ -281,9 +390,6 @@ metrics_render_journal(struct metrics_buf *b, struct journal *j)
 static void
 metrics_render_amqp(struct metrics_buf *b)
 {
-	uint64_t cumulative = 0;
-	size_t i;
-
 	metrics_single(b, "sluice_amqp_connected", "gauge",
 	    "1 while connected to the broker with the topology declared.",
 	    (uint64_t)METRICS_GET(metrics.amqp_connected));
@@ -305,24 +411,65 @@ metrics_render_amqp(struct metrics_buf *b)
 	metrics_single(b, "sluice_amqp_returned_total", "counter",
 	    "Messages the broker returned as unroutable.",
 	    METRICS_GET(metrics.amqp_returned));
-	metrics_family(b, "sluice_amqp_confirm_latency_seconds", "histogram",
-	    "Time from publish to the broker's confirm.");
-	for (i = 0; i <= METRICS_NBUCKETS; i++) {
-		cumulative += METRICS_GET(metrics.latency_buckets[i]);
-		if (i < METRICS_NBUCKETS)
-			metrics_printf(b, "sluice_amqp_confirm_latency_seconds"
-			    "_bucket{le=\"%g\"} %llu\n",
-			    (double)metrics_latency_le[i] / 1e6,
-			    (unsigned long long)cumulative);
-		else
-			metrics_printf(b, "sluice_amqp_confirm_latency_seconds"
-			    "_bucket{le=\"+Inf\"} %llu\n",
-			    (unsigned long long)cumulative);
+	metrics_hist_render(b, "sluice_amqp_confirm_latency_seconds",
+	    "Time from publish to the broker's confirm.",
+	    &metrics.confirm_latency);
+}
+
+/* Writes one labelled pair of a counter: name{label="value"} n. */
+static void
+metrics_labelled(struct metrics_buf *b, const char *name, const char *label,
+    const char *value, uint64_t n)
+{
+	metrics_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, value,
+	    (unsigned long long)n);
+}
+
+static void
+metrics_render_ws(struct metrics_buf *b)
+{
+	char code[16];
+	int64_t subs;
+	size_t i;
+
+	metrics_single(b, "sluice_ws_connections", "gauge",
+	    "Open WebSocket connections.",
+	    METRICS_GET(metrics.ws_connections));
+	metrics_single(b, "sluice_ws_connections_total", "counter",
+	    "WebSocket connections opened.",
+	    METRICS_GET(metrics.ws_connections_total));
+	subs = METRICS_GET(metrics.ws_subscriptions);
+	metrics_single(b, "sluice_ws_subscriptions", "gauge",
+	    "Channel subscriptions of open connections.",
+	    subs > 0 ? (uint64_t)subs : 0);
+	metrics_family(b, "sluice_ws_frames_total", "counter",
+	    "WebSocket messages, by direction.");
+	metrics_labelled(b, "sluice_ws_frames_total", "direction", "in",
+	    METRICS_GET(metrics.ws_frames_in));
+	metrics_labelled(b, "sluice_ws_frames_total", "direction", "out",
+	    METRICS_GET(metrics.ws_frames_out));
+	metrics_family(b, "sluice_ws_bytes_total", "counter",
+	    "WebSocket message payload bytes, by direction.");
+	metrics_labelled(b, "sluice_ws_bytes_total", "direction", "in",
+	    METRICS_GET(metrics.ws_bytes_in));
+	metrics_labelled(b, "sluice_ws_bytes_total", "direction", "out",
+	    METRICS_GET(metrics.ws_bytes_out));
+	metrics_family(b, "sluice_ws_closes_total", "counter",
+	    "WebSocket connections the server closed, by close code.");
+	for (i = 0; i < METRICS_NCLOSE; i++) {
+		snprintf(code, sizeof code, "%d", metrics_close_codes[i]);
+		metrics_labelled(b, "sluice_ws_closes_total", "code", code,
+		    METRICS_GET(metrics.ws_closes[i]));
 	}
-	metrics_printf(b, "sluice_amqp_confirm_latency_seconds_sum %.6f\n",
-	    (double)METRICS_GET(metrics.latency_sum_usec) / 1e6);
-	metrics_printf(b, "sluice_amqp_confirm_latency_seconds_count %llu\n",
-	    (unsigned long long)METRICS_GET(metrics.latency_count));
+	metrics_single(b, "sluice_ws_slow_consumer_closes_total", "counter",
+	    "Connections closed (4100) for not reading fast enough.",
+	    METRICS_GET(metrics.ws_slow_consumers));
+	metrics_single(b, "sluice_fanout_deliveries_total", "counter",
+	    "Event frames written to subscribers.",
+	    METRICS_GET(metrics.fanout_latency.count));
+	metrics_hist_render(b, "sluice_fanout_latency_seconds",
+	    "Time from an event's acceptance to its frame being written to "
+	    "a subscriber.", &metrics.fanout_latency);
 }
 
 char *
@@ -337,6 +484,7 @@ metrics_render(struct journal *j, size_t *len)
 	if (j != NULL)
 		metrics_render_journal(&b, j);
 	metrics_render_amqp(&b);
+	metrics_render_ws(&b);
 	*len = b.len;
 	return b.data;
 }

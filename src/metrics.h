@@ -22,6 +22,7 @@ enum metrics_reject {
 	METRICS_REJECT_REQUEST_TOO_LARGE,
 	METRICS_REJECT_JOURNAL_FULL,
 	METRICS_REJECT_STOPPING,
+	METRICS_REJECT_RATE_LIMITED,
 	METRICS_REJECT_MAX
 };
 
@@ -40,6 +41,18 @@ void metrics_amqp_returned(uint64_t n);
 void metrics_amqp_reconnect(void);
 /* One confirm's latency: publish to basic.ack, in microseconds. */
 void metrics_amqp_confirm_latency(uint64_t usec);
+
+/* The WebSocket side (service thread). */
+void metrics_ws_opened(void);
+void metrics_ws_closed(void);
+/* A close the server decided, by its code. */
+void metrics_ws_close(int code);
+void metrics_ws_subscriptions(int delta);
+void metrics_ws_frame_in(size_t bytes);
+void metrics_ws_frame_out(size_t bytes);
+void metrics_ws_slow_consumer(void);
+/* One event frame written: accepted-to-written time, in microseconds. */
+void metrics_fanout_delivered(uint64_t usec);
 
 int metrics_amqp_is_connected(void);
 int metrics_amqp_is_blocked(void);
