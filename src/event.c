@@ -492,49 +492,6 @@ event_one(struct event_run *run, size_t index, struct json_object *ev)
 }
 
 /* What event_json_unfit found. */
-enum event_unfit {
-	EVENT_FIT,
-	EVENT_UNFIT_NUMBER,	/* NaN, Infinity, 1e999: json-c reads them */
-	EVENT_UNFIT_DEPTH	/* deeper than the parser would allow */
-};
-
-/*
- * Looks through v for what the envelope cannot carry: a number that is not
- * finite (its text is not JSON) or nesting deeper than depth levels (which
- * also bounds this recursion for trees that did not come from our parser).
- */
-static enum event_unfit
-event_json_unfit(struct json_object *v, int depth)
-{
-	enum event_unfit u = EVENT_FIT;
-	size_t i, n;
-
-	switch (json_object_get_type(v)) {
-	case json_type_double:
-		return isfinite(json_object_get_double(v)) ? EVENT_FIT :
-		    EVENT_UNFIT_NUMBER;
-	case json_type_array:
-		if (depth <= 0)
-			return EVENT_UNFIT_DEPTH;
-		n = json_object_array_length(v);
-		for (i = 0; i < n && u == EVENT_FIT; i++)
-			u = event_json_unfit(json_object_array_get_idx(v, i),
-			    depth - 1);
-		return u;
-	case json_type_object:
-		if (depth <= 0)
-			return EVENT_UNFIT_DEPTH;
-		json_object_object_foreach(v, key, val) {
-			(void)key;
-			if ((u = event_json_unfit(val, depth - 1)) != EVENT_FIT)
-				break;
-		}
-		return u;
-	default:
-		return EVENT_FIT;
-	}
-}
-
 void
 event_batch_free(struct event_batch *batch)
 {
@@ -581,14 +538,14 @@ event_batch_from_json(struct json_object *events,
 		    "%zu", n, lim->max_events);
 		return EVENT_BODY_TOO_MANY;
 	}
-	switch (event_json_unfit(events, EVENT_JSON_DEPTH)) {
-	case EVENT_FIT:
+	switch (jsontext_unfit(events, EVENT_JSON_DEPTH)) {
+	case JSONTEXT_FIT:
 		break;
-	case EVENT_UNFIT_NUMBER:
+	case JSONTEXT_UNFIT_NUMBER:
 		event_errf(err, errlen, "invalid JSON: NaN, Infinity and "
 		    "numbers out of range are not allowed");
 		return EVENT_BODY_BAD_JSON;
-	case EVENT_UNFIT_DEPTH:
+	case JSONTEXT_UNFIT_DEPTH:
 		event_errf(err, errlen, "invalid JSON: nested deeper than %d",
 		    EVENT_JSON_DEPTH);
 		return EVENT_BODY_BAD_JSON;
@@ -623,44 +580,16 @@ event_batch_parse(const char *body, size_t len,
     const struct event_limits *lim, const struct event_source *src,
     struct event_batch *out, char *err, size_t errlen)
 {
-	struct json_tokener *tok;
 	struct json_object *root;
-	enum json_tokener_error jerr;
 	enum event_body rc;
-	size_t end;
 
-	if (len > INT32_MAX - 1) {
-		event_errf(err, errlen, "body of %zu bytes is too large", len);
-		return EVENT_BODY_BAD_JSON;
-	}
-	if ((tok = json_tokener_new_ex(EVENT_JSON_DEPTH)) == NULL) {
-		event_errf(err, errlen, "out of memory");
+	switch (jsontext_parse(body, len, EVENT_JSON_DEPTH, &root, err,
+	    errlen)) {
+	case 0:
+		break;
+	case -2:
 		return EVENT_BODY_NOMEM;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, body, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue) {
-		/* The end of the body ends a bare number or literal. */
-		root = json_tokener_parse_ex(tok, "", 1);
-		jerr = json_tokener_get_error(tok);
-		end = len;
-	}
-	json_tokener_free(tok);
-	if (jerr == json_tokener_success) {
-		while (end < len && strchr(" \t\r\n", body[end]) != NULL &&
-		    body[end] != '\0')
-			end++;
-		if (end < len) {
-			jerr = json_tokener_error_parse_unexpected;
-			json_object_put(root);
-		}
-	}
-	if (jerr != json_tokener_success) {
-		event_errf(err, errlen, "invalid JSON at offset %zu: %s", end,
-		    json_tokener_error_desc(jerr));
+	default:
 		return EVENT_BODY_BAD_JSON;
 	}
 	/* A bare null is root == NULL: JSON, but of the wrong shape. */

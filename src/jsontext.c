@@ -3,6 +3,8 @@
  * json-c's compact text of a value. Thread-safe: no shared state.
  */
 #include <stdint.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,4 +261,85 @@ jsontext_len(struct json_object *v, size_t *len)
 	    NULL)
 		return -1;
 	return 0;
+}
+
+int
+jsontext_parse(const char *text, size_t len, int depth,
+    struct json_object **out, char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *root;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	*out = NULL;
+	if (len > INT32_MAX - 1) {
+		snprintf(err, errlen, "%zu bytes of JSON is too large", len);
+		return -1;
+	}
+	if ((tok = json_tokener_new_ex(depth)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -2;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		/* The end of the text ends a bare number or literal. */
+		root = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
+	json_tokener_free(tok);
+	if (jerr == json_tokener_success) {
+		while (end < len && strchr(" \t\r\n", text[end]) != NULL &&
+		    text[end] != '\0')
+			end++;
+		if (end < len) {
+			jerr = json_tokener_error_parse_unexpected;
+			json_object_put(root);
+		}
+	}
+	if (jerr != json_tokener_success) {
+		snprintf(err, errlen, "invalid JSON at offset %zu: %s", end,
+		    json_tokener_error_desc(jerr));
+		return -1;
+	}
+	*out = root;
+	return 0;
+}
+
+enum jsontext_unfit
+jsontext_unfit(struct json_object *v, int depth)
+{
+	enum jsontext_unfit u = JSONTEXT_FIT;
+	size_t i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(v)) ? JSONTEXT_FIT :
+		    JSONTEXT_UNFIT_NUMBER;
+	case json_type_array:
+		if (depth <= 0)
+			return JSONTEXT_UNFIT_DEPTH;
+		n = json_object_array_length(v);
+		for (i = 0; i < n && u == JSONTEXT_FIT; i++)
+			u = jsontext_unfit(json_object_array_get_idx(v, i),
+			    depth - 1);
+		return u;
+	case json_type_object:
+		if (depth <= 0)
+			return JSONTEXT_UNFIT_DEPTH;
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			if ((u = jsontext_unfit(val, depth - 1)) !=
+			    JSONTEXT_FIT)
+				break;
+		}
+		return u;
+	default:
+		return JSONTEXT_FIT;
+	}
 }

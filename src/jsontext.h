@@ -68,4 +68,28 @@ size_t jsontext_str_len(const char *s, size_t n);
  */
 int jsontext_len(struct json_object *v, size_t *len);
 
+/*
+ * Parses len bytes of text (need not be NUL-terminated) as one JSON value,
+ * strictly: RFC 8259 only (no trailing commas, single quotes, NaN or
+ * leading zeros) and valid UTF-8, white space allowed around it, nested at
+ * most depth deep. Returns 0 with *out (NULL for a bare null; the caller
+ * puts it); -1 with a message naming the offset and the problem in err;
+ * -2 when out of memory.
+ */
+int jsontext_parse(const char *text, size_t len, int depth,
+    struct json_object **out, char *err, size_t errlen);
+
+enum jsontext_unfit {
+	JSONTEXT_FIT,
+	JSONTEXT_UNFIT_NUMBER,	/* NaN, Infinity, 1e999: json-c reads them */
+	JSONTEXT_UNFIT_DEPTH	/* deeper than depth */
+};
+
+/*
+ * Looks through v for what JSON cannot carry: a number that is not finite
+ * (json-c parses NaN and Infinity even when strict) or nesting deeper than
+ * depth levels (which also bounds the recursion for trees built by hand).
+ */
+enum jsontext_unfit jsontext_unfit(struct json_object *v, int depth);
+
 #endif

@@ -147,30 +147,20 @@ int
 pusher_msg_parse(const char *text, size_t len, struct pusher_msg *m,
     char *err, size_t errlen)
 {
-	struct json_tokener *tok;
 	struct json_object *ev, *data;
 	const char *s;
 
 	memset(m, 0, sizeof m[0]);
-	if (len > INT32_MAX) {
-		snprintf(err, errlen, "the message is too large");
+	if (jsontext_parse(text, len, PUSHER_MSG_DEPTH, &m->root, err,
+	    errlen) != 0)
 		return -1;
-	}
-	tok = json_tokener_new_ex(PUSHER_MSG_DEPTH);
-	if (tok == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	m->root = json_tokener_parse_ex(tok, text, (int)len);
-	if (m->root == NULL || json_tokener_get_parse_end(tok) != len) {
-		snprintf(err, errlen, "the message is not valid JSON%s",
-		    m->root != NULL ? " (text after the value)" : "");
-		json_tokener_free(tok);
-		return -1;
-	}
-	json_tokener_free(tok);
 	if (!json_object_is_type(m->root, json_type_object)) {
 		snprintf(err, errlen, "the message must be a JSON object");
+		return -1;
+	}
+	if (jsontext_unfit(m->root, PUSHER_MSG_DEPTH) != JSONTEXT_FIT) {
+		snprintf(err, errlen, "invalid JSON: NaN, Infinity and "
+		    "numbers out of range are not allowed");
 		return -1;
 	}
 	if (!json_object_object_get_ex(m->root, "event", &ev) ||
@@ -188,9 +178,12 @@ pusher_msg_parse(const char *text, size_t len, struct pusher_msg *m,
 	}
 	if (json_object_is_type(data, json_type_string)) {
 		s = json_object_get_string(data);
-		m->data_parsed = json_tokener_parse(s);
-		if (m->data_parsed != NULL &&
-		    json_object_is_type(m->data_parsed, json_type_object)) {
+		if (jsontext_parse(s, (size_t)json_object_get_string_len(data),
+		    PUSHER_MSG_DEPTH, &m->data_parsed, err, errlen) != 0)
+			return -1;
+		if (json_object_is_type(m->data_parsed, json_type_object) &&
+		    jsontext_unfit(m->data_parsed, PUSHER_MSG_DEPTH) ==
+		    JSONTEXT_FIT) {
 			m->data = m->data_parsed;
 			return 0;
 		}

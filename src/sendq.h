@@ -2,8 +2,9 @@
  * sendq.h: one connection's queue of frames waiting to be written, bounded
  * in bytes. A connection that lets it fill up is a slow consumer and is
  * closed (4100) rather than let memory grow. Storage is allocated on the
- * first push, so an idle connection costs nothing but the struct. Not
- * thread-safe: a queue belongs to the WebSocket service thread.
+ * first push (8 slots) and kept; a ring grown past that is given back once
+ * it empties. Not thread-safe: a queue belongs to the WebSocket service
+ * thread.
  */
 #ifndef SLUICE_SENDQ_H
 #define SLUICE_SENDQ_H

@@ -214,7 +214,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (c != NULL)
 			ws_session_receive(c, in, len,
 			    lws_is_final_fragment(wsi) &&
-			    lws_remaining_packet_payload(wsi) == 0);
+			    lws_remaining_packet_payload(wsi) == 0,
+			    lws_frame_is_binary(wsi));
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (c != NULL)

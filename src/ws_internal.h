@@ -26,6 +26,9 @@
 struct journal;
 struct ws_pending;
 
+#define WS_DISCARD_TOO_LARGE	1
+#define WS_DISCARD_BINARY	2
+
 /* One WebSocket connection. Outlives its socket while publishes of its
  * own still wait on the journal. */
 struct ws_conn {
@@ -38,7 +41,8 @@ struct ws_conn {
 	unsigned		 nsubs;
 	unsigned		 pending;	/* publishes on the journal */
 	uint16_t		 close_code;	/* close once q is written */
-	uint8_t			 discarding;	/* message over the limit */
+	uint8_t			 discarding;	/* WS_DISCARD_*: dropping the
+						   message in progress */
 	int64_t			 last_rx_us;
 	int64_t			 ping_sent_us;	/* 0: none outstanding */
 	struct ratelimit	 bucket;
@@ -89,9 +93,10 @@ int ws_session_origin_ok(struct lws *wsi, const struct config *cfg);
  * greets it, or closes it with the right code. */
 void ws_session_open(struct ws_conn *c);
 
-/* Takes len bytes of a message (a fragment, when final is 0). */
+/* Takes len bytes of a message (a fragment, when final is 0); binary
+ * messages are refused once whole. */
 void ws_session_receive(struct ws_conn *c, const void *in, size_t len,
-    int final);
+    int final, int binary);
 
 /* Writes what the connection has queued. Returns -1 to close it. */
 int ws_session_writable(struct ws_conn *c);

@@ -473,7 +473,8 @@ ws_session_message(struct ws_conn *c, const char *text, size_t len)
 }
 
 void
-ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final)
+ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final,
+    int binary)
 {
 	size_t limit = c->srv->cfg->ws_max_message_bytes, cap;
 	char msg[160], *p;
@@ -482,8 +483,9 @@ ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final)
 	c->ping_sent_us = 0;
 	if (c->app == NULL || c->close_code != 0)
 		return;
-	if (!c->discarding && len > limit - c->msg_len) {
-		c->discarding = 1;
+	if (!c->discarding && (binary || len > limit - c->msg_len)) {
+		c->discarding = binary ? WS_DISCARD_BINARY :
+		    WS_DISCARD_TOO_LARGE;
 		free(c->msg);
 		c->msg = NULL;
 		c->msg_cap = 0;
@@ -492,9 +494,13 @@ ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final)
 		c->msg_len += len;
 		if (!final)
 			return;
-		snprintf(msg, sizeof msg, "a message of %zu bytes is over "
-		    "the limit of %zu bytes; it was dropped", c->msg_len,
-		    limit);
+		if (c->discarding == WS_DISCARD_BINARY)
+			snprintf(msg, sizeof msg, "binary messages are not "
+			    "part of the protocol; send JSON text");
+		else
+			snprintf(msg, sizeof msg, "a message of %zu bytes is "
+			    "over the limit of %zu bytes; it was dropped",
+			    c->msg_len, limit);
 		c->discarding = 0;
 		c->msg_len = 0;
 		ws_session_error(c, 0, msg, 0);
@@ -515,7 +521,8 @@ ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final)
 		p = realloc(c->msg, cap);
 		if (p == NULL) {
 			ws_session_error(c, 0, "out of memory", 0);
-			c->discarding = final ? 0 : 1;
+			c->msg_len = 0;
+			c->discarding = final ? 0 : WS_DISCARD_TOO_LARGE;
 			return;
 		}
 		c->msg = p;

@@ -31,5 +31,9 @@ void test_event_register(void);
 void test_journal_register(void);
 void test_gzip_register(void);
 void test_metrics_register(void);
+void test_pusher_register(void);
+void test_sendq_register(void);
+void test_ratelimit_register(void);
+void test_hub_register(void);
 
 #endif

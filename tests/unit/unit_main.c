@@ -87,6 +87,10 @@ main(int argc, char **argv)
 	test_journal_register();
 	test_gzip_register();
 	test_metrics_register();
+	test_pusher_register();
+	test_sendq_register();
+	test_ratelimit_register();
+	test_hub_register();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
