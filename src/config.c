@@ -342,7 +342,7 @@ config_defaults(struct config *cfg)
 	cfg->ws_pong_timeout_s = 30;
 	cfg->ws_max_message_bytes = 64 * CONFIG_K;
 	cfg->ws_max_subscriptions = 100;
-	cfg->ws_send_queue_bytes = CONFIG_M;
+	cfg->ws_send_queue_bytes = 2 * CONFIG_M;
 	cfg->ws_publish_rate = 1000;
 	cfg->ws_publish_burst = 2000;
 	cfg->ws_max_open_files = 0;
@@ -631,15 +631,23 @@ config_fixed_line(const struct config_parse *st, int sec, const char *name)
 	return 0;
 }
 
+/* The later of two keys' lines, in two different unnamed sections. */
+static unsigned
+config_later_of(const struct config_parse *st, int sa, const char *a, int sb,
+    const char *b)
+{
+	unsigned la = config_fixed_line(st, sa, a);
+	unsigned lb = config_fixed_line(st, sb, b);
+
+	return la > lb ? la : lb;
+}
+
 /* The line of the later of two keys, where a cross-check failed. */
 static unsigned
 config_later(const struct config_parse *st, int sec, const char *a,
     const char *b)
 {
-	unsigned la = config_fixed_line(st, sec, a);
-	unsigned lb = config_fixed_line(st, sec, b);
-
-	return la > lb ? la : lb;
+	return config_later_of(st, sec, a, sec, b);
 }
 
 /* The line where app i's key name was given. */
@@ -728,6 +736,15 @@ config_finish(struct config_parse *st)
 		    "[amqp] reconnect_max_ms (%u) must be at least "
 		    "reconnect_min_ms (%u)", cfg->reconnect_max_ms,
 		    cfg->reconnect_min_ms);
+	/* One request's events go to each subscriber at once: a reader that
+	 * keeps up must not be taken for a slow one. */
+	if (cfg->ws_send_queue_bytes / 2 < cfg->max_request_bytes)
+		config_error(st, config_later_of(st, CONFIG_WEBSOCKET,
+		    "send_queue_bytes", CONFIG_LIMITS, "max_request_bytes"),
+		    "[websocket] send_queue_bytes (%s) must be at least twice "
+		    "[limits] max_request_bytes (%s)",
+		    config_size_text(cfg->ws_send_queue_bytes, a, sizeof a),
+		    config_size_text(cfg->max_request_bytes, b, sizeof b));
 	if (cfg->http_listen != NULL && cfg->ws_listen != NULL &&
 	    strcmp(cfg->http_listen, cfg->ws_listen) == 0)
 		config_error(st, config_fixed_line(st, CONFIG_WEBSOCKET,

@@ -343,8 +343,10 @@ ws_session_subscribe(struct ws_conn *c, struct json_object *data)
 		return;
 	}
 	name = json_object_get_string(jch);
+	/* pusher-js sends "" for channels it does not authorize: no auth. */
 	if (json_object_object_get_ex(data, "auth", &jauth) &&
-	    json_object_is_type(jauth, json_type_string))
+	    json_object_is_type(jauth, json_type_string) &&
+	    json_object_get_string_len(jauth) > 0)
 		auth = json_object_get_string(jauth);
 	if (!pusher_channel_valid(name, (size_t)json_object_get_string_len(
 	    jch))) {

@@ -33,6 +33,7 @@ export const TEST_APP = Object.freeze({
 	origins: ['https://allowed.example', 'http://localhost:3000'],
 	default_channel: 'events',
 	publish_channels: ['events', 'game-*', 'chat.*'],
+	public_channels: ['events', 'game-*'],
 });
 
 const running = new Set();	// daemons not yet known to have exited
@@ -208,12 +209,17 @@ export function runSluiced(args, opts = {}) {
  *   journalDir  journal directory (default: a new one in the temp dir)
  *   waitReady   also wait until /readyz says 200 (default false)
  *   port        HTTP port (default: a free one)
+ *   websocket   keys overriding the [websocket] defaults (listen is
+ *               127.0.0.1 on a free port, wsPort)
+ *   wsPort      WebSocket port (default: a free one)
+ *   waitWs      also wait until the WebSocket port takes connections
  *   env         extra environment
- * Returns a handle: url (of /v1/events), port, baseUrl, dir, configPath,
+ * Returns a handle: url (of /v1/events), port, baseUrl, wsPort, wsUrl
+ * (ws://127.0.0.1:wsPort), dir, configPath,
  * journalDir, logPath, names, app and key (the first app's), proc, pid,
  * exited (a promise of the exit code), log() (the text so far),
  * stop({signal, timeout}) (SIGTERM by default; resolves the exit code),
- * kill() (SIGKILL), restart(moreOpts, stopOpts) (same port, names and
+ * kill() (SIGKILL), restart(moreOpts, stopOpts) (same ports, names and
  * journal; moreOpts override the options above). The handle is the object
  * given as handle, if one is (useSluiced hands it out before the start).
  */
@@ -222,6 +228,9 @@ export async function startSluiced(opts = {}, handle = {}) {
 	const dir = makeTmpDir(`sluice-${tag}`);
 	const names = opts.names || uniqueNames(tag);
 	const port = opts.port || await freePort();
+	let wsPort = opts.wsPort;
+	while (!wsPort || wsPort === port)
+		wsPort = await freePort();
 	const journalDir = opts.journalDir || path.join(dir, 'journal');
 	const configPath = path.join(dir, 'sluiced.conf');
 	const logPath = path.join(dir, 'sluiced.log');
@@ -230,6 +239,8 @@ export async function startSluiced(opts = {}, handle = {}) {
 		port,
 		url: `http://127.0.0.1:${port}/v1/events`,
 		baseUrl: `http://127.0.0.1:${port}`,
+		wsPort,
+		wsUrl: `ws://127.0.0.1:${wsPort}`,
 		dir,
 		configPath,
 		journalDir,
@@ -297,6 +308,10 @@ function writeConfig(handle) {
 			...opts.journal,
 		},
 		amqp,
+		websocket: {
+			listen: `127.0.0.1:${handle.wsPort}`,
+			...opts.websocket,
+		},
 	};
 	fs.writeFileSync(handle.configPath, renderConfig({ sections,
 	    apps: opts.apps || [TEST_APP], queues }));
@@ -365,6 +380,27 @@ async function spawnDaemon(handle) {
 		    `${handle.baseUrl}/readyz`)).status === 200,
 		    { timeout: 15000, what: 'sluiced /readyz 200' });
 	}
+	if (opts.waitWs) {
+		await waitFor(() => canConnect(handle.wsPort), { timeout: 15000,
+		    what: `sluiced listening on WebSocket port ${handle.wsPort}` });
+	}
+}
+
+// Resolves true if a TCP connection to 127.0.0.1:port opens, else false.
+function canConnect(port) {
+	return new Promise((resolve) => {
+		const sock = net.connect({ host: '127.0.0.1', port });
+		sock.setTimeout(1000);
+		sock.once('connect', () => {
+			sock.destroy();
+			resolve(true);
+		});
+		sock.once('timeout', () => {
+			sock.destroy();
+			resolve(false);
+		});
+		sock.once('error', () => resolve(false));
+	});
 }
 
 // Waits for the daemon to exit, at most timeout ms; returns its exit code

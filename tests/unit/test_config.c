@@ -172,7 +172,7 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->ws_pong_timeout_s, 30);
 	CU_ASSERT_EQUAL(cfg->ws_max_message_bytes, 64 * 1024);
 	CU_ASSERT_EQUAL(cfg->ws_max_subscriptions, 100);
-	CU_ASSERT_EQUAL(cfg->ws_send_queue_bytes, 1024 * 1024);
+	CU_ASSERT_EQUAL(cfg->ws_send_queue_bytes, 2 * 1024 * 1024);
 	CU_ASSERT_EQUAL(cfg->ws_publish_rate, 1000);
 	CU_ASSERT_EQUAL(cfg->ws_publish_burst, 2000);
 	CU_ASSERT_EQUAL(cfg->ws_max_open_files, 0);
@@ -304,7 +304,7 @@ TEST_every_key_set(void)
 	    "pong_timeout = 1\n"
 	    "max_message_bytes = 16M\n"
 	    "max_subscriptions = 100000\n"
-	    "send_queue_bytes = 4K\n"
+	    "send_queue_bytes = 1G\n"
 	    "publish_rate = 10000000\n"
 	    "publish_burst = 1\n"
 	    "max_open_files = 200000\n"
@@ -375,7 +375,7 @@ TEST_every_key_set(void)
 	CU_ASSERT_EQUAL(cfg->ws_pong_timeout_s, 1);
 	CU_ASSERT_EQUAL(cfg->ws_max_message_bytes, 16 << 20);
 	CU_ASSERT_EQUAL(cfg->ws_max_subscriptions, 100000);
-	CU_ASSERT_EQUAL(cfg->ws_send_queue_bytes, 4096);
+	CU_ASSERT_EQUAL(cfg->ws_send_queue_bytes, UINT64_C(1) << 30);
 	CU_ASSERT_EQUAL(cfg->ws_publish_rate, 10000000);
 	CU_ASSERT_EQUAL(cfg->ws_publish_burst, 1);
 	CU_ASSERT_EQUAL(cfg->ws_max_open_files, 200000);
@@ -527,9 +527,11 @@ TEST_out_of_range(void)
 		{ "server", "shutdown_timeout", "0", "3600", NULL, "3601",
 		    "0..3600", NULL },
 		{ "limits", "max_event_bytes", "64", "16M", "63", "16385K",
-		    "64..16M", "max_request_bytes = 64M" },
+		    "64..16M", "max_request_bytes = 64M\n[websocket]\n"
+		    "send_queue_bytes = 128M" },
 		{ "limits", "max_request_bytes", "1K", "64M", "1023", "65M",
-		    "1K..64M", "max_event_bytes = 64" },
+		    "1K..64M", "max_event_bytes = 64\n[websocket]\n"
+		    "send_queue_bytes = 128M" },
 		{ "limits", "max_events_per_request", "1", "100000", "0",
 		    "100001", "1..100000", NULL },
 		{ "journal", "segment_bytes", "64K", "1G", "65535", "2G",
@@ -553,7 +555,8 @@ TEST_out_of_range(void)
 		{ "websocket", "max_subscriptions", "1", "100000", "0",
 		    "100001", "1..100000", NULL },
 		{ "websocket", "send_queue_bytes", "4K", "1G", "4095", "2G",
-		    "4K..1G", NULL },
+		    "4K..1G", "[limits]\nmax_request_bytes = 2K\n"
+		    "max_event_bytes = 64" },
 		{ "websocket", "publish_rate", "1", "10000000", "0",
 		    "10000001", "1..10000000", NULL },
 		{ "websocket", "publish_burst", "1", "10000000", "0",
@@ -596,6 +599,13 @@ TEST_cross_checks(void)
 	    "[queue sluice.unrouted]", "unrouted_exchange");
 	CHECK_BAD("[websocket]\nlisten = 127.0.0.1:8080\n" APP_OK, 1, 2,
 	    "[websocket] listen", "differ from [server] http_listen");
+	/* The later of the two lines, across sections. */
+	CHECK_BAD("[websocket]\nsend_queue_bytes = 1M\n[limits]\n"
+	    "max_request_bytes = 1M\n" APP_OK, 1, 4, "send_queue_bytes (1M)",
+	    "twice [limits] max_request_bytes (1M)");
+	CHECK_BAD("[limits]\nmax_request_bytes = 2M\n" APP_OK, 1, 2,
+	    "send_queue_bytes (2M)", "max_request_bytes (2M)");
+	check_range("websocket", "send_queue_bytes", "1M", NULL, NULL);
 	check_range("journal", "max_bytes", "128M", NULL, NULL);
 	check_range("limits", "max_request_bytes", "32K", NULL, NULL);
 }
