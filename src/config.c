@@ -42,6 +42,7 @@ static const struct config_key config_server_keys[] = {
 	{ "log_level", CONFIG_LOGLEVEL, CFG(log_level), 0, 0, NULL },
 	{ "shutdown_timeout", CONFIG_UINT, CFG(shutdown_timeout_s), 0, 3600,
 	    NULL },
+	{ "static_dir", CONFIG_STRING, CFG(static_dir), 0, 0, NULL },
 };
 static const struct config_key config_limits_keys[] = {
 	{ "max_event_bytes", CONFIG_SIZE, CFG(max_event_bytes), 64,
@@ -298,6 +299,7 @@ config_clear(struct config *cfg)
 	free(cfg->http_listen);
 	netaddr_list_free(&cfg->trusted_proxies);
 	free(cfg->log_file);
+	free(cfg->static_dir);
 	free(cfg->journal_dir);
 	free(cfg->amqp_url);
 	free(cfg->exchange);

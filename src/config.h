@@ -53,6 +53,7 @@ struct config {
 	char			*log_file;	/* NULL: stderr */
 	enum log_level		 log_level;
 	unsigned		 shutdown_timeout_s;	/* wait for confirms */
+	char			*static_dir;	/* served at /; NULL: none */
 
 	/* [limits] */
 	size_t			 max_event_bytes;

@@ -14,6 +14,7 @@
 #include "amqp_fwd.h"
 #include "http.h"
 #include "http_ingest.h"
+#include "http_static.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
@@ -145,7 +146,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	route = http_route_find(url);
 	if (route == HTTP_ROUTE_NONE)
-		return http_dispatch_simple(srv, c, route, url);
+		return http_static_serve(srv->statics, c, url, method);
 	is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	if (route == HTTP_ROUTE_EVENTS) {
@@ -239,6 +240,12 @@ http_start(const struct config *cfg, struct journal *j, struct amqp_fwd *fwd,
 		freeaddrinfo(ai);
 		return SLUICE_ENOMEM;
 	}
+	if (cfg->static_dir != NULL &&
+	    http_static_open(cfg->static_dir, &srv->statics) != SLUICE_OK) {
+		freeaddrinfo(ai);
+		free(srv);
+		return SLUICE_EINVAL;
+	}
 	srv->cfg = cfg;
 	srv->journal = j;
 	srv->fwd = fwd;
@@ -260,6 +267,7 @@ http_start(const struct config *cfg, struct journal *j, struct amqp_fwd *fwd,
 	freeaddrinfo(ai);
 	if (srv->mhd == NULL) {
 		log_error("http", "cannot listen on %s", cfg->http_listen);
+		http_static_free(srv->statics);
 		free(srv);
 		return SLUICE_EIO;
 	}
@@ -304,6 +312,7 @@ http_stop(struct http_server *srv, unsigned timeout_ms)
 	for (waited = 0; waited < 200; waited += 10)
 		nanosleep(&pause, NULL);
 	MHD_stop_daemon(srv->mhd);
+	http_static_free(srv->statics);
 	free(srv);
 	return 0;
 }

@@ -22,6 +22,7 @@
 struct journal;
 struct amqp_fwd;
 struct ws_server;
+struct http_static;
 
 struct http_server {
 	struct MHD_Daemon	*mhd;
@@ -29,6 +30,7 @@ struct http_server {
 	struct journal		*journal;
 	struct amqp_fwd		*fwd;
 	struct ws_server	*ws;		/* fan-out; may be NULL */
+	struct http_static	*statics;	/* static_dir; may be NULL */
 	atomic_int		 stopping;	/* answer 503 from now on */
 	atomic_uint		 waiting;	/* requests waiting on the journal */
 };

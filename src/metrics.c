@@ -16,7 +16,7 @@
 
 /* HTTP statuses counted one by one; anything else lands in "other". */
 static const unsigned metrics_statuses[] = {
-	200, 202, 204, 207, 400, 401, 403, 404, 405, 408, 413, 415, 500, 503
+	200, 202, 204, 207, 304, 400, 401, 403, 404, 405, 408, 413, 415, 500, 503
 };
 #define METRICS_NSTATUS SLUICE_ARRAY_LEN(metrics_statuses)
 

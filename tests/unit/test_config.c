@@ -151,6 +151,7 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_PTR_NULL(cfg->log_file);
 	CU_ASSERT_EQUAL(cfg->log_level, LOG_LEVEL_INFO);
 	CU_ASSERT_EQUAL(cfg->shutdown_timeout_s, 10);
+	CU_ASSERT_PTR_NULL(cfg->static_dir);
 	CU_ASSERT_EQUAL(cfg->max_event_bytes, 32 * 1024);
 	CU_ASSERT_EQUAL(cfg->max_request_bytes, 512 * 1024);
 	CU_ASSERT_EQUAL(cfg->max_events_per_request, 500);
@@ -280,6 +281,7 @@ TEST_every_key_set(void)
 	    "log_file = /var/log/sluiced.log\n"
 	    "log_level = debug\n"
 	    "shutdown_timeout = 0\n"
+	    "static_dir = /srv/www\n"
 	    "[limits]\n"
 	    "max_event_bytes = 16M\n"
 	    "max_request_bytes = 64mb\n"
@@ -333,6 +335,7 @@ TEST_every_key_set(void)
 	CU_ASSERT_STRING_EQUAL(cfg->log_file, "/var/log/sluiced.log");
 	CU_ASSERT_EQUAL(cfg->log_level, LOG_LEVEL_DEBUG);
 	CU_ASSERT_EQUAL(cfg->shutdown_timeout_s, 0);
+	CU_ASSERT_STRING_EQUAL(cfg->static_dir, "/srv/www");
 	CU_ASSERT_EQUAL(cfg->max_event_bytes, 16 << 20);
 	CU_ASSERT_EQUAL(cfg->max_request_bytes, 64 << 20);
 	CU_ASSERT_EQUAL(cfg->max_events_per_request, 100000);
