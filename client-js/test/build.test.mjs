@@ -1,0 +1,67 @@
+// The builds: dist/sluice.min.js within the budget (6 KB min+gzip) and a
+// working browser global (window.Sluice, run in a fresh context the way a
+// <script> tag runs it); dist/sluice.mjs exports the client; the version
+// sent to the server is the package's.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+import zlib from 'node:zlib';
+
+import { build } from '../build.mjs';
+import { VERSION } from '../src/link.js';
+
+const BUDGET = 6 * 1024;
+
+const out = await build();
+
+test(`min+gzip is at most ${BUDGET} bytes`, (t) => {
+	const min = fs.readFileSync(out.min);
+	const gz = zlib.gzipSync(min, { level: 9 }).length;
+	t.diagnostic(`dist/sluice.min.js: ${min.length} bytes, ${gz} min+gzip`);
+	assert.ok(gz <= BUDGET, `${gz} bytes min+gzip, over ${BUDGET}`);
+});
+
+test('the global build defines window.Sluice', async () => {
+	const sockets = [];
+	class FakeWebSocket {
+		constructor(url) {
+			this.url = url;
+			this.readyState = 0;
+			sockets.push(this);
+		}
+
+		close() {}
+	}
+	const window = { WebSocket: FakeWebSocket, TextEncoder, crypto,
+	    setTimeout, clearTimeout, queueMicrotask, AbortSignal,
+	    Promise, Date, Math, JSON, Object, Array, Set, Map, Error };
+	window.window = window;
+	const ctx = vm.createContext(window);
+	vm.runInContext(fs.readFileSync(out.min, 'utf8'), ctx);
+	assert.equal(typeof ctx.Sluice, 'function');
+	assert.match(ctx.Sluice.uuid7(), /^[0-9a-f-]{36}$/);
+	const s = vm.runInContext("new Sluice({ key: 'k1', " +
+	    "wsUrl: 'ws://gw.test', storage: null })", ctx);
+	assert.equal(s.state, 'connecting');
+	assert.equal(sockets[0].url, 'ws://gw.test/app/k1?protocol=7' +
+	    `&client=sluice-js&version=${VERSION}`);
+	s.stop();
+	assert.equal(s.state, 'closed');
+});
+
+test('the module build exports the client', async () => {
+	const m = await import(pathToFileURL(out.esm).href);
+	assert.equal(typeof m.Sluice, 'function');
+	assert.equal(m.default, m.Sluice);
+	assert.match(m.uuid7(), /^[0-9a-f-]{36}$/);
+	assert.deepEqual(Object.keys(m).sort(), ['Sluice', 'default', 'uuid7']);
+});
+
+test('the version sent is the package\'s', () => {
+	const pkg = JSON.parse(fs.readFileSync(new URL('../package.json',
+	    import.meta.url)));
+	assert.equal(VERSION, pkg.version);
+});

@@ -1,0 +1,21 @@
+// test/integration/run.mjs: `npm run test:integration`: runs this
+// directory's tests with tests/integration/run (a private RabbitMQ node, a
+// real sluiced: set SLUICED to the binary, e.g. a build directory's).
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const srcdir = path.resolve(here, '../../..');
+const files = fs.readdirSync(here).filter((f) => f.endsWith('.test.mjs'))
+    .sort().map((f) => path.join(here, f));
+if (!process.env.SLUICED) {
+	console.error('test:integration: set SLUICED to the sluiced to test');
+	process.exit(99);
+}
+const r = spawnSync(path.join(srcdir, 'tests', 'integration', 'run'), [],
+    { stdio: 'inherit', env: { ...process.env, SLUICE_SRCDIR: srcdir,
+    SLUICE_TEST_FILES: files.join(' ') } });
+process.exit(r.status ?? 1);
