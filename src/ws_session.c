@@ -18,7 +18,8 @@
 #include "ws_internal.h"
 
 #define WS_CLOSE_WAIT_S		10	/* for a peer to take its close */
-#define WS_WRITE_BUDGET		64	/* frames per writable callback */
+#define WS_WRITE_BUDGET		256	/* frames per writable callback */
+#define WS_COALESCE_BYTES	(64 * 1024) /* written in one send */
 #define WS_HEADER_MAX		1024	/* a header copied for envelopes */
 
 /* The app of the request's path ("/app/KEY"), or NULL: *why says what. */
@@ -276,29 +277,92 @@ ws_session_deliver(void *conn, struct frame *f)
 	ws_session_error(c, PUSHER_OVER_CAPACITY, msg, 1);
 }
 
+/* Counts one frame written: bytes, and the fan-out latency of events. */
+static void
+ws_session_written(const struct frame *f, int64_t *now)
+{
+	metrics_ws_frame_out(f->len);
+	if (f->accepted_us != 0) {
+		if (*now == 0)
+			*now = ws_now_us();
+		metrics_fanout_delivered((uint64_t)(*now - f->accepted_us));
+	}
+}
+
+/* Writes the WebSocket header of a final text frame of len bytes into p;
+ * returns its size. */
+static size_t
+ws_session_header_put(unsigned char *p, size_t len)
+{
+	p[0] = 0x81;		/* FIN, text */
+	if (len < 126) {
+		p[1] = (unsigned char)len;
+		return 2;
+	}
+	if (len < 65536) {
+		p[1] = 126;
+		p[2] = (unsigned char)(len >> 8);
+		p[3] = (unsigned char)len;
+		return 4;
+	}
+	p[1] = 127;
+	p[2] = p[3] = p[4] = p[5] = 0;
+	p[6] = (unsigned char)(len >> 24);
+	p[7] = (unsigned char)(len >> 16);
+	p[8] = (unsigned char)(len >> 8);
+	p[9] = (unsigned char)len;
+	return 10;
+}
+
+/*
+ * Writes the frames at the head of c's queue, several in one send: each
+ * is framed here and copied into one buffer that goes out as it is (small
+ * frames are most of the fan-out, and a send per frame is what costs).
+ * A frame too large for the buffer goes alone through lws_write. Returns
+ * 0, or -1 when the connection failed.
+ */
+static int
+ws_session_write_some(struct ws_conn *c)
+{
+	static unsigned char buf[LWS_PRE + WS_COALESCE_BYTES];
+	unsigned char *out = buf + LWS_PRE;
+	struct frame *f;
+	int64_t now = 0;
+	size_t used = 0, hlen = 0;
+	int budget = WS_WRITE_BUDGET;
+
+	while ((f = sendq_peek(&c->q)) != NULL && budget-- > 0) {
+		if (f->len + 10 > WS_COALESCE_BYTES - used) {
+			if (used > 0)
+				break;
+			if (lws_write(c->wsi, frame_payload(f), f->len,
+			    LWS_WRITE_TEXT) < (int)f->len)
+				return -1;
+			ws_session_written(f, &now);
+			sendq_pop(&c->q);
+			return 0;
+		}
+		hlen = ws_session_header_put(out + used, f->len);
+		memcpy(out + used + hlen, frame_payload(f), f->len);
+		used += hlen + f->len;
+		ws_session_written(f, &now);
+		sendq_pop(&c->q);
+	}
+	/* Whole frames, framed above: libwebsockets sends the bytes as they
+	 * are, and keeps what the socket does not take for later. */
+	if (used > 0 && lws_write(c->wsi, out, used, LWS_WRITE_HTTP) <
+	    (int)used)
+		return -1;
+	return 0;
+}
+
 int
 ws_session_writable(struct ws_conn *c)
 {
-	struct frame *f;
-	int64_t now = 0;
-	int budget = WS_WRITE_BUDGET;
 	const char *reason;
 
-	while ((f = sendq_peek(&c->q)) != NULL && budget-- > 0) {
-		if (lws_write(c->wsi, frame_payload(f), f->len,
-		    LWS_WRITE_TEXT) < (int)f->len)
-			return -1;
-		metrics_ws_frame_out(f->len);
-		if (f->accepted_us != 0) {
-			if (now == 0)
-				now = ws_now_us();
-			metrics_fanout_delivered((uint64_t)(now -
-			    f->accepted_us));
-		}
-		sendq_pop(&c->q);
-		if (lws_send_pipe_choked(c->wsi))
-			break;
-	}
+	if (ws_session_write_some(c) == -1)
+		return -1;
 	if (c->q.count > 0) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
