@@ -21,12 +21,18 @@ isotime_now_ms(void)
 }
 
 int64_t
-isotime_mono_ms(void)
+isotime_mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+isotime_mono_ms(void)
+{
+	return isotime_mono_us() / 1000;
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */

@@ -15,6 +15,9 @@ int64_t isotime_now_ms(void);
 /* Current monotonic time in ms, for intervals and deadlines. */
 int64_t isotime_mono_ms(void);
 
+/* The same in microseconds. */
+int64_t isotime_mono_us(void);
+
 /* Writes ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (ISOTIME_LEN bytes). */
 void isotime_format(int64_t ms, char out[ISOTIME_LEN]);
 

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "isotime.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
@@ -25,15 +26,6 @@
 #define WS_SERV_BUF		(64 * 1024)	/* per service thread */
 #define WS_CLOSE_GRACE_US	(2 * 1000 * 1000) /* for 4200 to go out */
 #define WS_FD_CAP		(1 << 20)	/* libwebsockets' fd table */
-
-int64_t
-ws_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /*
  * Raises RLIMIT_NOFILE to what the config asks (0: the hard limit), raising
@@ -78,6 +70,10 @@ ws_raise_nofile(const struct config *cfg)
 	return want;
 }
 
+/* Set on the service thread: events accepted there are delivered at once
+ * rather than through the hub's queue. */
+static __thread int ws_on_service_thread;
+
 /* libwebsockets' own messages go to our log. */
 static void
 ws_lws_log(int level, const char *line)
@@ -113,13 +109,13 @@ ws_fanout(struct ws_server *srv, const struct config_app *app,
 
 	if (srv == NULL || batch->naccepted == 0)
 		return;
-	here = pthread_equal(pthread_self(), srv->thread);
+	here = ws_on_service_thread;
 	if (!here && batch->naccepted > SLUICE_ARRAY_LEN(stack)) {
 		frames = calloc(batch->naccepted, sizeof *frames);
 		if (frames == NULL)
 			return;		/* the live view misses these */
 	}
-	now = ws_now_us();
+	now = isotime_mono_us();
 	for (i = 0; i < batch->naccepted; i++) {
 		if (event_record_decode(batch->accepted[i].record,
 		    batch->accepted[i].record_len, &rec) == -1 ||
@@ -147,7 +143,7 @@ ws_close_all(struct ws_server *srv)
 	struct ws_conn *c;
 
 	srv->closed_all = 1;
-	srv->close_deadline_us = ws_now_us() + WS_CLOSE_GRACE_US;
+	srv->close_deadline_us = isotime_mono_us() + WS_CLOSE_GRACE_US;
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (c->wsi != NULL && c->close_code == 0)
 			ws_session_error(c, PUSHER_SHUTTING_DOWN,
@@ -161,7 +157,7 @@ ws_sweep(lws_sorted_usec_list_t *sul)
 	struct ws_server *srv = lws_container_of(sul, struct ws_server,
 	    sweep);
 	struct ws_conn *c, *next;
-	int64_t now = ws_now_us();
+	int64_t now = isotime_mono_us();
 
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -239,11 +235,12 @@ ws_thread(void *arg)
 {
 	struct ws_server *srv = arg;
 
+	ws_on_service_thread = 1;
 	for (;;) {
 		if (lws_service(srv->ctx, 0) < 0)
 			break;
 		if (srv->closed_all && (srv->nconns == 0 ||
-		    ws_now_us() > srv->close_deadline_us))
+		    isotime_mono_us() > srv->close_deadline_us))
 			break;
 	}
 	atomic_store(&srv->exited, 1);

@@ -81,9 +81,6 @@ struct ws_server {
 	atomic_uint		 pending;	/* publishes on the journal */
 };
 
-/* Microseconds on the monotonic clock. Any thread. */
-int64_t ws_now_us(void);
-
 /* ws_session.c */
 
 /* The handshake's Origin check: 1 when allowed (or nothing to check). */

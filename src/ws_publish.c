@@ -239,7 +239,7 @@ ws_publish_rate(struct ws_conn *c, const char *ref, size_t n)
 
 	if (ratelimit_take(&c->bucket, cfg->ws_publish_rate,
 	    cfg->ws_publish_burst, n > UINT32_MAX ? UINT32_MAX : (unsigned)n,
-	    ws_now_us(), &wait) == 0)
+	    isotime_mono_us(), &wait) == 0)
 		return 0;
 	metrics_events_refused(METRICS_REJECT_RATE_LIMITED, n);
 	if (wait < 0) {

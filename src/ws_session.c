@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "isotime.h"
 #include "log.h"
 #include "metrics.h"
 #include "sluice.h"
@@ -137,7 +138,7 @@ ws_session_open(struct ws_conn *c)
 	size_t idx;
 	int code, n;
 
-	c->last_rx_us = ws_now_us();
+	c->last_rx_us = isotime_mono_us();
 	metrics_ws_opened();
 	if (atomic_load(&srv->closing)) {
 		ws_session_error(c, PUSHER_SHUTTING_DOWN, "the server is "
@@ -284,7 +285,7 @@ ws_session_written(const struct frame *f, int64_t *now)
 	metrics_ws_frame_out(f->len);
 	if (f->accepted_us != 0) {
 		if (*now == 0)
-			*now = ws_now_us();
+			*now = isotime_mono_us();
 		metrics_fanout_delivered((uint64_t)(*now - f->accepted_us));
 	}
 }
@@ -545,7 +546,7 @@ ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final,
 	size_t limit = c->srv->cfg->ws_max_message_bytes, cap;
 	char msg[160], *p;
 
-	c->last_rx_us = ws_now_us();
+	c->last_rx_us = isotime_mono_us();
 	c->ping_sent_us = 0;
 	if (c->app == NULL || c->close_code != 0)
 		return;
