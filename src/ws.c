@@ -275,6 +275,12 @@ ws_start(const struct config *cfg, struct journal *j, struct ws_server **out)
 		    0, NULL, WS_SERV_BUF },
 		{ NULL, NULL, 0, 0, 0, NULL, 0 }
 	};
+	/*
+	 * No libwebsockets keep-alive: the sweep pings at the Pusher level.
+	 * Its validity timers go into one sorted list, an insertion per
+	 * connection and per message that walks the whole list.
+	 */
+	static const lws_retry_bo_t no_keepalive = { NULL, 0, 0, 0, 0, 0 };
 	struct lws_context_creation_info info;
 	struct ws_server *srv;
 	char host[256], err[300];
@@ -315,6 +321,7 @@ ws_start(const struct config *cfg, struct journal *j, struct ws_server **out)
 	    WS_FD_CAP);
 	info.count_threads = 1;
 	info.timeout_secs = 10;
+	info.retry_and_idle_policy = &no_keepalive;
 	srv->ctx = lws_create_context(&info);
 	if (srv->ctx == NULL) {
 		log_error("ws", "cannot listen on %s", cfg->ws_listen);
