@@ -244,6 +244,11 @@ TEST_shipped_conf_loads(void)
 		fprintf(stderr, "\nunexpected: %s\n", errs.items[i]);
 	CU_ASSERT_EQUAL(errs.count, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	/* The one server key not at its default: tools/dev's demo pages. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg->static_dir);
+	CU_ASSERT_STRING_EQUAL(cfg->static_dir, "build/www");
+	free(cfg->static_dir);
+	cfg->static_dir = NULL;
 	check_defaults(cfg);
 	check_default_queue(cfg);
 	CU_ASSERT_EQUAL_FATAL(cfg->napps, 1);

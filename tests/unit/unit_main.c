@@ -91,6 +91,10 @@ main(int argc, char **argv)
 	test_sendq_register();
 	test_ratelimit_register();
 	test_hub_register();
+	test_loader_config_register();
+	test_loader_copy_register();
+	test_loader_json_register();
+	test_loader_row_register();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
