@@ -87,8 +87,7 @@ amqp_link_reply_text(amqp_rpc_reply_t r, char *buf, size_t len)
 	return buf;
 }
 
-/* Logs a failed step and returns -1, or returns 0 when r is normal. */
-static int
+int
 amqp_link_check(amqp_connection_state_t conn, const char *what)
 {
 	amqp_rpc_reply_t r = amqp_get_rpc_reply(conn);

@@ -49,4 +49,8 @@ void amqp_link_close(amqp_connection_state_t conn);
  */
 const char *amqp_link_reply_text(amqp_rpc_reply_t r, char *buf, size_t len);
 
+/* Logs the last RPC on conn as the step what and returns -1 if it failed;
+ * returns 0 when it succeeded. */
+int amqp_link_check(amqp_connection_state_t conn, const char *what);
+
 #endif

@@ -161,27 +161,33 @@ _Static_assert(SLUICE_ARRAY_LEN(config_server_keys) <= CONFIG_MAXKEYS &&
     SLUICE_ARRAY_LEN(config_app_keys) <= CONFIG_MAXKEYS,
     "CONFIG_MAXKEYS is too small");
 
-static void
-config_error_add(struct config_parse *st, char *item)
+int
+config_errors_add(struct config_errors *errs, const char *fmt, ...)
 {
-	char **items;
+	char **items, *item;
+	va_list ap;
+	int rc;
 
-	items = reallocarray(st->errs->items, st->errs->count + 1,
-	    sizeof *items);
+	va_start(ap, fmt);
+	rc = vasprintf(&item, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
+		return -1;
+	items = reallocarray(errs->items, errs->count + 1, sizeof *items);
 	if (items == NULL) {
 		free(item);
-		st->nomem = 1;
-		return;
+		return -1;
 	}
-	items[st->errs->count++] = item;
-	st->errs->items = items;
+	items[errs->count++] = item;
+	errs->items = items;
+	return 0;
 }
 
 /* Records "path:line: message", or "path: message" when line is 0. */
 void
 config_error(struct config_parse *st, unsigned line, const char *fmt, ...)
 {
-	char msg[CONFIG_MSGLEN], *item;
+	char msg[CONFIG_MSGLEN];
 	va_list ap;
 	int rc;
 
@@ -190,14 +196,12 @@ config_error(struct config_parse *st, unsigned line, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (line > 0)
-		rc = asprintf(&item, "%s:%u: %s", st->path, line, msg);
+		rc = config_errors_add(st->errs, "%s:%u: %s", st->path, line,
+		    msg);
 	else
-		rc = asprintf(&item, "%s: %s", st->path, msg);
-	if (rc == -1) {
+		rc = config_errors_add(st->errs, "%s: %s", st->path, msg);
+	if (rc == -1)
 		st->nomem = 1;
-		return;
-	}
-	config_error_add(st, item);
 }
 
 /* Records a problem with key on the current line: "[section] key: ...". */

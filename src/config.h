@@ -122,6 +122,11 @@ int config_defaults(struct config *cfg);
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
+/* Adds a formatted message to errs. Returns 0, or -1 when out of memory
+ * (nothing added). */
+int config_errors_add(struct config_errors *errs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Finds an app by its public key, or NULL. Constant time is not needed. */
 const struct config_app *config_app_by_key(const struct config *cfg,
     const char *key);

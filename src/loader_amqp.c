@@ -103,14 +103,7 @@ la_lost(struct loader_amqp *a, const char *why)
 static int
 la_check(struct loader_amqp *a, const char *what)
 {
-	amqp_rpc_reply_t r = amqp_get_rpc_reply(a->conn);
-	char buf[256];
-
-	if (r.reply_type == AMQP_RESPONSE_NORMAL)
-		return 0;
-	log_error("amqp", "%s: %s", what, amqp_link_reply_text(r, buf,
-	    sizeof buf));
-	return -1;
+	return amqp_link_check(a->conn, what);
 }
 
 /* 1 if the last RPC failed because the broker closed the channel with

@@ -80,7 +80,7 @@ enum loader_sec { SEC_NONE, SEC_LOADER, SEC_AMQP, SEC_OTHER };
 /* One load of one file. */
 struct loader_parse {
 	struct loader_config	*c;
-	struct loader_errors	*errs;
+	struct config_errors	*errs;
 	const char		*path;
 	FILE			*fp;
 	char			*buf;
@@ -90,39 +90,6 @@ struct loader_parse {
 	unsigned		 lines[KEY_NKEYS];	/* where each was set */
 	size_t			 nerrors;
 };
-
-void
-loader_errors_add(struct loader_errors *errs, const char *fmt, ...)
-{
-	char **items, *s;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	items = reallocarray(errs->items, errs->count + 1, sizeof *items);
-	if (items == NULL) {
-		free(s);
-		return;
-	}
-	errs->items = items;
-	errs->items[errs->count++] = s;
-}
-
-void
-loader_errors_free(struct loader_errors *errs)
-{
-	size_t i;
-
-	for (i = 0; i < errs->count; i++)
-		free(errs->items[i]);
-	free(errs->items);
-	errs->items = NULL;
-	errs->count = 0;
-}
 
 /* An AMQP URL librabbitmq understands, without TLS. */
 static int
@@ -346,10 +313,10 @@ loader_parse_error(struct loader_parse *st, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (st->lineno > 0)
-		loader_errors_add(st->errs, "%s:%u: %s", st->path, st->lineno,
+		config_errors_add(st->errs, "%s:%u: %s", st->path, st->lineno,
 		    msg);
 	else
-		loader_errors_add(st->errs, "%s: %s", st->path, msg);
+		config_errors_add(st->errs, "%s: %s", st->path, msg);
 	st->nerrors++;
 }
 
@@ -491,7 +458,7 @@ loader_handler(void *user, const char *section, const char *name,
 
 int
 loader_config_load(struct loader_config *c, const char *path,
-    struct loader_errors *errs)
+    struct config_errors *errs)
 {
 	struct loader_parse st;
 	int rc;
@@ -501,7 +468,7 @@ loader_config_load(struct loader_config *c, const char *path,
 	st.errs = errs;
 	st.path = path;
 	if ((st.fp = fopen(path, "r")) == NULL) {
-		loader_errors_add(errs, "%s: cannot open: %s", path,
+		config_errors_add(errs, "%s: cannot open: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -521,7 +488,7 @@ loader_config_load(struct loader_config *c, const char *path,
 }
 
 int
-loader_config_finish(struct loader_config *c, struct loader_errors *errs)
+loader_config_finish(struct loader_config *c, struct config_errors *errs)
 {
 	char err[CONFIG_MSGLEN / 2];
 	size_t n0 = errs->count;
@@ -529,10 +496,10 @@ loader_config_finish(struct loader_config *c, struct loader_errors *errs)
 	if (!c->given[KEY_AMQP_URL] && c->amqp_section_url != NULL) {
 		if (loader_check_url(c->amqp_section_url, err, sizeof err) ==
 		    -1)
-			loader_errors_add(errs, "[amqp] url: %s", err);
+			config_errors_add(errs, "[amqp] url: %s", err);
 		else if (loader_set_string(&c->amqp_url,
 		    c->amqp_section_url) == -1)
-			loader_errors_add(errs, "out of memory");
+			config_errors_add(errs, "out of memory");
 	}
 	if (!c->given[KEY_QUEUE_TYPE])
 		c->quorum = c->amqp_section_quorum;
@@ -541,15 +508,15 @@ loader_config_finish(struct loader_config *c, struct loader_errors *errs)
 		if (asprintf(&c->dead_letter_queue, "%s%s", c->queue,
 		    LOADER_DEAD_SUFFIX) == -1) {
 			c->dead_letter_queue = NULL;
-			loader_errors_add(errs, "out of memory");
+			config_errors_add(errs, "out of memory");
 		} else if (strlen(c->dead_letter_queue) > CONFIG_NAME_MAX)
-			loader_errors_add(errs, "queue: too long to make the "
+			config_errors_add(errs, "queue: too long to make the "
 			    "dead_letter_queue name from; give "
 			    "dead_letter_queue");
 	}
 	if (c->dead_letter_queue != NULL &&
 	    strcmp(c->dead_letter_queue, c->queue) == 0)
-		loader_errors_add(errs, "dead_letter_queue must not be the "
+		config_errors_add(errs, "dead_letter_queue must not be the "
 		    "queue itself");
 	/* Room for the batch being loaded, the one filling meanwhile and
 	 * some slack, so the broker rarely waits for an ack. */
@@ -557,11 +524,11 @@ loader_config_finish(struct loader_config *c, struct loader_errors *errs)
 		c->prefetch = c->batch_size <= LOADER_PREFETCH_MAX / 4 ?
 		    4 * c->batch_size : LOADER_PREFETCH_MAX;
 	else if (c->prefetch < c->batch_size)
-		loader_errors_add(errs, "prefetch (%u) must be at least "
+		config_errors_add(errs, "prefetch (%u) must be at least "
 		    "batch_size (%u): a batch is loaded once batch_size "
 		    "messages are in hand", c->prefetch, c->batch_size);
 	if (c->reconnect_max_ms < c->reconnect_min_ms)
-		loader_errors_add(errs, "reconnect_max_ms (%u) must be at least "
+		config_errors_add(errs, "reconnect_max_ms (%u) must be at least "
 		    "reconnect_min_ms (%u)", c->reconnect_max_ms,
 		    c->reconnect_min_ms);
 	return errs->count == n0 ? 0 : -1;

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "config.h"
 #include "log.h"
 
 #define LOADER_DEFAULT_AMQP_URL		"amqp://guest:guest@127.0.0.1:5672"
@@ -43,12 +44,6 @@ struct loader_config {
 	int		 amqp_section_quorum;
 };
 
-/* Problems found, each a "file:line: message" or "message" string. */
-struct loader_errors {
-	char	**items;
-	size_t	  count;
-};
-
 /*
  * Sets every key to its default. The strings are owned by c: free with
  * loader_config_free. Returns 0, or -1 when out of memory.
@@ -57,12 +52,13 @@ int loader_config_init(struct loader_config *c);
 
 /*
  * Reads the [loader] section (and [amqp] url and queue_type) of the INI
- * file at path into c, adding every problem to errs. Returns 0, or -1 if
+ * file at path into c, adding every problem to errs (config_errors_add;
+ * free with config_errors_free). Returns 0, or -1 if
  * there was any problem (the file cannot be read, a syntax error, an
  * unknown key, a bad value, a key given twice).
  */
 int loader_config_load(struct loader_config *c, const char *path,
-    struct loader_errors *errs);
+    struct config_errors *errs);
 
 /*
  * Sets key (a [loader] key name) to value, as a flag does; a flag given
@@ -78,14 +74,8 @@ int loader_config_set(struct loader_config *c, const char *key,
  * against each other, adding problems to errs. Call once, after the file
  * and the flags. Returns 0, or -1 if there was any problem.
  */
-int loader_config_finish(struct loader_config *c, struct loader_errors *errs);
+int loader_config_finish(struct loader_config *c, struct config_errors *errs);
 
 void loader_config_free(struct loader_config *c);
-
-/* Adds a formatted problem to errs (at most a few hundred bytes). */
-void loader_errors_add(struct loader_errors *errs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-void loader_errors_free(struct loader_errors *errs);
 
 #endif

@@ -77,13 +77,13 @@ loader_signals(void)
 
 /* Prints every problem in errs to stderr and frees them. */
 static void
-loader_print_errors(struct loader_errors *errs)
+loader_print_errors(struct config_errors *errs)
 {
 	size_t i;
 
 	for (i = 0; i < errs->count; i++)
 		fprintf(stderr, "sluice-loader: %s\n", errs->items[i]);
-	loader_errors_free(errs);
+	config_errors_free(errs);
 }
 
 int
@@ -106,7 +106,7 @@ main(int argc, char **argv)
 	const char *flag_keys[LOADER_MAX_FLAGS], *flag_values[LOADER_MAX_FLAGS];
 	const char *path = NULL, *key;
 	struct loader_config cfg;
-	struct loader_errors errs = { NULL, 0 };
+	struct config_errors errs = { NULL, 0 };
 	int ch, check = 0, once = 0, nflags = 0, i, bad = 0, rc;
 	char err[512];
 
@@ -177,7 +177,7 @@ main(int argc, char **argv)
 	for (i = 0; i < nflags; i++) {
 		if (loader_config_set(&cfg, flag_keys[i], flag_values[i], err,
 		    sizeof err) == -1) {
-			loader_errors_add(&errs, "%s (flag): %s", flag_keys[i],
+			config_errors_add(&errs, "%s (flag): %s", flag_keys[i],
 			    err);
 			bad = 1;
 		}

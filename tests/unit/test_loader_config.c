@@ -35,7 +35,7 @@ write_file(const char *text)
 
 /* Loads text and finishes; returns 0 or -1, errors in errs. */
 static int
-load(const char *text, struct loader_config *c, struct loader_errors *errs)
+load(const char *text, struct loader_config *c, struct config_errors *errs)
 {
 	int rc = 0;
 
@@ -53,13 +53,13 @@ load(const char *text, struct loader_config *c, struct loader_errors *errs)
 static void
 load_ok(const char *text, struct loader_config *c)
 {
-	struct loader_errors errs;
+	struct config_errors errs;
 	size_t i;
 
 	CU_ASSERT_EQUAL(load(text, c, &errs), 0);
 	for (i = 0; i < errs.count; i++)
 		fprintf(stderr, "\nunexpected: %s\n", errs.items[i]);
-	loader_errors_free(&errs);
+	config_errors_free(&errs);
 }
 
 /* Loads text, which must fail with one error containing want. */
@@ -67,7 +67,7 @@ static void
 load_bad(const char *text, const char *want)
 {
 	struct loader_config c;
-	struct loader_errors errs;
+	struct config_errors errs;
 	size_t i;
 	int found = 0;
 
@@ -82,7 +82,7 @@ load_bad(const char *text, const char *want)
 	}
 	CU_ASSERT(found);
 	CU_ASSERT_EQUAL(errs.count, 1);
-	loader_errors_free(&errs);
+	config_errors_free(&errs);
 	loader_config_free(&c);
 }
 
@@ -90,7 +90,7 @@ static void
 TEST_defaults(void)
 {
 	struct loader_config c;
-	struct loader_errors errs = { NULL, 0 };
+	struct config_errors errs = { NULL, 0 };
 
 	CU_ASSERT_EQUAL_FATAL(loader_config_init(&c), 0);
 	CU_ASSERT_EQUAL(loader_config_finish(&c, &errs), 0);
@@ -117,7 +117,7 @@ static void
 TEST_shipped_file(void)
 {
 	struct loader_config c;
-	struct loader_errors errs = { NULL, 0 };
+	struct config_errors errs = { NULL, 0 };
 	size_t i;
 
 	CU_ASSERT_EQUAL_FATAL(loader_config_init(&c), 0);
@@ -135,7 +135,7 @@ TEST_shipped_file(void)
 	CU_ASSERT_EQUAL(c.prefetch, 4000);
 	CU_ASSERT_EQUAL(c.heartbeat_s, 30);
 	CU_ASSERT_EQUAL(c.stats_interval_s, 10);
-	loader_errors_free(&errs);
+	config_errors_free(&errs);
 	loader_config_free(&c);
 }
 
@@ -223,7 +223,7 @@ static void
 TEST_flags_win(void)
 {
 	struct loader_config c;
-	struct loader_errors errs = { NULL, 0 };
+	struct config_errors errs = { NULL, 0 };
 	char err[256];
 
 	CU_ASSERT_EQUAL_FATAL(loader_config_init(&c), 0);
@@ -249,7 +249,7 @@ TEST_flags_win(void)
 	CU_ASSERT_EQUAL(c.prefetch, 10);
 	CU_ASSERT_STRING_EQUAL(c.postgres, "postgresql://u@h:5/db");
 	CU_ASSERT_EQUAL(errs.count, 0);
-	loader_errors_free(&errs);
+	config_errors_free(&errs);
 	loader_config_free(&c);
 }
 
@@ -321,7 +321,7 @@ static void
 TEST_missing_file(void)
 {
 	struct loader_config c;
-	struct loader_errors errs = { NULL, 0 };
+	struct config_errors errs = { NULL, 0 };
 
 	CU_ASSERT_EQUAL_FATAL(loader_config_init(&c), 0);
 	CU_ASSERT_EQUAL(loader_config_load(&c, "/nonexistent/x.conf", &errs),
@@ -329,7 +329,7 @@ TEST_missing_file(void)
 	CU_ASSERT_EQUAL_FATAL(errs.count, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(errs.items[0], "/nonexistent/x.conf: "
 	    "cannot open"));
-	loader_errors_free(&errs);
+	config_errors_free(&errs);
 	loader_config_free(&c);
 }
 
