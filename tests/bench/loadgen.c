@@ -39,14 +39,6 @@
 
 #include "bench_util.h"
 
-/* Log-linear histogram of microseconds: exact below 128, then 64 steps a
- * power of two (under 1.6% error), up to 2^40 us. */
-#define HIST_SUB_BITS	7
-#define HIST_SUB	(1u << HIST_SUB_BITS)
-#define HIST_HALF	(HIST_SUB / 2)
-#define HIST_MAX_MSB	40
-#define HIST_N		(HIST_SUB + (HIST_MAX_MSB - HIST_SUB_BITS + 1) * HIST_HALF)
-
 #define NSTATUS		600
 #define IN_MIN		4096
 #define DATA_VARIANTS	64
@@ -56,18 +48,11 @@ enum phase { PHASE_WARMUP, PHASE_MEASURE, PHASE_DRAIN, PHASE_STOP };
 enum conn_state { CONN_CLOSED, CONN_CONNECTING, CONN_IDLE, CONN_SENDING,
     CONN_RECEIVING };
 
-struct hist {
-	uint64_t	count[HIST_N];
-	uint64_t	n;
-	uint64_t	max;
-	double		sum;
-};
-
 struct stats {
 	uint64_t	requests;	/* responses read */
 	uint64_t	events;		/* events the 2xx responses accepted */
 	uint64_t	ok;		/* 2xx responses */
-	struct hist	lat;
+	struct lat_hist	lat;
 };
 
 struct opts {
@@ -147,78 +132,6 @@ wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static unsigned
-hist_index(uint64_t v)
-{
-	unsigned msb, shift;
-
-	if (v < HIST_SUB)
-		return (unsigned)v;
-	msb = 63 - (unsigned)__builtin_clzll(v);
-	if (msb > HIST_MAX_MSB)
-		return HIST_N - 1;
-	shift = msb - (HIST_SUB_BITS - 1);
-	return HIST_SUB + (msb - HIST_SUB_BITS) * HIST_HALF +
-	    (unsigned)(v >> shift) - HIST_HALF;
-}
-
-/* The largest value that falls into bucket i. */
-static uint64_t
-hist_value(unsigned i)
-{
-	unsigned msb, shift, sub;
-
-	if (i < HIST_SUB)
-		return i;
-	msb = (i - HIST_SUB) / HIST_HALF + HIST_SUB_BITS;
-	sub = (i - HIST_SUB) % HIST_HALF + HIST_HALF;
-	shift = msb - (HIST_SUB_BITS - 1);
-	return (((uint64_t)sub + 1) << shift) - 1;
-}
-
-static void
-hist_record(struct hist *h, uint64_t us)
-{
-	h->count[hist_index(us)]++;
-	h->n++;
-	h->sum += (double)us;
-	if (us > h->max)
-		h->max = us;
-}
-
-static void
-hist_merge(struct hist *into, const struct hist *h)
-{
-	unsigned i;
-
-	for (i = 0; i < HIST_N; i++)
-		into->count[i] += h->count[i];
-	into->n += h->n;
-	into->sum += h->sum;
-	if (h->max > into->max)
-		into->max = h->max;
-}
-
-/* The value at quantile q (0..1), in microseconds. */
-static uint64_t
-hist_quantile(const struct hist *h, double q)
-{
-	uint64_t rank, seen = 0;
-	unsigned i;
-
-	if (h->n == 0)
-		return 0;
-	rank = (uint64_t)(q * (double)h->n + 0.5);
-	if (rank < 1)
-		rank = 1;
-	for (i = 0; i < HIST_N; i++) {
-		seen += h->count[i];
-		if (seen >= rank)
-			return hist_value(i) < h->max ? hist_value(i) : h->max;
-	}
-	return h->max;
 }
 
 /* Writes v in decimal at p, zero-padded to width; returns the end. */
@@ -612,7 +525,7 @@ conn_response(struct conn *c, unsigned status, const char *body,
 			w->window.ok++;
 			w->window.events += (uint64_t)accepted;
 		}
-		hist_record(&w->window.lat, us);
+		lat_hist_record(&w->window.lat, us);
 	}
 }
 
@@ -1096,7 +1009,7 @@ main(int argc, char **argv)
 		all.requests += ws[i].window.requests;
 		all.events += ws[i].window.events;
 		all.ok += ws[i].window.ok;
-		hist_merge(&all.lat, &ws[i].window.lat);
+		lat_hist_merge(&all.lat, &ws[i].window.lat);
 		for (k = 0; k <= NSTATUS; k++)
 			status[k] += ws[i].status[k];
 		total_requests += ws[i].total_requests;
@@ -1129,10 +1042,10 @@ main(int argc, char **argv)
 			clen += (size_t)n;
 	}
 	secs = (double)(t1 - t0) / 1e9;
-	p50 = (double)hist_quantile(&all.lat, 0.50) / 1000;
-	p90 = (double)hist_quantile(&all.lat, 0.90) / 1000;
-	p99 = (double)hist_quantile(&all.lat, 0.99) / 1000;
-	p999 = (double)hist_quantile(&all.lat, 0.999) / 1000;
+	p50 = (double)lat_hist_quantile(&all.lat, 0.50) / 1000;
+	p90 = (double)lat_hist_quantile(&all.lat, 0.90) / 1000;
+	p99 = (double)lat_hist_quantile(&all.lat, 0.99) / 1000;
+	p999 = (double)lat_hist_quantile(&all.lat, 0.999) / 1000;
 	mean = all.lat.n > 0 ? all.lat.sum / (double)all.lat.n / 1000 : 0;
 	printf("mode=%s batch=%u conns=%u threads=%u seconds=%.3f "
 	    "requests=%" PRIu64 " events=%" PRIu64 " rps=%.0f eps=%.0f "
