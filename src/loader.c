@@ -168,7 +168,10 @@ loader_loaded(struct loader *l, enum loader_pg_result result,
 	struct loader_batch *b = l->loading;
 
 	if (result != LOADER_PG_OK) {
-		/* Kept, to be handed again after the backoff. */
+		/* Kept, to be handed again after the backoff; unless its
+		 * broker connection is gone, and its messages with it. */
+		if (l->loading_gen != l->amqp_gen)
+			loader_batch_clear(b);
 		loader_backoff_fail(l, &l->pg_backoff, "the database");
 		return l->once ? -1 : 0;
 	}
