@@ -68,30 +68,6 @@ copy_char(struct jsontext *b, const unsigned char *s, size_t n, size_t *i)
 	return 1;
 }
 
-size_t
-loader_copy_text(struct jsontext *b, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run, replaced = 0;
-
-	/* At most 3 bytes out for each byte in (U+FFFD for a bad byte). */
-	jsontext_reserve(b, n <= SIZE_MAX / 3 ? n * 3 : SIZE_MAX);
-	if (b->failed)
-		return 0;
-	while (i < n) {
-		for (run = i; run < n && copy_plain(u[run]); run++)
-			;
-		if (run > i) {
-			memcpy(b->p + b->len, s + i, run - i);
-			b->len += run - i;
-			i = run;
-			continue;
-		}
-		replaced += (size_t)copy_char(b, u, n, &i);
-	}
-	return replaced;
-}
-
 /* The value of the 4 hex digits at s, or -1. */
 static long
 copy_hex4(const unsigned char *s)
@@ -169,13 +145,19 @@ copy_json_escape(struct jsontext *b, const unsigned char *s, size_t n,
 	return 0;
 }
 
-size_t
-loader_copy_json(struct jsontext *b, const char *s, size_t n)
+/*
+ * Copies n bytes of s into b as a COPY text field, plain bytes in runs;
+ * with json set, JSON escapes are doubled for COPY (copy_json_escape).
+ * Returns how many characters were replaced.
+ */
+static size_t
+copy_field(struct jsontext *b, const char *s, size_t n, int json)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run, replaced = 0;
 
-	/* As loader_copy_text; an escape grows from 6 bytes to at most 7. */
+	/* At most 3 bytes out for each byte in (U+FFFD for a bad byte); an
+	 * escape grows from 6 bytes to at most 7. */
 	jsontext_reserve(b, n <= SIZE_MAX / 3 ? n * 3 : SIZE_MAX);
 	if (b->failed)
 		return 0;
@@ -188,10 +170,22 @@ loader_copy_json(struct jsontext *b, const char *s, size_t n)
 			i = run;
 			continue;
 		}
-		if (u[i] == '\\')
+		if (json && u[i] == '\\')
 			replaced += (size_t)copy_json_escape(b, u, n, &i);
 		else
 			replaced += (size_t)copy_char(b, u, n, &i);
 	}
 	return replaced;
+}
+
+size_t
+loader_copy_text(struct jsontext *b, const char *s, size_t n)
+{
+	return copy_field(b, s, n, 0);
+}
+
+size_t
+loader_copy_json(struct jsontext *b, const char *s, size_t n)
+{
+	return copy_field(b, s, n, 1);
 }
