@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/config.h"
-#include "../../src/sluice.h"
+#include "core/config.h"
+#include "core/sluice.h"
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/crc32c.h"
+#include "journal/crc32c.h"
 
 /* Runs the check value and RFC 3720 vectors through one implementation. */
 static void

@@ -16,9 +16,9 @@
 #include <json-c/json.h>
 
 #include "unit.h"
-#include "../../src/config.h"
-#include "../../src/event.h"
-#include "../../src/sluice.h"
+#include "core/config.h"
+#include "ingest/event.h"
+#include "core/sluice.h"
 
 /* 2026-01-01T10:00:02.000Z */
 #define RECEIVED_AT INT64_C(1767261602000)

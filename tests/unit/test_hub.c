@@ -19,9 +19,9 @@
 #include <json-c/json.h>
 
 #include "unit.h"
-#include "../../src/config.h"
-#include "../../src/hub.h"
-#include "../../src/sluice.h"
+#include "core/config.h"
+#include "hub/hub.h"
+#include "core/sluice.h"
 
 /* What the hub delivered, in order. */
 struct delivery {

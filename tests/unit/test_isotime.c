@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "unit.h"
-#include "../../src/isotime.h"
-#include "../../src/sluice.h"
+#include "core/isotime.h"
+#include "core/sluice.h"
 
 /* 2026-01-01T00:00:00.000Z */
 #define JAN1_2026 INT64_C(1767225600000)

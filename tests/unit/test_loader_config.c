@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/loader_config.h"
+#include "loader/loader_config.h"
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."

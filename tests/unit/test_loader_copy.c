@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/jsontext.h"
-#include "../../src/loader_copy.h"
-#include "../../src/sluice.h"
+#include "core/jsontext.h"
+#include "loader/loader_copy.h"
+#include "core/sluice.h"
 
 #define FFFD "\xef\xbf\xbd"
 

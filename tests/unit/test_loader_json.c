@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/jsontext.h"
-#include "../../src/loader_json.h"
-#include "../../src/sluice.h"
+#include "core/jsontext.h"
+#include "loader/loader_json.h"
+#include "core/sluice.h"
 
 static const char *const names[] = { "a", "b", "data" };
 static struct loader_json_value vals[3];

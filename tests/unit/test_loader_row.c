@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/config.h"
-#include "../../src/event.h"
-#include "../../src/jsontext.h"
-#include "../../src/loader_row.h"
-#include "../../src/sluice.h"
+#include "core/config.h"
+#include "ingest/event.h"
+#include "core/jsontext.h"
+#include "loader/loader_row.h"
+#include "core/sluice.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/metrics.h"
+#include "core/metrics.h"
 
 /* Returns the value on the line that starts with "series ", or -1. */
 static double

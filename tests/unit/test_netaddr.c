@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/netaddr.h"
+#include "core/netaddr.h"
 
 /* Parses text, which must be valid, into list. */
 static void

@@ -13,9 +13,9 @@
 #include <json-c/json.h>
 
 #include "unit.h"
-#include "../../src/jsontext.h"
-#include "../../src/pusher.h"
-#include "../../src/sluice.h"
+#include "core/jsontext.h"
+#include "ws/pusher.h"
+#include "core/sluice.h"
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."

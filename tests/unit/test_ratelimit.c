@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/ratelimit.h"
+#include "core/ratelimit.h"
 
 #define T0 1000000000LL		/* an arbitrary start, in microseconds */
 

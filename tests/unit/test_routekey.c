@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/routekey.h"
+#include "core/routekey.h"
 
 static struct routekey *
 compile_ok(const char *tmpl)

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/frame.h"
-#include "../../src/sendq.h"
-#include "../../src/sluice.h"
+#include "hub/frame.h"
+#include "hub/sendq.h"
+#include "core/sluice.h"
 
 static unsigned
 refs(struct frame *f)

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "unit.h"
-#include "../../src/isotime.h"
-#include "../../src/uuid7.h"
+#include "core/isotime.h"
+#include "core/uuid7.h"
 
 #define N_ORDERED 100000
 #define N_THREADS 4

@@ -12,7 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include "unit.h"
-#include "../../src/log.h"
+#include "core/log.h"
 
 void
 unit_add_suite(const char *name, const struct unit_test *tests)

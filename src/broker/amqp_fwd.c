@@ -1,0 +1,752 @@
+/*
+ * amqp_fwd.c: the forwarder thread. It alone touches the librabbitmq
+ * connection. It reads durable records from the journal in order, publishes
+ * them with many in flight, tracks each publish by its delivery tag until
+ * the broker confirms it, and moves the journal checkpoint over every record
+ * whose publish (or republish) was acknowledged. The public functions run on
+ * the main thread and talk to the thread through atomics and an eventfd.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amqp.h>
+
+#include "broker/amqp_fwd.h"
+#include "broker/amqp_link.h"
+#include "journal/record.h"
+#include "core/isotime.h"
+#include "journal/journal.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/routekey.h"
+#include "core/sluice.h"
+
+#define FWD_IDLE_WAIT_MS 200		/* longest sleep between checks */
+#define FWD_NACK_RETRY_MS 100		/* republish a nacked message after */
+#define FWD_RETURN_RETRY_MS 1000	/* republish a returned message after */
+#define FWD_PROVEN_MS 5000		/* a connection up this long is good */
+
+/* One message published or waiting to be published again. */
+struct fwd_msg {
+	uint64_t		 seq;		/* journal sequence number */
+	uint64_t		 tag;		/* delivery tag of the last publish */
+	int64_t			 sent_us;
+	int64_t			 retry_at_ms;
+	int			 acked;
+	int			 returned;
+	int			 is_retry;	/* published before, out of order */
+	unsigned char		*data;		/* the journal record, owned */
+	size_t			 len;
+	struct event_record	 rec;		/* points into data */
+};
+
+struct amqp_fwd {
+	const struct config	*cfg;
+	struct journal		*journal;
+	struct routekey		*rk;
+	struct amqp_link_target	 target;
+	pthread_t		 thread;
+	int			 wake_fd;	/* eventfd: stop requested */
+	atomic_int		 stop;
+	atomic_int		 ready;
+
+	/* Below: owned by the forwarder thread. */
+	amqp_connection_state_t	 conn;
+	struct journal_reader	*reader;
+	struct fwd_msg		*ring;		/* published, by delivery tag */
+	size_t			 ring_cap;
+	size_t			 ring_head;
+	size_t			 ring_count;
+	size_t			 ring_retries;	/* is_retry entries in ring */
+	struct fwd_msg		*retry;		/* waiting to be republished */
+	size_t			 nretry;
+	uint64_t		 next_tag;
+	uint64_t		 last_read;	/* highest seq read */
+	uint64_t		 checkpoint;	/* last seq given to journal */
+	int			 blocked;
+	int64_t			 last_rx_ms;	/* socket last readable */
+	int64_t			 connected_ms;
+	int			 proven;	/* got an ack, or up a while */
+	unsigned		 backoff_ms;
+	int64_t			 next_connect_ms;
+	unsigned		 connects;
+	unsigned		 rand_state;
+};
+
+static int64_t
+fwd_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static struct fwd_msg *
+fwd_ring_at(struct amqp_fwd *f, size_t i)
+{
+	return &f->ring[(f->ring_head + i) % f->ring_cap];
+}
+
+static void
+fwd_msg_free(struct fwd_msg *m)
+{
+	free(m->data);
+	m->data = NULL;
+}
+
+/* Drops everything in flight or waiting, after a lost connection. */
+static void
+fwd_forget_inflight(struct amqp_fwd *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->ring_count; i++)
+		fwd_msg_free(fwd_ring_at(f, i));
+	for (i = 0; i < f->nretry; i++)
+		fwd_msg_free(&f->retry[i]);
+	f->ring_head = f->ring_count = f->ring_retries = 0;
+	f->nretry = 0;
+}
+
+/* Capped exponential backoff with jitter: a delay in [b/2, b). */
+static unsigned
+fwd_backoff(struct amqp_fwd *f)
+{
+	unsigned b = f->backoff_ms, d;
+
+	d = b / 2 + (unsigned)rand_r(&f->rand_state) % (b / 2 + 1);
+	if (f->backoff_ms < f->cfg->reconnect_max_ms / 2)
+		f->backoff_ms *= 2;
+	else
+		f->backoff_ms = f->cfg->reconnect_max_ms;
+	return d;
+}
+
+/* The connection failed: drop it and schedule a reconnect. */
+static void
+fwd_lost(struct amqp_fwd *f, const char *why)
+{
+	log_warn("amqp", "connection lost: %s; %zu messages unconfirmed will "
+	    "be published again", why, f->ring_count + f->nretry);
+	amqp_destroy_connection(f->conn);
+	f->conn = NULL;
+	atomic_store(&f->ready, 0);
+	metrics_amqp_connected(0);
+	metrics_amqp_blocked(0);
+	fwd_forget_inflight(f);
+	/* Nothing read since the checkpoint counts as sent any more. */
+	f->last_read = f->checkpoint;
+	/* A connection that never proved itself (dropped at once, say)
+	 * backs off like a failed connect. */
+	f->next_connect_ms = isotime_mono_ms() + (f->proven ?
+	    f->cfg->reconnect_min_ms : fwd_backoff(f));
+}
+
+/*
+ * Connects when due. After a (re)connect, everything not confirmed is read
+ * again from the journal, from the checkpoint on.
+ */
+static void
+fwd_connect(struct amqp_fwd *f)
+{
+	unsigned delay;
+
+	if (isotime_mono_ms() < f->next_connect_ms)
+		return;
+	f->conn = amqp_link_open(f->cfg, &f->target);
+	if (f->conn == NULL) {
+		delay = fwd_backoff(f);
+		f->next_connect_ms = isotime_mono_ms() + delay;
+		log_info("amqp", "retrying in %u ms", delay);
+		return;
+	}
+	/* The backoff is reset only once this connection proves itself
+	 * (fwd_settle): a broker that accepts connections and then drops
+	 * them must not be hammered. */
+	f->proven = 0;
+	f->connected_ms = isotime_mono_ms();
+	if (f->connects++ > 0)
+		metrics_amqp_reconnect();
+	journal_reader_seek(f->reader, f->checkpoint);
+	f->last_read = f->checkpoint;
+	f->next_tag = 1;
+	f->blocked = 0;
+	f->last_rx_ms = isotime_mono_ms();
+	atomic_store(&f->ready, 1);
+	metrics_amqp_connected(1);
+	log_info("amqp", "connected to %s:%d, exchange %s; forwarding from "
+	    "record %llu", f->target.host, f->target.port, f->cfg->exchange,
+	    (unsigned long long)f->checkpoint + 1);
+}
+
+/* Publishes m (its record decoded) and puts it in the ring. Returns 0/-1. */
+static int
+fwd_publish(struct amqp_fwd *f, struct fwd_msg *m)
+{
+	amqp_basic_properties_t props;
+	amqp_table_entry_t headers[4];
+	char key[ROUTEKEY_MAX + 1];
+	amqp_bytes_t body, rkey;
+	size_t keylen;
+	int rc;
+
+	keylen = routekey_render(f->rk, m->rec.app, m->rec.app_len,
+	    m->rec.channel, m->rec.channel_len, m->rec.event, m->rec.event_len,
+	    key);
+	rkey.bytes = key;
+	rkey.len = keylen;
+	memset(&props, 0, sizeof props);
+	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
+	    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
+	    AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG |
+	    AMQP_BASIC_HEADERS_FLAG;
+	props.content_type = amqp_cstring_bytes("application/json");
+	props.delivery_mode = 2;
+	/* A shortstr: ingestion keeps ids within it; a record from before
+	 * that rule goes without (its id is in the body all the same). */
+	if (m->rec.id_len <= 255) {
+		props.message_id.bytes = (void *)m->rec.id;
+		props.message_id.len = m->rec.id_len;
+	} else
+		props._flags &= ~AMQP_BASIC_MESSAGE_ID_FLAG;
+	props.timestamp = (uint64_t)(m->rec.received_at_ms / 1000);
+	props.app_id.bytes = (void *)m->rec.app;
+	props.app_id.len = m->rec.app_len;
+	headers[0].key = amqp_cstring_bytes("app");
+	headers[0].value.kind = AMQP_FIELD_KIND_UTF8;
+	headers[0].value.value.bytes = props.app_id;
+	headers[1].key = amqp_cstring_bytes("channel");
+	headers[1].value.kind = AMQP_FIELD_KIND_UTF8;
+	headers[1].value.value.bytes.bytes = (void *)m->rec.channel;
+	headers[1].value.value.bytes.len = m->rec.channel_len;
+	headers[2].key = amqp_cstring_bytes("event");
+	headers[2].value.kind = AMQP_FIELD_KIND_UTF8;
+	headers[2].value.value.bytes.bytes = (void *)m->rec.event;
+	headers[2].value.value.bytes.len = m->rec.event_len;
+	/* The journal sequence number identifies this publish exactly when
+	 * the broker returns it (client ids may repeat). */
+	headers[3].key = amqp_cstring_bytes("sluice_seq");
+	headers[3].value.kind = AMQP_FIELD_KIND_I64;	/* "l": RabbitMQ's */
+	headers[3].value.value.i64 = (int64_t)m->seq;
+	props.headers.num_entries = 4;
+	props.headers.entries = headers;
+	body.bytes = (void *)m->rec.json;
+	body.len = m->rec.json_len;
+	rc = amqp_basic_publish(f->conn, AMQP_LINK_CHANNEL,
+	    amqp_cstring_bytes(f->cfg->exchange), rkey, 1, 0, &props, body);
+	if (rc != AMQP_STATUS_OK) {
+		fwd_lost(f, amqp_error_string2(rc));
+		return -1;
+	}
+	m->tag = f->next_tag++;
+	m->sent_us = fwd_now_us();
+	m->acked = m->returned = 0;
+	*fwd_ring_at(f, f->ring_count++) = *m;
+	if (m->is_retry)
+		f->ring_retries++;
+	metrics_amqp_published(1);
+	return 0;
+}
+
+/* Takes the next message due: a retry whose time has come, else a record
+ * from the journal. Returns 1 with *m filled, 0 if none. */
+static int
+fwd_next(struct amqp_fwd *f, struct fwd_msg *m)
+{
+	const void *data;
+	uint64_t seq;
+	size_t i, len;
+	int64_t now;
+	int rc;
+
+	now = isotime_mono_ms();
+	for (i = 0; i < f->nretry; i++) {
+		if (f->retry[i].retry_at_ms <= now) {
+			*m = f->retry[i];
+			m->is_retry = 1;
+			f->retry[i] = f->retry[--f->nretry];
+			return 1;
+		}
+	}
+	for (;;) {
+		rc = journal_reader_next(f->reader, &seq, &data, &len);
+		if (rc <= 0)
+			return 0;
+		memset(m, 0, sizeof *m);
+		m->seq = seq;
+		m->data = malloc(len);
+		if (m->data == NULL) {
+			/* Read it again next time round. */
+			journal_reader_seek(f->reader, seq - 1);
+			return 0;
+		}
+		f->last_read = seq;
+		memcpy(m->data, data, len);
+		m->len = len;
+		if (event_record_decode(m->data, len, &m->rec) == 0)
+			return 1;
+		/* Not an event record: nothing to send; it counts as done. */
+		log_error("amqp", "record %llu is not an event; skipped",
+		    (unsigned long long)seq);
+		free(m->data);
+	}
+}
+
+/* Returns 1 when a publish could go out now. */
+static int
+fwd_can_publish(struct amqp_fwd *f)
+{
+	return f->conn != NULL && !f->blocked &&
+	    f->ring_count + f->nretry < f->ring_cap;
+}
+
+/* Publishes while there is room in the window and something to send. */
+static void
+fwd_publish_some(struct amqp_fwd *f)
+{
+	struct fwd_msg m;
+
+	while (fwd_can_publish(f)) {
+		if (!fwd_next(f, &m))
+			break;
+		if (fwd_publish(f, &m) == -1) {
+			fwd_msg_free(&m);
+			break;
+		}
+	}
+}
+
+/* Moves a ring entry to the retry list, due after delay_ms. */
+static void
+fwd_schedule_retry(struct amqp_fwd *f, struct fwd_msg *m, unsigned delay_ms)
+{
+	struct fwd_msg *r = &f->retry[f->nretry++];
+
+	*r = *m;
+	r->retry_at_ms = isotime_mono_ms() + delay_ms;
+	m->data = NULL;
+	m->acked = 1;	/* the slot is done with; the retry carries it */
+}
+
+/* Handles basic.ack / basic.nack for tag (and all before it if multiple). */
+static void
+fwd_on_confirm(struct amqp_fwd *f, uint64_t tag, int multiple, int ack)
+{
+	struct fwd_msg *m;
+	uint64_t first;
+	size_t i, from, to;
+
+	if (f->ring_count == 0)
+		return;
+	first = fwd_ring_at(f, 0)->tag;
+	if (tag < first || tag - first >= f->ring_count)
+		return;
+	to = (size_t)(tag - first);
+	from = multiple ? 0 : to;
+	for (i = from; i <= to; i++) {
+		m = fwd_ring_at(f, i);
+		if (m->acked)
+			continue;
+		if (!ack) {
+			metrics_amqp_nacked(1);
+			fwd_schedule_retry(f, m, FWD_NACK_RETRY_MS);
+		} else if (m->returned)
+			fwd_schedule_retry(f, m, FWD_RETURN_RETRY_MS);
+		else {
+			m->acked = 1;
+			f->proven = 1;
+			metrics_amqp_confirmed(1);
+			metrics_amqp_confirm_latency((uint64_t)(fwd_now_us() -
+			    m->sent_us));
+		}
+	}
+	while (f->ring_count > 0 && fwd_ring_at(f, 0)->acked) {
+		m = fwd_ring_at(f, 0);
+		if (m->is_retry)
+			f->ring_retries--;
+		fwd_msg_free(m);
+		f->ring_head = (f->ring_head + 1) % f->ring_cap;
+		f->ring_count--;
+	}
+}
+
+/* The sluice_seq header of a returned message, or 0 when it has none. */
+static uint64_t
+fwd_header_seq(const amqp_basic_properties_t *p)
+{
+	const amqp_table_entry_t *e;
+	int i;
+
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return 0;
+	for (i = 0; i < p->headers.num_entries; i++) {
+		e = &p->headers.entries[i];
+		if (e->key.len != 10 || memcmp(e->key.bytes, "sluice_seq", 10))
+			continue;
+		switch (e->value.kind) {
+		case AMQP_FIELD_KIND_U64:
+			return e->value.value.u64;
+		case AMQP_FIELD_KIND_I64:
+			return (uint64_t)e->value.value.i64;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* basic.return: the broker could not route a mandatory message. */
+static int
+fwd_on_return(struct amqp_fwd *f)
+{
+	amqp_message_t msg;
+	amqp_rpc_reply_t r;
+	struct fwd_msg *m;
+	char buf[256];
+	uint64_t seq;
+	size_t i;
+
+	r = amqp_read_message(f->conn, AMQP_LINK_CHANNEL, &msg, 0);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		fwd_lost(f, amqp_link_reply_text(r, buf, sizeof buf));
+		return -1;
+	}
+	metrics_amqp_returned(1);
+	seq = fwd_header_seq(&msg.properties);
+	for (i = 0; i < f->ring_count; i++) {
+		m = fwd_ring_at(f, i);
+		if (!m->acked && !m->returned && m->seq == seq) {
+			m->returned = 1;
+			log_warn("amqp", "event %.*s was returned unroutable; "
+			    "is the alternate exchange %s bound to a queue?",
+			    (int)m->rec.id_len, m->rec.id,
+			    f->cfg->unrouted_exchange);
+			break;
+		}
+	}
+	amqp_destroy_message(&msg);
+	return 0;
+}
+
+/* Handles one method frame. Returns 0, or -1 when the connection is gone. */
+static int
+fwd_on_method(struct amqp_fwd *f, amqp_frame_t *frame)
+{
+	const amqp_basic_ack_t *ack;
+	const amqp_basic_nack_t *nack;
+	const amqp_channel_close_t *cc;
+	const amqp_connection_close_t *xc;
+	char why[320];
+
+	switch (frame->payload.method.id) {
+	case AMQP_BASIC_ACK_METHOD:
+		ack = frame->payload.method.decoded;
+		fwd_on_confirm(f, ack->delivery_tag, ack->multiple, 1);
+		return 0;
+	case AMQP_BASIC_NACK_METHOD:
+		nack = frame->payload.method.decoded;
+		log_warn("amqp", "broker nacked delivery %llu; publishing again",
+		    (unsigned long long)nack->delivery_tag);
+		fwd_on_confirm(f, nack->delivery_tag, nack->multiple, 0);
+		return 0;
+	case AMQP_BASIC_RETURN_METHOD:
+		return fwd_on_return(f);
+	case AMQP_CONNECTION_BLOCKED_METHOD:
+		log_warn("amqp", "broker blocked publishing (resource alarm)");
+		f->blocked = 1;
+		metrics_amqp_blocked(1);
+		return 0;
+	case AMQP_CONNECTION_UNBLOCKED_METHOD:
+		log_info("amqp", "broker unblocked publishing");
+		f->blocked = 0;
+		metrics_amqp_blocked(0);
+		return 0;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+		cc = frame->payload.method.decoded;
+		snprintf(why, sizeof why, "channel closed by broker: %u %.*s",
+		    cc->reply_code, (int)cc->reply_text.len,
+		    (const char *)cc->reply_text.bytes);
+		fwd_lost(f, why);
+		return -1;
+	case AMQP_CONNECTION_CLOSE_METHOD:
+		xc = frame->payload.method.decoded;
+		snprintf(why, sizeof why, "connection closed by broker: %u "
+		    "%.*s", xc->reply_code, (int)xc->reply_text.len,
+		    (const char *)xc->reply_text.bytes);
+		fwd_lost(f, why);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/* Reads every frame already available without blocking. */
+static void
+fwd_read_frames(struct amqp_fwd *f)
+{
+	struct timeval zero = { 0, 0 };
+	amqp_frame_t frame;
+	int rc;
+
+	while (f->conn != NULL) {
+		rc = amqp_simple_wait_frame_noblock(f->conn, &frame, &zero);
+		if (rc == AMQP_STATUS_TIMEOUT)
+			break;
+		if (rc != AMQP_STATUS_OK) {
+			fwd_lost(f, amqp_error_string2(rc));
+			return;
+		}
+		if (frame.frame_type == AMQP_FRAME_METHOD &&
+		    fwd_on_method(f, &frame) == -1)
+			return;
+	}
+	if (f->conn != NULL)
+		amqp_maybe_release_buffers(f->conn);
+}
+
+/*
+ * Tells the journal how far everything is confirmed: up to just before the
+ * oldest seq still unconfirmed in the ring or the retry list, or up to the
+ * last record read when nothing is outstanding.
+ */
+static void
+fwd_update_checkpoint(struct amqp_fwd *f)
+{
+	uint64_t low = f->last_read + 1;
+	struct fwd_msg *m;
+	size_t i;
+
+	if (f->ring_retries == 0 && f->nretry == 0) {
+		if (f->ring_count > 0)
+			low = fwd_ring_at(f, 0)->seq;
+	} else {
+		for (i = 0; i < f->ring_count; i++) {
+			m = fwd_ring_at(f, i);
+			if (!m->acked && m->seq < low)
+				low = m->seq;
+		}
+		for (i = 0; i < f->nretry; i++)
+			if (f->retry[i].seq < low)
+				low = f->retry[i].seq;
+	}
+	if (low - 1 > f->checkpoint) {
+		f->checkpoint = low - 1;
+		journal_confirm(f->journal, f->checkpoint);
+	}
+}
+
+/* How long the thread may sleep before something is due. */
+static int
+fwd_wait_ms(struct amqp_fwd *f)
+{
+	int64_t now = isotime_mono_ms(), due = now + FWD_IDLE_WAIT_MS;
+	size_t i;
+
+	if (f->conn == NULL)
+		due = f->next_connect_ms < due ? f->next_connect_ms : due;
+	else if (fwd_can_publish(f)) {
+		for (i = 0; i < f->nretry; i++)
+			if (f->retry[i].retry_at_ms < due)
+				due = f->retry[i].retry_at_ms;
+	}
+	return due > now ? (int)(due - now) : 0;
+}
+
+/* Sleeps until the socket, the journal or a stop request needs us. */
+static void
+fwd_wait(struct amqp_fwd *f)
+{
+	struct pollfd pfd[3];
+	uint64_t v;
+	nfds_t n = 0;
+	int timeout, can_send;
+
+	if (f->conn != NULL && (amqp_frames_enqueued(f->conn) ||
+	    amqp_data_in_buffer(f->conn))) {
+		f->last_rx_ms = isotime_mono_ms();
+		return;
+	}
+	timeout = fwd_wait_ms(f);
+	pfd[n].fd = f->wake_fd;
+	pfd[n++].events = POLLIN;
+	can_send = fwd_can_publish(f);
+	pfd[n].fd = journal_notify_fd(f->journal);
+	pfd[n++].events = can_send ? POLLIN : 0;
+	if (f->conn != NULL) {
+		pfd[n].fd = amqp_get_sockfd(f->conn);
+		pfd[n++].events = POLLIN;
+	}
+	if (poll(pfd, n, timeout) == -1 && errno != EINTR)
+		log_warn("amqp", "poll: %s", strerror(errno));
+	if (pfd[1].revents & POLLIN)
+		(void)read(pfd[1].fd, &v, sizeof v);
+	/* Heartbeat frames are consumed inside librabbitmq and never seen
+	 * here, so the broker's liveness is the socket's readability. */
+	if (n == 3 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		f->last_rx_ms = isotime_mono_ms();
+}
+
+/* Resets the backoff once the connection has proved itself. */
+static void
+fwd_settle(struct amqp_fwd *f)
+{
+	if (f->conn == NULL)
+		return;
+	if (!f->proven && isotime_mono_ms() - f->connected_ms >= FWD_PROVEN_MS)
+		f->proven = 1;
+	if (f->proven)
+		f->backoff_ms = f->cfg->reconnect_min_ms;
+}
+
+/* Closes the connection when the broker has been silent too long. */
+static void
+fwd_check_heartbeat(struct amqp_fwd *f)
+{
+	int64_t limit;
+
+	if (f->conn == NULL || f->cfg->heartbeat_s == 0)
+		return;
+	limit = (int64_t)f->cfg->heartbeat_s * 2000;
+	if (isotime_mono_ms() - f->last_rx_ms > limit)
+		fwd_lost(f, "missed heartbeats");
+}
+
+static void *
+fwd_thread(void *arg)
+{
+	struct amqp_fwd *f = arg;
+
+	while (!atomic_load(&f->stop)) {
+		if (f->conn == NULL)
+			fwd_connect(f);
+		fwd_publish_some(f);
+		fwd_wait(f);
+		if (f->conn != NULL) {
+			fwd_read_frames(f);
+			fwd_check_heartbeat(f);
+			fwd_settle(f);
+		}
+		fwd_update_checkpoint(f);
+	}
+	if (f->conn != NULL) {
+		amqp_link_close(f->conn);
+		f->conn = NULL;
+	}
+	atomic_store(&f->ready, 0);
+	metrics_amqp_connected(0);
+	return NULL;
+}
+
+/* Frees f and what it owns; the thread is not running. */
+static void
+fwd_free(struct amqp_fwd *f)
+{
+	if (f->reader != NULL)
+		journal_reader_free(f->reader);
+	if (f->wake_fd != -1)
+		close(f->wake_fd);
+	free(f->ring);
+	free(f->retry);
+	amqp_link_target_free(&f->target);
+	routekey_free(f->rk);
+	free(f);
+}
+
+int
+amqp_fwd_start(const struct config *cfg, struct journal *j,
+    struct amqp_fwd **out)
+{
+	struct amqp_fwd *f;
+	struct journal_stats st;
+	char err[256];
+	int rc;
+
+	f = calloc(1, sizeof *f);
+	if (f == NULL)
+		return SLUICE_ENOMEM;
+	f->cfg = cfg;
+	f->journal = j;
+	f->wake_fd = -1;
+	rc = SLUICE_EINVAL;
+	if (routekey_compile(cfg->routing_key, &f->rk, err, sizeof err) == -1) {
+		log_error("amqp", "routing_key: %s", err);
+		goto fail;
+	}
+	if (amqp_link_target_parse(cfg->amqp_url, &f->target) == -1)
+		goto fail;
+	f->ring_cap = cfg->max_inflight;
+	f->ring = calloc(f->ring_cap, sizeof *f->ring);
+	f->retry = calloc(f->ring_cap, sizeof *f->retry);
+	f->reader = journal_reader_new(j);
+	f->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (f->ring == NULL || f->retry == NULL || f->reader == NULL ||
+	    f->wake_fd == -1) {
+		rc = SLUICE_ENOMEM;
+		goto fail;
+	}
+	journal_get_stats(j, &st);
+	f->checkpoint = f->last_read = st.confirmed_seq;
+	f->backoff_ms = cfg->reconnect_min_ms;
+	f->rand_state = (unsigned)(fwd_now_us() ^ getpid());
+	rc = pthread_create(&f->thread, NULL, fwd_thread, f);
+	if (rc != 0) {
+		log_error("amqp", "pthread_create: %s", strerror(rc));
+		rc = SLUICE_ENOMEM;
+		goto fail;
+	}
+	*out = f;
+	return SLUICE_OK;
+fail:
+	fwd_free(f);
+	return rc;
+}
+
+int
+amqp_fwd_ready(struct amqp_fwd *f)
+{
+	return atomic_load(&f->ready) && !metrics_amqp_is_blocked();
+}
+
+int
+amqp_fwd_drain(struct amqp_fwd *f, unsigned timeout_ms)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	struct journal_stats st;
+	int64_t deadline = isotime_mono_ms() + timeout_ms;
+
+	for (;;) {
+		journal_get_stats(f->journal, &st);
+		if (st.confirmed_seq + 1 >= st.next_seq)
+			return 0;
+		if (isotime_mono_ms() >= deadline) {
+			log_warn("amqp", "%llu records not confirmed by the "
+			    "broker; they are kept in the journal and sent "
+			    "after the restart", (unsigned long long)
+			    (st.next_seq - 1 - st.confirmed_seq));
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+void
+amqp_fwd_stop(struct amqp_fwd *f)
+{
+	uint64_t one = 1;
+
+	atomic_store(&f->stop, 1);
+	(void)write(f->wake_fd, &one, sizeof one);
+	pthread_join(f->thread, NULL);
+	fwd_forget_inflight(f);
+	fwd_free(f);
+}

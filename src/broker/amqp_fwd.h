@@ -1,0 +1,41 @@
+/*
+ * amqp_fwd.h: the forwarder. One thread owns the librabbitmq connection: it
+ * declares the exchanges, queues and bindings, reads the journal in order,
+ * publishes each envelope as a persistent, mandatory message in confirm mode
+ * with many publishes in flight, and advances the journal checkpoint only
+ * over confirmed messages. Nacked and returned messages are published again;
+ * a lost connection is retried with capped exponential backoff and jitter,
+ * after which everything unconfirmed is published again.
+ *
+ * Threads: amqp_fwd_start/drain/stop from the main thread; the state queries
+ * from any thread.
+ */
+#ifndef SLUICE_AMQP_FWD_H
+#define SLUICE_AMQP_FWD_H
+
+#include "core/config.h"
+
+struct journal;
+struct amqp_fwd;
+
+/*
+ * Starts the forwarder thread for cfg and j (both borrowed; they outlive
+ * it). It connects in the background. Returns SLUICE_OK and *out, or
+ * SLUICE_EINVAL (bad URL or routing-key template, logged) / SLUICE_ENOMEM.
+ */
+int amqp_fwd_start(const struct config *cfg, struct journal *j,
+    struct amqp_fwd **out);
+
+/* Returns 1 while connected with the topology declared and not blocked. */
+int amqp_fwd_ready(struct amqp_fwd *f);
+
+/*
+ * Waits until every record journaled so far is confirmed, or timeout_ms
+ * passed. Returns 0 when all were confirmed, -1 otherwise.
+ */
+int amqp_fwd_drain(struct amqp_fwd *f, unsigned timeout_ms);
+
+/* Stops the thread, closes the connection and frees f. */
+void amqp_fwd_stop(struct amqp_fwd *f);
+
+#endif

@@ -1,0 +1,490 @@
+/*
+ * metrics.c: process-wide counters kept with relaxed atomics, rendered as
+ * Prometheus text. Thread-safe: writers never lock; a render reads each
+ * value once, so a scrape is consistent per value, not across values.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal/journal.h"
+#include "core/metrics.h"
+#include "core/sluice.h"
+
+/* HTTP statuses counted one by one; anything else lands in "other". */
+static const unsigned metrics_statuses[] = {
+	200, 202, 204, 207, 304, 400, 401, 403, 404, 405, 408, 413, 415, 500, 503
+};
+#define METRICS_NSTATUS SLUICE_ARRAY_LEN(metrics_statuses)
+
+/* Confirm latency buckets, upper bounds in microseconds. */
+static const uint64_t metrics_latency_le[] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000
+};
+#define METRICS_NBUCKETS SLUICE_ARRAY_LEN(metrics_latency_le)
+
+static const char *const metrics_reject_names[METRICS_REJECT_MAX] = {
+	[METRICS_REJECT_BAD_JSON] = "invalid_json",
+	[METRICS_REJECT_BAD_SHAPE] = "invalid_body",
+	[METRICS_REJECT_TOO_MANY] = "too_many_events",
+	[METRICS_REJECT_REQUEST_TOO_LARGE] = "request_too_large",
+	[METRICS_REJECT_JOURNAL_FULL] = "journal_full",
+	[METRICS_REJECT_STOPPING] = "stopping",
+	[METRICS_REJECT_RATE_LIMITED] = "rate_limited",
+};
+
+/* WebSocket close codes the server sends, counted one by one. */
+static const int metrics_close_codes[] = {
+	4001, 4004, 4005, 4006, 4007, 4100, 4200, 4201
+};
+#define METRICS_NCLOSE SLUICE_ARRAY_LEN(metrics_close_codes)
+
+/* A latency histogram over metrics_latency_le. */
+struct metrics_hist {
+	atomic_uint_fast64_t	buckets[METRICS_NBUCKETS + 1];
+	atomic_uint_fast64_t	sum_usec;
+	atomic_uint_fast64_t	count;
+};
+
+static struct {
+	atomic_uint_fast64_t	events_accepted;
+	atomic_uint_fast64_t	events_rejected[EVENT_ERR_MAX];
+	atomic_uint_fast64_t	events_refused[METRICS_REJECT_MAX];
+	atomic_uint_fast64_t	http_requests[METRICS_NSTATUS + 1];
+	atomic_int		amqp_connected;
+	atomic_int		amqp_blocked;
+	atomic_uint_fast64_t	amqp_published;
+	atomic_uint_fast64_t	amqp_confirmed;
+	atomic_uint_fast64_t	amqp_nacked;
+	atomic_uint_fast64_t	amqp_returned;
+	atomic_uint_fast64_t	amqp_reconnects;
+	struct metrics_hist	confirm_latency;
+	atomic_uint_fast64_t	ws_connections;		/* gauge */
+	atomic_uint_fast64_t	ws_connections_total;
+	atomic_int_fast64_t	ws_subscriptions;	/* gauge */
+	atomic_uint_fast64_t	ws_frames_in;
+	atomic_uint_fast64_t	ws_frames_out;
+	atomic_uint_fast64_t	ws_bytes_in;
+	atomic_uint_fast64_t	ws_bytes_out;
+	atomic_uint_fast64_t	ws_closes[METRICS_NCLOSE];
+	atomic_uint_fast64_t	ws_slow_consumers;
+	struct metrics_hist	fanout_latency;
+} metrics;
+
+#define METRICS_ADD(field, n) \
+	atomic_fetch_add_explicit(&(field), (n), memory_order_relaxed)
+#define METRICS_GET(field) \
+	atomic_load_explicit(&(field), memory_order_relaxed)
+
+void
+metrics_events_accepted(uint64_t n)
+{
+	METRICS_ADD(metrics.events_accepted, n);
+}
+
+void
+metrics_event_rejected(enum event_error reason)
+{
+	if (reason < EVENT_ERR_MAX)
+		METRICS_ADD(metrics.events_rejected[reason], 1);
+}
+
+void
+metrics_events_refused(enum metrics_reject reason, uint64_t n)
+{
+	if (reason < METRICS_REJECT_MAX)
+		METRICS_ADD(metrics.events_refused[reason], n);
+}
+
+void
+metrics_http_request(unsigned status)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_NSTATUS; i++)
+		if (metrics_statuses[i] == status)
+			break;
+	METRICS_ADD(metrics.http_requests[i], 1);
+}
+
+void
+metrics_amqp_connected(int connected)
+{
+	atomic_store_explicit(&metrics.amqp_connected, connected != 0,
+	    memory_order_relaxed);
+}
+
+void
+metrics_amqp_blocked(int blocked)
+{
+	atomic_store_explicit(&metrics.amqp_blocked, blocked != 0,
+	    memory_order_relaxed);
+}
+
+int
+metrics_amqp_is_connected(void)
+{
+	return METRICS_GET(metrics.amqp_connected);
+}
+
+int
+metrics_amqp_is_blocked(void)
+{
+	return METRICS_GET(metrics.amqp_blocked);
+}
+
+void
+metrics_amqp_published(uint64_t n)
+{
+	METRICS_ADD(metrics.amqp_published, n);
+}
+
+void
+metrics_amqp_confirmed(uint64_t n)
+{
+	METRICS_ADD(metrics.amqp_confirmed, n);
+}
+
+void
+metrics_amqp_nacked(uint64_t n)
+{
+	METRICS_ADD(metrics.amqp_nacked, n);
+}
+
+void
+metrics_amqp_returned(uint64_t n)
+{
+	METRICS_ADD(metrics.amqp_returned, n);
+}
+
+void
+metrics_amqp_reconnect(void)
+{
+	METRICS_ADD(metrics.amqp_reconnects, 1);
+}
+
+static void
+metrics_hist_observe(struct metrics_hist *h, uint64_t usec)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_NBUCKETS; i++)
+		if (usec <= metrics_latency_le[i])
+			break;
+	METRICS_ADD(h->buckets[i], 1);
+	METRICS_ADD(h->sum_usec, usec);
+	METRICS_ADD(h->count, 1);
+}
+
+void
+metrics_amqp_confirm_latency(uint64_t usec)
+{
+	metrics_hist_observe(&metrics.confirm_latency, usec);
+}
+
+void
+metrics_ws_opened(void)
+{
+	METRICS_ADD(metrics.ws_connections, 1);
+	METRICS_ADD(metrics.ws_connections_total, 1);
+}
+
+void
+metrics_ws_closed(void)
+{
+	atomic_fetch_sub_explicit(&metrics.ws_connections, 1,
+	    memory_order_relaxed);
+}
+
+void
+metrics_ws_close(int code)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_NCLOSE; i++)
+		if (metrics_close_codes[i] == code)
+			METRICS_ADD(metrics.ws_closes[i], 1);
+}
+
+void
+metrics_ws_subscriptions(int delta)
+{
+	METRICS_ADD(metrics.ws_subscriptions, delta);
+}
+
+void
+metrics_ws_frame_in(size_t bytes)
+{
+	METRICS_ADD(metrics.ws_frames_in, 1);
+	METRICS_ADD(metrics.ws_bytes_in, bytes);
+}
+
+void
+metrics_ws_frame_out(size_t bytes)
+{
+	METRICS_ADD(metrics.ws_frames_out, 1);
+	METRICS_ADD(metrics.ws_bytes_out, bytes);
+}
+
+void
+metrics_ws_slow_consumer(void)
+{
+	METRICS_ADD(metrics.ws_slow_consumers, 1);
+}
+
+void
+metrics_fanout_delivered(uint64_t usec)
+{
+	metrics_hist_observe(&metrics.fanout_latency, usec);
+}
+
+/* A growing text buffer; on allocation failure it goes NULL and stays so. */
+struct metrics_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+metrics_printf(struct metrics_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	if (b->data == NULL)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			free(b->data);
+			b->data = NULL;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		p = realloc(b->data, b->cap * 2 + (size_t)n);
+		if (p == NULL) {
+			free(b->data);
+			b->data = NULL;
+			return;
+		}
+		b->data = p;
+		b->cap = b->cap * 2 + (size_t)n;
+	}
+}
+
+/* Writes the HELP and TYPE lines of one metric family. */
+static void
+metrics_family(struct metrics_buf *b, const char *name, const char *type,
+    const char *help)
+{
+	metrics_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
+}
+
+/* Writes a family that has a single, unlabelled sample. */
+static void
+metrics_single(struct metrics_buf *b, const char *name, const char *type,
+    const char *help, uint64_t value)
+{
+	metrics_family(b, name, type, help);
+	metrics_printf(b, "%s %llu\n", name, (unsigned long long)value);
+}
+
+/* Writes a histogram family: buckets, sum and count, in seconds. */
+static void
+metrics_hist_render(struct metrics_buf *b, const char *name,
+    const char *help, struct metrics_hist *h)
+{
+	uint64_t cumulative = 0;
+	size_t i;
+
+	metrics_family(b, name, "histogram", help);
+	for (i = 0; i <= METRICS_NBUCKETS; i++) {
+		cumulative += METRICS_GET(h->buckets[i]);
+		if (i < METRICS_NBUCKETS)
+			metrics_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+			    (double)metrics_latency_le[i] / 1e6,
+			    (unsigned long long)cumulative);
+		else
+			metrics_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n",
+			    name, (unsigned long long)cumulative);
+	}
+	metrics_printf(b, "%s_sum %.6f\n", name,
+	    (double)METRICS_GET(h->sum_usec) / 1e6);
+	metrics_printf(b, "%s_count %llu\n", name,
+	    (unsigned long long)METRICS_GET(h->count));
+}
+
+static void
+metrics_render_http(struct metrics_buf *b)
+{
+	size_t i;
+
+	metrics_family(b, "sluice_events_accepted_total", "counter",
+	    "Events made durable in the journal and acknowledged.");
+	metrics_printf(b, "sluice_events_accepted_total %llu\n",
+	    (unsigned long long)METRICS_GET(metrics.events_accepted));
+	metrics_family(b, "sluice_events_rejected_total", "counter",
+	    "Events not accepted, by reason.");
+	for (i = 0; i < EVENT_ERR_MAX; i++)
+		metrics_printf(b,
+		    "sluice_events_rejected_total{reason=\"%s\"} %llu\n",
+		    event_error_name((enum event_error)i),
+		    (unsigned long long)METRICS_GET(metrics.events_rejected[i]));
+	for (i = 0; i < METRICS_REJECT_MAX; i++)
+		metrics_printf(b,
+		    "sluice_events_rejected_total{reason=\"%s\"} %llu\n",
+		    metrics_reject_names[i],
+		    (unsigned long long)METRICS_GET(metrics.events_refused[i]));
+	metrics_family(b, "sluice_http_requests_total", "counter",
+	    "HTTP requests answered, by status code.");
+	for (i = 0; i <= METRICS_NSTATUS; i++) {
+		if (i < METRICS_NSTATUS)
+			metrics_printf(b,
+			    "sluice_http_requests_total{code=\"%u\"} %llu\n",
+			    metrics_statuses[i], (unsigned long long)
+			    METRICS_GET(metrics.http_requests[i]));
+		else
+			metrics_printf(b,
+			    "sluice_http_requests_total{code=\"other\"} %llu\n",
+			    (unsigned long long)
+			    METRICS_GET(metrics.http_requests[i]));
+	}
+}
+
+static void
+metrics_render_journal(struct metrics_buf *b, struct journal *j)
+{
+	struct journal_stats st;
+
+	journal_get_stats(j, &st);
+	metrics_single(b, "sluice_journal_bytes", "gauge",
+	    "Bytes held by the journal (segments and pending writes).",
+	    st.bytes);
+	metrics_single(b, "sluice_journal_max_bytes", "gauge",
+	    "The journal's size limit.", st.max_bytes);
+	metrics_single(b, "sluice_journal_segments", "gauge",
+	    "Segment files on disk.", st.segments);
+	metrics_single(b, "sluice_journal_unconfirmed_records", "gauge",
+	    "Durable records the broker has not confirmed yet.",
+	    st.records_unconfirmed);
+	metrics_single(b, "sluice_journal_fsyncs_total", "counter",
+	    "Group commits (one fdatasync each).", st.fsyncs);
+	metrics_single(b, "sluice_journal_failed", "gauge",
+	    "1 after a journal write or fsync failed.", (uint64_t)st.failed);
+	metrics_single(b, "sluice_journal_full", "gauge",
+	    "1 while the journal refuses appends for want of space.",
+	    (uint64_t)st.full);
+}
+
+static void
+metrics_render_amqp(struct metrics_buf *b)
+{
+	metrics_single(b, "sluice_amqp_connected", "gauge",
+	    "1 while connected to the broker with the topology declared.",
+	    (uint64_t)METRICS_GET(metrics.amqp_connected));
+	metrics_single(b, "sluice_amqp_blocked", "gauge",
+	    "1 while the broker blocks publishing (connection.blocked).",
+	    (uint64_t)METRICS_GET(metrics.amqp_blocked));
+	metrics_single(b, "sluice_amqp_reconnects_total", "counter",
+	    "Connections to the broker established after the first.",
+	    METRICS_GET(metrics.amqp_reconnects));
+	metrics_single(b, "sluice_amqp_publishes_total", "counter",
+	    "Messages published to the broker, retries included.",
+	    METRICS_GET(metrics.amqp_published));
+	metrics_family(b, "sluice_amqp_confirms_total", "counter",
+	    "Publisher confirms received, by outcome.");
+	metrics_printf(b, "sluice_amqp_confirms_total{outcome=\"ack\"} %llu\n",
+	    (unsigned long long)METRICS_GET(metrics.amqp_confirmed));
+	metrics_printf(b, "sluice_amqp_confirms_total{outcome=\"nack\"} %llu\n",
+	    (unsigned long long)METRICS_GET(metrics.amqp_nacked));
+	metrics_single(b, "sluice_amqp_returned_total", "counter",
+	    "Messages the broker returned as unroutable.",
+	    METRICS_GET(metrics.amqp_returned));
+	metrics_hist_render(b, "sluice_amqp_confirm_latency_seconds",
+	    "Time from publish to the broker's confirm.",
+	    &metrics.confirm_latency);
+}
+
+/* Writes one labelled pair of a counter: name{label="value"} n. */
+static void
+metrics_labelled(struct metrics_buf *b, const char *name, const char *label,
+    const char *value, uint64_t n)
+{
+	metrics_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, value,
+	    (unsigned long long)n);
+}
+
+static void
+metrics_render_ws(struct metrics_buf *b)
+{
+	char code[16];
+	int64_t subs;
+	size_t i;
+
+	metrics_single(b, "sluice_ws_connections", "gauge",
+	    "Open WebSocket connections.",
+	    METRICS_GET(metrics.ws_connections));
+	metrics_single(b, "sluice_ws_connections_total", "counter",
+	    "WebSocket connections opened.",
+	    METRICS_GET(metrics.ws_connections_total));
+	subs = METRICS_GET(metrics.ws_subscriptions);
+	metrics_single(b, "sluice_ws_subscriptions", "gauge",
+	    "Channel subscriptions of open connections.",
+	    subs > 0 ? (uint64_t)subs : 0);
+	metrics_family(b, "sluice_ws_frames_total", "counter",
+	    "WebSocket messages, by direction.");
+	metrics_labelled(b, "sluice_ws_frames_total", "direction", "in",
+	    METRICS_GET(metrics.ws_frames_in));
+	metrics_labelled(b, "sluice_ws_frames_total", "direction", "out",
+	    METRICS_GET(metrics.ws_frames_out));
+	metrics_family(b, "sluice_ws_bytes_total", "counter",
+	    "WebSocket message payload bytes, by direction.");
+	metrics_labelled(b, "sluice_ws_bytes_total", "direction", "in",
+	    METRICS_GET(metrics.ws_bytes_in));
+	metrics_labelled(b, "sluice_ws_bytes_total", "direction", "out",
+	    METRICS_GET(metrics.ws_bytes_out));
+	metrics_family(b, "sluice_ws_closes_total", "counter",
+	    "WebSocket connections the server closed, by close code.");
+	for (i = 0; i < METRICS_NCLOSE; i++) {
+		snprintf(code, sizeof code, "%d", metrics_close_codes[i]);
+		metrics_labelled(b, "sluice_ws_closes_total", "code", code,
+		    METRICS_GET(metrics.ws_closes[i]));
+	}
+	metrics_single(b, "sluice_ws_slow_consumer_closes_total", "counter",
+	    "Connections closed (4100) for not reading fast enough.",
+	    METRICS_GET(metrics.ws_slow_consumers));
+	metrics_single(b, "sluice_fanout_deliveries_total", "counter",
+	    "Event frames written to subscribers.",
+	    METRICS_GET(metrics.fanout_latency.count));
+	metrics_hist_render(b, "sluice_fanout_latency_seconds",
+	    "Time from an event's acceptance to its frame being written to "
+	    "a subscriber.", &metrics.fanout_latency);
+}
+
+char *
+metrics_render(struct journal *j, size_t *len)
+{
+	struct metrics_buf b;
+
+	b.cap = 8192;
+	b.len = 0;
+	b.data = malloc(b.cap);
+	metrics_render_http(&b);
+	if (j != NULL)
+		metrics_render_journal(&b, j);
+	metrics_render_amqp(&b);
+	metrics_render_ws(&b);
+	*len = b.len;
+	return b.data;
+}

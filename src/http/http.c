@@ -1,0 +1,318 @@
+/*
+ * http.c: the libmicrohttpd daemon: listening, routing, the health, ready
+ * and metrics endpoints, and an orderly stop. POST /v1/events lives in
+ * http_ingest.c. Requests run on libmicrohttpd's thread pool.
+ */
+#define _GNU_SOURCE
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/amqp_fwd.h"
+#include "http/http.h"
+#include "http/http_ingest.h"
+#include "http/http_static.h"
+#include "journal/journal.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/netaddr.h"
+#include "core/sluice.h"
+
+/* What a connection's context points at: ingestion state or nothing. */
+enum http_route {
+	HTTP_ROUTE_EVENTS,
+	HTTP_ROUTE_HEALTHZ,
+	HTTP_ROUTE_READYZ,
+	HTTP_ROUTE_METRICS,
+	HTTP_ROUTE_NONE
+};
+
+static const struct {
+	const char	*path;
+	const char	*allow;
+} http_routes[] = {
+	[HTTP_ROUTE_EVENTS] = { "/v1/events", "POST, OPTIONS" },
+	[HTTP_ROUTE_HEALTHZ] = { "/healthz", "GET, HEAD" },
+	[HTTP_ROUTE_READYZ] = { "/readyz", "GET, HEAD" },
+	[HTTP_ROUTE_METRICS] = { "/metrics", "GET, HEAD" },
+};
+
+static enum http_route
+http_route_find(const char *url)
+{
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(http_routes); i++)
+		if (strcmp(url, http_routes[i].path) == 0)
+			return (enum http_route)i;
+	return HTTP_ROUTE_NONE;
+}
+
+/* Queues a small JSON body given as a literal. */
+static enum MHD_Result
+http_reply_literal(struct MHD_Connection *c, unsigned status, const char *json)
+{
+	char *body = strdup(json);
+
+	if (body == NULL)
+		return MHD_NO;
+	return http_reply(c, status, body, strlen(body), "application/json",
+	    NULL);
+}
+
+/* GET /readyz: the journal takes writes and the broker link is up. */
+static enum MHD_Result
+http_readyz(struct http_server *srv, struct MHD_Connection *c)
+{
+	struct journal_stats st;
+	const char *reason = NULL;
+	char buf[256];
+
+	if (atomic_load(&srv->stopping))
+		return http_reply_literal(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "{\"ready\":false,\"reason\":\"the gateway is shutting "
+		    "down\"}");
+	journal_get_stats(srv->journal, &st);
+	if (st.failed)
+		reason = "the journal cannot be written";
+	else if (st.full)
+		reason = "the journal is full";
+	else if (metrics_amqp_is_blocked())
+		reason = "the broker blocks publishing (resource alarm)";
+	else if (!amqp_fwd_ready(srv->fwd))
+		reason = "not connected to the broker";
+	if (reason == NULL)
+		return http_reply_literal(c, MHD_HTTP_OK, "{\"ready\":true}");
+	snprintf(buf, sizeof buf, "{\"ready\":false,\"reason\":\"%s\"}",
+	    reason);
+	return http_reply_literal(c, MHD_HTTP_SERVICE_UNAVAILABLE, buf);
+}
+
+static enum MHD_Result
+http_metrics(struct http_server *srv, struct MHD_Connection *c)
+{
+	size_t len;
+	char *text;
+
+	text = metrics_render(srv->journal, &len);
+	if (text == NULL)
+		return MHD_NO;
+	return http_reply(c, MHD_HTTP_OK, text, len,
+	    "text/plain; version=0.0.4; charset=utf-8", NULL);
+}
+
+/* Answers the GET endpoints and the errors of routing. */
+static enum MHD_Result
+http_dispatch_simple(struct http_server *srv, struct MHD_Connection *c,
+    enum http_route route, const char *url)
+{
+	switch (route) {
+	case HTTP_ROUTE_HEALTHZ:
+		return http_reply_literal(c, MHD_HTTP_OK, "{\"alive\":true}");
+	case HTTP_ROUTE_READYZ:
+		return http_readyz(srv, c);
+	case HTTP_ROUTE_METRICS:
+		return http_metrics(srv, c);
+	default:
+		return http_reply_error(c, MHD_HTTP_NOT_FOUND, NULL,
+		    "not_found", "no resource at %s", url);
+	}
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_ingest *req = *con_cls;
+	struct http_reply_opts opts = { 0 };
+	enum http_route route;
+	enum MHD_Result ret;
+	int is_get;
+
+	(void)version;
+	if (req != NULL) {
+		if (*upload_data_size > 0) {
+			ret = http_ingest_body(req, upload_data,
+			    *upload_data_size);
+			*upload_data_size = 0;
+			return ret;
+		}
+		return http_ingest_finish(req);
+	}
+	route = http_route_find(url);
+	if (route == HTTP_ROUTE_NONE)
+		return http_static_serve(srv->statics, c, url, method);
+	is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	if (route == HTTP_ROUTE_EVENTS) {
+		if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+			return http_ingest_preflight(srv, c);
+		if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+			req = http_ingest_begin(srv, c, &ret);
+			if (req == NULL)
+				return ret;
+			*con_cls = req;
+			return MHD_YES;
+		}
+	} else if (is_get)
+		return http_dispatch_simple(srv, c, route, url);
+	opts.allow = http_routes[route].allow;
+	return http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, &opts,
+	    "method_not_allowed", "%s is not allowed on %s; use %s", method,
+	    url, opts.allow);
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_ingest *req = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	http_ingest_free(req);
+	*con_cls = NULL;
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_warn("http", "%s", buf);
+}
+
+/*
+ * Resolves "host:port", "[v6]:port" or "*:port" into *res (freeaddrinfo).
+ * Returns 0 or -1 (logged).
+ */
+static int
+http_resolve(const char *listen, struct addrinfo **res)
+{
+	struct addrinfo hints;
+	char host[256], err[300];
+	const char *port;
+	int rc;
+
+	if (netaddr_split_listen(listen, host, sizeof host, &port, err,
+	    sizeof err) == -1) {
+		log_error("http", "http_listen %s", err);
+		return -1;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, res);
+	if (rc != 0) {
+		log_error("http", "http_listen %s: %s", listen,
+		    gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+http_start(const struct config *cfg, struct journal *j, struct amqp_fwd *fwd,
+    struct ws_server *ws, struct http_server **out)
+{
+	struct http_server *srv;
+	struct addrinfo *ai;
+	const union MHD_DaemonInfo *info;
+	unsigned flags;
+
+	if (http_resolve(cfg->http_listen, &ai) == -1)
+		return SLUICE_EINVAL;
+	srv = calloc(1, sizeof *srv);
+	if (srv == NULL) {
+		freeaddrinfo(ai);
+		return SLUICE_ENOMEM;
+	}
+	if (cfg->static_dir != NULL &&
+	    http_static_open(cfg->static_dir, &srv->statics) != SLUICE_OK) {
+		freeaddrinfo(ai);
+		free(srv);
+		return SLUICE_EINVAL;
+	}
+	srv->cfg = cfg;
+	srv->journal = j;
+	srv->fwd = fwd;
+	srv->ws = ws;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* The logger goes first so every later message reaches it. */
+	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	    MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (srv->mhd == NULL) {
+		log_error("http", "cannot listen on %s", cfg->http_listen);
+		http_static_free(srv->statics);
+		free(srv);
+		return SLUICE_EIO;
+	}
+	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	log_info("http", "listening on %s (port %u), %u threads",
+	    cfg->http_listen, info != NULL ? (unsigned)info->port : 0,
+	    cfg->http_threads);
+	*out = srv;
+	return SLUICE_OK;
+}
+
+void
+http_quiesce(struct http_server *srv)
+{
+	MHD_socket fd;
+
+	atomic_store(&srv->stopping, 1);
+	fd = MHD_quiesce_daemon(srv->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+int
+http_stop(struct http_server *srv, unsigned timeout_ms)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	unsigned waited = 0;
+
+	atomic_store(&srv->stopping, 1);
+	while (atomic_load(&srv->waiting) > 0 && waited < timeout_ms) {
+		nanosleep(&pause, NULL);
+		waited += 10;
+	}
+	if (atomic_load(&srv->waiting) > 0) {
+		/* libmicrohttpd must not be stopped with a connection
+		 * suspended, and the journal still holds its callback. */
+		log_error("http", "%u requests still wait for the journal "
+		    "after %u ms", atomic_load(&srv->waiting), timeout_ms);
+		return -1;
+	}
+	/* Give resumed requests a moment to send their replies. */
+	for (waited = 0; waited < 200; waited += 10)
+		nanosleep(&pause, NULL);
+	MHD_stop_daemon(srv->mhd);
+	http_static_free(srv->statics);
+	free(srv);
+	return 0;
+}

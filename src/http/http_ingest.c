@@ -1,0 +1,504 @@
+/*
+ * http_ingest.c: POST /v1/events. Runs on libmicrohttpd's threads; the
+ * journal's durability callback only records the outcome and resumes the
+ * suspended connection.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "ingest/gzip.h"
+#include "http/http_ingest.h"
+#include "core/isotime.h"
+#include "journal/journal.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/netaddr.h"
+#include "core/sluice.h"
+#include "ws/ws.h"
+
+#define HTTP_RETRY_AFTER_FULL "5"
+#define HTTP_RETRY_AFTER_STOPPING "2"
+
+static const char *
+http_header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/*
+ * Returns 1 if the media type in a Content-Type value (parameters ignored)
+ * equals type, case-insensitively.
+ */
+static int
+http_media_type_is(const char *value, const char *type)
+{
+	size_t n = strlen(type);
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	if (strncasecmp(value, type, n) != 0)
+		return 0;
+	value += n;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	return *value == '\0' || *value == ';';
+}
+
+/* The app named by the X-Sluice-Key header or the key query argument. */
+static const char *
+http_app_key(struct MHD_Connection *c)
+{
+	const char *key;
+
+	key = http_header(c, "X-Sluice-Key");
+	if (key == NULL || *key == '\0')
+		key = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+		    "key");
+	return key;
+}
+
+/* Finds the first app that allows origin, for a preflight without a key. */
+static const struct config_app *
+http_app_for_origin(const struct config *cfg, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->napps; i++)
+		if (config_app_origin_allowed(&cfg->apps[i], origin))
+			return &cfg->apps[i];
+	return NULL;
+}
+
+enum MHD_Result
+http_ingest_preflight(struct http_server *srv, struct MHD_Connection *c)
+{
+	const struct config_app *app = NULL;
+	struct MHD_Response *r;
+	const char *origin, *key;
+	enum MHD_Result ret;
+
+	origin = http_header(c, "Origin");
+	if (origin == NULL)
+		return http_reply_error(c, MHD_HTTP_BAD_REQUEST, NULL,
+		    "missing_origin", "a CORS preflight needs an Origin header");
+	key = http_app_key(c);
+	if (key != NULL && *key != '\0') {
+		app = config_app_by_key(srv->cfg, key);
+		if (app != NULL && !config_app_origin_allowed(app, origin))
+			app = NULL;
+	} else
+		app = http_app_for_origin(srv->cfg, origin);
+	if (app == NULL)
+		return http_reply_error(c, MHD_HTTP_FORBIDDEN, NULL,
+		    "origin_not_allowed", "origin %s may not post events",
+		    origin);
+	r = MHD_create_response_from_buffer(0, (void *)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+	MHD_add_response_header(r, "Access-Control-Allow-Methods",
+	    "POST, OPTIONS");
+	MHD_add_response_header(r, "Access-Control-Allow-Headers",
+	    "Content-Type, Content-Encoding, X-Sluice-Key");
+	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+	ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, r);
+	MHD_destroy_response(r);
+	metrics_http_request(MHD_HTTP_NO_CONTENT);
+	return ret;
+}
+
+/*
+ * The header checks of http_ingest_begin. Returns 0 when the request may
+ * go on, or queues the error reply and returns -1 with *ret set.
+ */
+static int
+http_ingest_check(struct http_server *srv, struct MHD_Connection *c,
+    struct http_ingest *req, enum MHD_Result *ret)
+{
+	const struct config *cfg = srv->cfg;
+	const char *key, *origin, *type, *enc, *clen;
+	unsigned long long declared;
+	char *end;
+
+	if (atomic_load(&srv->stopping)) {
+		req->reply.retry_after = HTTP_RETRY_AFTER_STOPPING;
+		*ret = http_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    &req->reply, "stopping", "the gateway is shutting down");
+		return -1;
+	}
+	key = http_app_key(c);
+	if (key == NULL || *key == '\0') {
+		*ret = http_reply_error(c, MHD_HTTP_UNAUTHORIZED, NULL,
+		    "missing_key", "send the app key in the X-Sluice-Key "
+		    "header or the key query argument");
+		return -1;
+	}
+	req->app = config_app_by_key(cfg, key);
+	if (req->app == NULL) {
+		*ret = http_reply_error(c, MHD_HTTP_UNAUTHORIZED, NULL,
+		    "unknown_key", "no app has this key");
+		return -1;
+	}
+	origin = http_header(c, "Origin");
+	if (origin != NULL) {
+		if (!config_app_origin_allowed(req->app, origin)) {
+			*ret = http_reply_error(c, MHD_HTTP_FORBIDDEN, NULL,
+			    "origin_not_allowed", "origin %s may not post "
+			    "events for app %s", origin, req->app->id);
+			return -1;
+		}
+		req->reply.cors_origin = origin;
+	}
+	type = http_header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (type == NULL || (!http_media_type_is(type, "application/json") &&
+	    !http_media_type_is(type, "text/plain"))) {
+		*ret = http_reply_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		    &req->reply, "unsupported_content_type", "Content-Type "
+		    "must be application/json or text/plain, not %s",
+		    type != NULL ? type : "missing");
+		return -1;
+	}
+	enc = http_header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
+	if (enc != NULL && (strcasecmp(enc, "gzip") == 0 ||
+	    strcasecmp(enc, "x-gzip") == 0))
+		req->gzipped = 1;
+	else if (enc != NULL && *enc != '\0' &&
+	    strcasecmp(enc, "identity") != 0) {
+		*ret = http_reply_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		    &req->reply, "unsupported_content_encoding",
+		    "Content-Encoding must be gzip or identity, not %s", enc);
+		return -1;
+	}
+	clen = http_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (clen != NULL) {
+		errno = 0;
+		declared = strtoull(clen, &end, 10);
+		if (errno == 0 && *end == '\0' &&
+		    declared > cfg->max_request_bytes) {
+			metrics_events_refused(METRICS_REJECT_REQUEST_TOO_LARGE,
+			    1);
+			*ret = http_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+			    &req->reply, "request_too_large", "the body is "
+			    "%llu bytes; the limit is %zu", declared,
+			    cfg->max_request_bytes);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct http_ingest *
+http_ingest_begin(struct http_server *srv, struct MHD_Connection *c,
+    enum MHD_Result *ret)
+{
+	struct http_ingest *req;
+
+	req = calloc(1, sizeof *req);
+	if (req == NULL) {
+		*ret = MHD_NO;
+		return NULL;
+	}
+	req->srv = srv;
+	req->conn = c;
+	req->state = HTTP_REQ_BODY;
+	if (http_ingest_check(srv, c, req, ret) == -1) {
+		free(req);
+		return NULL;
+	}
+	return req;
+}
+
+enum MHD_Result
+http_ingest_body(struct http_ingest *req, const char *data, size_t size)
+{
+	size_t limit = req->srv->cfg->max_request_bytes;
+	size_t cap;
+	char *p;
+
+	if (req->state == HTTP_REQ_TOO_LARGE) {
+		req->discarded += size;
+		return req->discarded > limit ? MHD_NO : MHD_YES;
+	}
+	if (req->state != HTTP_REQ_BODY)
+		return MHD_YES;		/* an early reply is queued */
+	if (size > limit - req->len) {
+		req->state = HTTP_REQ_TOO_LARGE;
+		req->discarded = size;
+		return MHD_YES;
+	}
+	if (req->len + size + 1 > req->cap) {
+		cap = req->cap == 0 ? 4096 : req->cap;
+		while (cap < req->len + size + 1)
+			cap *= 2;
+		if (cap > limit + 1)
+			cap = limit + 1;
+		p = realloc(req->body, cap);
+		if (p == NULL)
+			return MHD_NO;
+		req->body = p;
+		req->cap = cap;
+	}
+	memcpy(req->body + req->len, data, size);
+	req->len += size;
+	return MHD_YES;
+}
+
+/* Runs on the journal's writer thread: record the outcome, resume. */
+static void
+http_ingest_durable(void *arg, int status)
+{
+	struct http_ingest *req = arg;
+
+	struct http_server *srv = req->srv;
+
+	atomic_store(&req->durable_status, status);
+	req->state = HTTP_REQ_DURABLE;
+	MHD_resume_connection(req->conn);
+	/* Counted down here, not when the reply is queued: a client that hung
+	 * up while suspended never gets its handler called again. */
+	atomic_fetch_sub(&srv->waiting, 1);
+}
+
+/* Adds the per-event rejections as "errors": [{index, code, message}]. */
+static void
+http_ingest_add_errors(struct json_object *o, const struct event_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nrejected; i++)
+		metrics_event_rejected(b->rejected[i].error);
+	json_object_object_add(o, "errors", event_batch_errors_json(b));
+}
+
+/* 202 (all accepted) or 207 (some rejected) once the events are durable. */
+static enum MHD_Result
+http_ingest_reply_accepted(struct http_ingest *req)
+{
+	const struct event_batch *b = &req->batch;
+	struct json_object *o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "accepted",
+	    json_object_new_int64((int64_t)b->naccepted));
+	json_object_object_add(o, "ids", event_batch_ids_json(b));
+	if (b->nrejected > 0)
+		http_ingest_add_errors(o, b);
+	metrics_events_accepted(b->naccepted);
+	return http_reply_json(req->conn, b->nrejected > 0 ?
+	    MHD_HTTP_MULTI_STATUS : MHD_HTTP_ACCEPTED, o, &req->reply);
+}
+
+/* 400, or 413 when every event was too large: nothing was valid. */
+static enum MHD_Result
+http_ingest_reply_none_valid(struct http_ingest *req)
+{
+	const struct event_batch *b = &req->batch;
+	struct json_object *o;
+	unsigned status = MHD_HTTP_CONTENT_TOO_LARGE;
+	char message[128];
+	size_t i;
+
+	for (i = 0; i < b->nrejected; i++)
+		if (b->rejected[i].error != EVENT_ERR_TOO_LARGE)
+			status = MHD_HTTP_BAD_REQUEST;
+	o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(
+	    status == MHD_HTTP_BAD_REQUEST ? "invalid_events" :
+	    "event_too_large"));
+	snprintf(message, sizeof message, "none of the %zu events is valid; "
+	    "see errors", b->total);
+	json_object_object_add(o, "message", json_object_new_string(message));
+	json_object_object_add(o, "accepted", json_object_new_int(0));
+	json_object_object_add(o, "ids", json_object_new_array());
+	http_ingest_add_errors(o, b);
+	return http_reply_json(req->conn, status, o, &req->reply);
+}
+
+/* Maps a whole-body parse failure to its reply. */
+static enum MHD_Result
+http_ingest_reply_body_error(struct http_ingest *req, enum event_body rc,
+    const char *err)
+{
+	switch (rc) {
+	case EVENT_BODY_TOO_MANY:
+		metrics_events_refused(METRICS_REJECT_TOO_MANY, 1);
+		return http_reply_error(req->conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    &req->reply, "too_many_events", "%s", err);
+	case EVENT_BODY_BAD_JSON:
+		metrics_events_refused(METRICS_REJECT_BAD_JSON, 1);
+		return http_reply_error(req->conn, MHD_HTTP_BAD_REQUEST,
+		    &req->reply, "invalid_json", "%s", err);
+	case EVENT_BODY_NOMEM:
+		return http_reply_error(req->conn,
+		    MHD_HTTP_INTERNAL_SERVER_ERROR, &req->reply, "internal",
+		    "out of memory");
+	default:
+		metrics_events_refused(METRICS_REJECT_BAD_SHAPE, 1);
+		return http_reply_error(req->conn, MHD_HTTP_BAD_REQUEST,
+		    &req->reply, rc == EVENT_BODY_EMPTY ? "no_events" :
+		    "invalid_body", "%s", err);
+	}
+}
+
+/* Appends the accepted events and suspends until they are durable. */
+static enum MHD_Result
+http_ingest_commit(struct http_ingest *req)
+{
+	struct http_server *srv = req->srv;
+	const struct event_batch *b = &req->batch;
+	struct iovec *iov;
+	uint64_t last;
+	size_t i;
+	int rc;
+
+	iov = calloc(b->naccepted, sizeof *iov);
+	if (iov == NULL)
+		return MHD_NO;
+	for (i = 0; i < b->naccepted; i++) {
+		iov[i].iov_base = b->accepted[i].record;
+		iov[i].iov_len = b->accepted[i].record_len;
+	}
+	/*
+	 * Counted as waiting before stopping is looked at: http_stop sets
+	 * stopping and then waits for the count to reach zero, so either it
+	 * sees this request or this request sees stopping.
+	 */
+	atomic_fetch_add(&srv->waiting, 1);
+	if (atomic_load(&srv->stopping))
+		rc = SLUICE_ESTOPPING;
+	else
+		rc = journal_append(srv->journal, iov, b->naccepted, &last);
+	free(iov);
+	if (rc != SLUICE_OK)
+		atomic_fetch_sub(&srv->waiting, 1);
+	switch (rc) {
+	case SLUICE_OK:
+		break;
+	case SLUICE_EFULL:
+		metrics_events_refused(METRICS_REJECT_JOURNAL_FULL,
+		    b->naccepted);
+		req->reply.retry_after = HTTP_RETRY_AFTER_FULL;
+		return http_reply_error(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    &req->reply, "journal_full", "the journal is full until "
+		    "the broker catches up; retry later");
+	case SLUICE_ESTOPPING:
+		metrics_events_refused(METRICS_REJECT_STOPPING, b->naccepted);
+		req->reply.retry_after = HTTP_RETRY_AFTER_STOPPING;
+		return http_reply_error(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    &req->reply, "stopping", "the gateway is shutting down");
+	case SLUICE_ETOOBIG:
+		return http_reply_error(req->conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    &req->reply, "event_too_large", "an event is larger than "
+		    "a journal segment");
+	default:
+		req->reply.retry_after = HTTP_RETRY_AFTER_FULL;
+		return http_reply_error(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    &req->reply, "journal_unavailable", "the journal cannot "
+		    "be written: %s", sluice_strerror(rc));
+	}
+	/* Subscribers see the events now; the client hears once durable. */
+	ws_fanout(srv->ws, req->app, b);
+	req->state = HTTP_REQ_WAITING;
+	MHD_suspend_connection(req->conn);
+	if (journal_wait(srv->journal, last, http_ingest_durable, req) !=
+	    SLUICE_OK)
+		http_ingest_durable(req, SLUICE_ENOMEM);
+	return MHD_YES;
+}
+
+enum MHD_Result
+http_ingest_finish(struct http_ingest *req)
+{
+	struct http_server *srv = req->srv;
+	const union MHD_ConnectionInfo *ci;
+	struct event_limits lim;
+	struct event_source src;
+	char ip[NETADDR_STRLEN], err[256], *inflated = NULL;
+	const char *body = req->body;
+	size_t len = req->len;
+	enum event_body rc;
+	int status;
+
+	switch (req->state) {
+	case HTTP_REQ_REFUSED:
+	case HTTP_REQ_WAITING:
+		return MHD_YES;
+	case HTTP_REQ_TOO_LARGE:
+		req->state = HTTP_REQ_REFUSED;
+		metrics_events_refused(METRICS_REJECT_REQUEST_TOO_LARGE, 1);
+		return http_reply_error(req->conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    &req->reply, "request_too_large", "the body is over the "
+		    "limit of %zu bytes", srv->cfg->max_request_bytes);
+	case HTTP_REQ_DURABLE:
+		req->state = HTTP_REQ_REFUSED;
+		status = atomic_load(&req->durable_status);
+		if (status == SLUICE_OK)
+			return http_ingest_reply_accepted(req);
+		req->reply.retry_after = HTTP_RETRY_AFTER_FULL;
+		return http_reply_error(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    &req->reply, "journal_unavailable", "the events could not "
+		    "be made durable: %s", sluice_strerror(status));
+	case HTTP_REQ_BODY:
+		break;
+	}
+	req->state = HTTP_REQ_REFUSED;
+	if (req->gzipped) {
+		status = gzip_inflate(body, len, srv->cfg->max_request_bytes,
+		    &inflated, &len);
+		if (status == SLUICE_ETOOBIG) {
+			metrics_events_refused(METRICS_REJECT_REQUEST_TOO_LARGE,
+			    1);
+			return http_reply_error(req->conn,
+			    MHD_HTTP_CONTENT_TOO_LARGE, &req->reply,
+			    "request_too_large", "the inflated body is over "
+			    "the limit of %zu bytes",
+			    srv->cfg->max_request_bytes);
+		}
+		if (status != SLUICE_OK)
+			return http_reply_error(req->conn,
+			    MHD_HTTP_BAD_REQUEST, &req->reply, "invalid_gzip",
+			    "the body is not valid gzip data");
+		body = inflated;
+	}
+	ci = MHD_get_connection_info(req->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	netaddr_client(&srv->cfg->trusted_proxies,
+	    ci != NULL ? ci->client_addr : NULL,
+	    http_header(req->conn, "X-Forwarded-For"), ip);
+	memset(&src, 0, sizeof src);
+	src.app = req->app;
+	src.source = "http";
+	src.ip = ip;
+	src.user_agent = http_header(req->conn, MHD_HTTP_HEADER_USER_AGENT);
+	src.origin = http_header(req->conn, "Origin");
+	src.received_at_ms = isotime_now_ms();
+	lim.max_event_bytes = srv->cfg->max_event_bytes;
+	lim.max_events = srv->cfg->max_events_per_request;
+	rc = event_batch_parse(body != NULL ? body : "", len, &lim, &src,
+	    &req->batch, err, sizeof err);
+	free(inflated);
+	if (rc != EVENT_BODY_OK)
+		return http_ingest_reply_body_error(req, rc, err);
+	if (req->batch.naccepted == 0)
+		return http_ingest_reply_none_valid(req);
+	return http_ingest_commit(req);
+}
+
+void
+http_ingest_free(struct http_ingest *req)
+{
+	if (req == NULL)
+		return;
+	event_batch_free(&req->batch);
+	free(req->body);
+	free(req);
+}

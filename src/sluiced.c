@@ -1,0 +1,198 @@
+/*
+ * main.c: sluiced's entry point: options, configuration, start-up of the
+ * journal, the forwarder, the WebSocket gateway and the HTTP server, signal
+ * handling on the main thread, and the orderly shutdown.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/amqp_fwd.h"
+#include "core/config.h"
+#include "http/http.h"
+#include "journal/journal.h"
+#include "core/log.h"
+#include "core/sluice.h"
+#include "ws/ws.h"
+
+#ifndef SLUICE_SYSCONFDIR
+#define SLUICE_SYSCONFDIR "/etc"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define MAIN_DEFAULT_CONFIG SLUICE_SYSCONFDIR "/sluice/sluiced.conf"
+#define MAIN_HTTP_STOP_MS 10000
+
+static void
+main_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: sluiced [-t] [-c file]\n"
+	    "  -c, --config FILE  configuration file (default %s)\n"
+	    "  -t, --test         check the configuration and exit\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this help and exit\n",
+	    MAIN_DEFAULT_CONFIG);
+}
+
+/* Loads the configuration, printing every error. Returns NULL on error. */
+static struct config *
+main_load_config(const char *path)
+{
+	struct config_errors errs;
+	struct config *cfg = NULL;
+	size_t i;
+
+	memset(&errs, 0, sizeof errs);
+	if (config_load(path, &cfg, &errs) == -1) {
+		for (i = 0; i < errs.count; i++)
+			fprintf(stderr, "%s\n", errs.items[i]);
+		if (errs.count == 0)
+			fprintf(stderr, "%s: cannot load configuration\n", path);
+	}
+	config_errors_free(&errs);
+	return cfg;
+}
+
+/* Runs until SIGTERM or SIGINT; SIGHUP reopens the log file. */
+static void
+main_wait_for_signal(const struct config *cfg, const sigset_t *set)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			if (log_open(cfg->log_file) == -1)
+				log_error("main", "cannot reopen log %s: %m",
+				    cfg->log_file);
+			else
+				log_info("main", "log reopened");
+			continue;
+		}
+		log_info("main", "%s received; shutting down",
+		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = MAIN_DEFAULT_CONFIG;
+	struct journal_config jcfg;
+	struct http_server *http = NULL;
+	struct ws_server *ws = NULL;
+	struct amqp_fwd *fwd = NULL;
+	struct journal *journal = NULL;
+	struct config *cfg;
+	sigset_t set;
+	int ch, test_only = 0, status = 1, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test_only = 1;
+			break;
+		case 'V':
+			printf("sluiced %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			main_usage(stdout);
+			return 0;
+		default:
+			main_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		return 2;
+	}
+	cfg = main_load_config(path);
+	if (cfg == NULL)
+		return 1;
+	if (test_only) {
+		printf("configuration OK\n");
+		config_free(cfg);
+		return 0;
+	}
+	log_set_level(cfg->log_level);
+	if (log_open(cfg->log_file) == -1) {
+		fprintf(stderr, "cannot open log file %s: %m\n", cfg->log_file);
+		config_free(cfg);
+		return 1;
+	}
+
+	/* Threads inherit this mask; the main thread takes the signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("main", "sluiced %s starting with %s", PACKAGE_VERSION, path);
+	jcfg.dir = cfg->journal_dir;
+	jcfg.max_bytes = cfg->journal_max_bytes;
+	jcfg.segment_bytes = cfg->journal_segment_bytes;
+	rc = journal_open(&jcfg, &journal);
+	if (rc != SLUICE_OK) {
+		log_error("main", "cannot open the journal in %s: %s",
+		    cfg->journal_dir, sluice_strerror(rc));
+		goto out;
+	}
+	if (amqp_fwd_start(cfg, journal, &fwd) != SLUICE_OK)
+		goto out;
+	if (ws_start(cfg, journal, &ws) != SLUICE_OK)
+		goto out;
+	if (http_start(cfg, journal, fwd, ws, &http) != SLUICE_OK)
+		goto out;
+	log_info("main", "ready");
+	main_wait_for_signal(cfg, &set);
+
+	/* Stop taking events, answer the ones in flight once durable, close
+	 * the WebSockets (4200: reconnect elsewhere), then give the broker a
+	 * bounded time to confirm what is journaled. */
+	ws_quiesce(ws);
+	http_quiesce(http);
+	if (http_stop(http, MAIN_HTTP_STOP_MS) == -1 ||
+	    ws_stop(ws, MAIN_HTTP_STOP_MS) == -1) {
+		/* A journal write that does not end: what was acknowledged
+		 * is on disk already; nothing else can be saved by waiting. */
+		log_error("main", "the journal does not answer; exiting now");
+		_exit(1);
+	}
+	ws = NULL;
+	if (amqp_fwd_drain(fwd, cfg->shutdown_timeout_s * 1000) == 0)
+		log_info("main", "every journaled event is confirmed");
+	status = 0;
+out:
+	if (ws != NULL && ws_stop(ws, MAIN_HTTP_STOP_MS) == -1)
+		_exit(1);
+	if (fwd != NULL)
+		amqp_fwd_stop(fwd);
+	if (journal != NULL)
+		journal_close(journal);
+	log_info("main", "stopped");
+	config_free(cfg);
+	return status;
+}

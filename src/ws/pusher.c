@@ -1,0 +1,255 @@
+/*
+ * pusher.c: the Pusher protocol's names, ids, signatures and messages.
+ * Thread-safe.
+ */
+#define _GNU_SOURCE
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "ws/pusher.h"
+
+#define PUSHER_MSG_DEPTH 32
+
+int
+pusher_channel_valid(const char *name, size_t n)
+{
+	size_t i;
+	char c;
+
+	if (n == 0 || n > PUSHER_CHANNEL_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = name[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (c == '\0' || strchr("_-=@,.;", c) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+const char *
+pusher_close_reason(int code)
+{
+	switch (code) {
+	case PUSHER_UNKNOWN_APP:
+		return "unknown app key";
+	case PUSHER_OVER_QUOTA:
+		return "over the app's connection limit";
+	case PUSHER_WRONG_PATH:
+		return "wrong path: use /app/KEY";
+	case PUSHER_BAD_PROTOCOL:
+		return "missing or bad protocol";
+	case PUSHER_UNSUPPORTED_PROTOCOL:
+		return "unsupported protocol version";
+	case PUSHER_OVER_CAPACITY:
+		return "over capacity: reading too slowly";
+	case PUSHER_SHUTTING_DOWN:
+		return "server shutting down";
+	case PUSHER_PONG_TIMEOUT:
+		return "pong not received";
+	default:
+		return "closing";
+	}
+}
+
+enum pusher_channel_kind
+pusher_channel_kind(const char *name)
+{
+	if (strncmp(name, "private-", 8) == 0)
+		return PUSHER_CHANNEL_PRIVATE;
+	if (strncmp(name, "presence-", 9) == 0)
+		return PUSHER_CHANNEL_PRESENCE;
+	return PUSHER_CHANNEL_PUBLIC;
+}
+
+void
+pusher_socket_id(char *out)
+{
+	static atomic_uint_fast64_t counter;
+	uint64_t n;
+	uint32_t r;
+
+	/* The counter makes it unique; the random part, unguessable. */
+	if (getrandom(&r, sizeof r, 0) != sizeof r)
+		r = (uint32_t)random();
+	n = atomic_fetch_add(&counter, 1) + 1;
+	snprintf(out, PUSHER_SOCKET_ID_MAX, "%u.%llu", r % 1000000000u,
+	    (unsigned long long)n);
+}
+
+/* Writes the hex HMAC-SHA256 of "socket_id:channel" into hex (65 bytes). */
+static int
+pusher_hmac_hex(const char *secret, const char *socket_id,
+    const char *channel, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0, i;
+	char *msg;
+	int rc = -1;
+
+	if (asprintf(&msg, "%s:%s", socket_id, channel) == -1)
+		return -1;
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    (unsigned char *)msg, strlen(msg), mac, &maclen) != NULL &&
+	    maclen == 32) {
+		for (i = 0; i < maclen; i++) {
+			hex[2 * i] = digits[mac[i] >> 4];
+			hex[2 * i + 1] = digits[mac[i] & 0xf];
+		}
+		hex[64] = '\0';
+		rc = 0;
+	}
+	free(msg);
+	return rc;
+}
+
+int
+pusher_auth_sign(const char *key, const char *secret, const char *socket_id,
+    const char *channel, char *out, size_t outlen)
+{
+	char hex[65];
+	int n;
+
+	if (pusher_hmac_hex(secret, socket_id, channel, hex) == -1)
+		return -1;
+	n = snprintf(out, outlen, "%s:%s", key, hex);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int
+pusher_auth_valid(const char *key, const char *secret, const char *socket_id,
+    const char *channel, const char *auth)
+{
+	char hex[65];
+	size_t klen = strlen(key);
+
+	if (auth == NULL || strncmp(auth, key, klen) != 0 ||
+	    auth[klen] != ':' || strlen(auth + klen + 1) != 64)
+		return 0;
+	if (pusher_hmac_hex(secret, socket_id, channel, hex) == -1)
+		return 0;
+	return CRYPTO_memcmp(auth + klen + 1, hex, 64) == 0;
+}
+
+int
+pusher_msg_parse(const char *text, size_t len, struct pusher_msg *m,
+    char *err, size_t errlen)
+{
+	struct json_object *ev, *data;
+	const char *s;
+
+	memset(m, 0, sizeof m[0]);
+	if (jsontext_parse(text, len, PUSHER_MSG_DEPTH, &m->root, err,
+	    errlen) != 0)
+		return -1;
+	if (!json_object_is_type(m->root, json_type_object)) {
+		snprintf(err, errlen, "the message must be a JSON object");
+		return -1;
+	}
+	if (jsontext_unfit(m->root, PUSHER_MSG_DEPTH) != JSONTEXT_FIT) {
+		snprintf(err, errlen, "invalid JSON: NaN, Infinity and "
+		    "numbers out of range are not allowed");
+		return -1;
+	}
+	if (!json_object_object_get_ex(m->root, "event", &ev) ||
+	    !json_object_is_type(ev, json_type_string)) {
+		snprintf(err, errlen, "the message needs a string \"event\"");
+		return -1;
+	}
+	m->event = json_object_get_string(ev);
+	if (!json_object_object_get_ex(m->root, "data", &data) ||
+	    json_object_is_type(data, json_type_null))
+		return 0;
+	if (json_object_is_type(data, json_type_object)) {
+		m->data = data;
+		return 0;
+	}
+	if (json_object_is_type(data, json_type_string)) {
+		s = json_object_get_string(data);
+		if (jsontext_parse(s, (size_t)json_object_get_string_len(data),
+		    PUSHER_MSG_DEPTH, &m->data_parsed, err, errlen) != 0)
+			return -1;
+		if (json_object_is_type(m->data_parsed, json_type_object) &&
+		    jsontext_unfit(m->data_parsed, PUSHER_MSG_DEPTH) ==
+		    JSONTEXT_FIT) {
+			m->data = m->data_parsed;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "\"data\" must be an object or a string of "
+	    "JSON holding one");
+	return -1;
+}
+
+void
+pusher_msg_free(struct pusher_msg *m)
+{
+	json_object_put(m->data_parsed);
+	json_object_put(m->root);
+	memset(m, 0, sizeof m[0]);
+}
+
+void
+pusher_put_message(struct jsontext *b, const char *event, size_t event_len,
+    const char *channel, size_t channel_len, const char *data_json,
+    size_t data_len, int as_string)
+{
+	jsontext_lit(b, "{\"event\":");
+	jsontext_str(b, event, event_len);
+	if (channel != NULL) {
+		jsontext_lit(b, ",\"channel\":");
+		jsontext_str(b, channel, channel_len);
+	}
+	jsontext_lit(b, ",\"data\":");
+	if (as_string)
+		jsontext_str(b, data_json, data_len);
+	else
+		jsontext_put(b, data_json, data_len);
+	jsontext_lit(b, "}");
+}
+
+void
+pusher_put_error(struct jsontext *b, int code, const char *message)
+{
+	char num[16];
+
+	jsontext_lit(b, "{\"event\":\"pusher:error\",\"data\":{\"code\":");
+	if (code == 0)
+		jsontext_lit(b, "null");
+	else {
+		snprintf(num, sizeof num, "%d", code);
+		jsontext_put(b, num, strlen(num));
+	}
+	jsontext_lit(b, ",\"message\":");
+	jsontext_cstr(b, message);
+	jsontext_lit(b, "}}");
+}
+
+void
+pusher_put_subscription_error(struct jsontext *b, const char *channel,
+    const char *type, const char *error, int status)
+{
+	char num[16];
+
+	jsontext_lit(b, "{\"event\":\"pusher:subscription_error\","
+	    "\"channel\":");
+	jsontext_cstr(b, channel);
+	jsontext_lit(b, ",\"data\":{\"type\":");
+	jsontext_cstr(b, type);
+	jsontext_lit(b, ",\"error\":");
+	jsontext_cstr(b, error);
+	snprintf(num, sizeof num, ",\"status\":%d}}", status);
+	jsontext_put(b, num, strlen(num));
+}

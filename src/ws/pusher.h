@@ -1,0 +1,108 @@
+/*
+ * pusher.h: the Pusher Channels protocol (version 7) as sluiced speaks it:
+ * channel names and kinds, socket ids, private-channel auth signatures,
+ * parsing a client's message and writing the server's. No I/O here.
+ * Thread-safe, except where a function says otherwise.
+ */
+#ifndef SLUICE_PUSHER_H
+#define SLUICE_PUSHER_H
+
+#include <stddef.h>
+
+#include "core/jsontext.h"
+
+struct json_object;
+
+#define PUSHER_PROTOCOL		7
+#define PUSHER_CHANNEL_MAX	164	/* characters */
+#define PUSHER_SOCKET_ID_MAX	32	/* "digits.digits" and a NUL */
+
+/* Close codes (and pusher:error codes), by Pusher's ranges. */
+enum pusher_code {
+	PUSHER_UNKNOWN_APP = 4001,	/* 4000s: do not reconnect */
+	PUSHER_OVER_QUOTA = 4004,
+	PUSHER_WRONG_PATH = 4005,
+	PUSHER_BAD_PROTOCOL = 4006,
+	PUSHER_UNSUPPORTED_PROTOCOL = 4007,
+	PUSHER_OVER_CAPACITY = 4100,	/* 4100s: reconnect after a while */
+	PUSHER_SHUTTING_DOWN = 4200,	/* 4200s: reconnect now */
+	PUSHER_PONG_TIMEOUT = 4201,
+	PUSHER_RATE_LIMITED = 4301	/* 4300s: not closed */
+};
+
+/* A short reason for the close frame of code (at most 123 bytes). */
+const char *pusher_close_reason(int code);
+
+enum pusher_channel_kind {
+	PUSHER_CHANNEL_PUBLIC,
+	PUSHER_CHANNEL_PRIVATE,		/* "private-": needs auth */
+	PUSHER_CHANNEL_PRESENCE		/* "presence-": not supported yet */
+};
+
+/* Returns 1 if the n bytes of name are a valid channel name: 1 to 164
+ * characters of A-Z a-z 0-9 _ - = @ , . ; */
+int pusher_channel_valid(const char *name, size_t n);
+
+enum pusher_channel_kind pusher_channel_kind(const char *name);
+
+/*
+ * Writes a new socket id, "digits.digits", unique within the process and
+ * hard to guess, into out (PUSHER_SOCKET_ID_MAX bytes).
+ */
+void pusher_socket_id(char *out);
+
+/*
+ * Writes the auth string for socket_id on channel into out (outlen bytes,
+ * at least key length + 66): "key:" and the hex HMAC-SHA256 of
+ * "socket_id:channel" under secret. Returns 0, or -1 when out is too small
+ * or the HMAC fails.
+ */
+int pusher_auth_sign(const char *key, const char *secret,
+    const char *socket_id, const char *channel, char *out, size_t outlen);
+
+/*
+ * Returns 1 if auth is the right auth string for socket_id on channel, in
+ * time that does not depend on where a forged signature differs.
+ */
+int pusher_auth_valid(const char *key, const char *secret,
+    const char *socket_id, const char *channel, const char *auth);
+
+/* A client's message, parsed. */
+struct pusher_msg {
+	struct json_object	*root;
+	const char		*event;		/* never NULL after a parse */
+	struct json_object	*data;		/* object or NULL */
+	struct json_object	*data_parsed;	/* owned, when data was a
+						   string of JSON */
+};
+
+/*
+ * Parses a client's message: a JSON object with a string "event" and an
+ * optional "data", an object or a string holding a JSON object. Returns 0,
+ * or -1 with a message naming the problem in err. Free m with
+ * pusher_msg_free in both cases.
+ */
+int pusher_msg_parse(const char *text, size_t len, struct pusher_msg *m,
+    char *err, size_t errlen);
+
+void pusher_msg_free(struct pusher_msg *m);
+
+/*
+ * Writing the server's messages into b. data_json is JSON text; as_string
+ * sends it as a JSON string (channel events, pusher_internal and sluice
+ * messages) rather than as an object (pusher:error and the like). channel
+ * may be NULL.
+ */
+void pusher_put_message(struct jsontext *b, const char *event,
+    size_t event_len, const char *channel, size_t channel_len,
+    const char *data_json, size_t data_len, int as_string);
+
+/* {"event":"pusher:error","data":{"code":code,"message":...}}; code 0 is
+ * written as null. */
+void pusher_put_error(struct jsontext *b, int code, const char *message);
+
+/* pusher:subscription_error for channel: data {type, error, status}. */
+void pusher_put_subscription_error(struct jsontext *b, const char *channel,
+    const char *type, const char *error, int status);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * ws.c: the WebSocket server: the libwebsockets context on its own listen
+ * address, the service thread, the callback that routes libwebsockets'
+ * events to the session code, the sweep timer (pings, pong timeouts), the
+ * open-file limit, and shutdown. The service thread owns every connection;
+ * other threads only call lws_cancel_service().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "core/isotime.h"
+#include "journal/journal.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/sluice.h"
+#include "ws/ws.h"
+#include "ws/ws_internal.h"
+
+#define WS_SWEEP_US		(1000 * 1000)	/* pings checked each second */
+#define WS_RX_BUFFER		2048		/* per connection */
+#define WS_SERV_BUF		(64 * 1024)	/* per service thread */
+#define WS_CLOSE_GRACE_US	(2 * 1000 * 1000) /* for 4200 to go out */
+#define WS_FD_CAP		(1 << 20)	/* libwebsockets' fd table */
+
+/*
+ * Raises RLIMIT_NOFILE to what the config asks (0: the hard limit), raising
+ * the hard limit too when allowed. Returns the limit now in force.
+ */
+static rlim_t
+ws_raise_nofile(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("ws", "getrlimit(RLIMIT_NOFILE): %m");
+		return 1024;
+	}
+	want = cfg->ws_max_open_files != 0 ? cfg->ws_max_open_files :
+	    rl.rlim_max;
+	if (want > rl.rlim_max) {
+		struct rlimit up = { want, want };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			log_info("ws", "open files: limit raised to %llu",
+			    (unsigned long long)want);
+			return want;
+		}
+		log_warn("ws", "open files: max_open_files is %llu but the "
+		    "hard limit is %llu and cannot be raised (%m); using %llu",
+		    (unsigned long long)want, (unsigned long long)rl.rlim_max,
+		    (unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	if (want != rl.rlim_cur) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn("ws", "setrlimit(RLIMIT_NOFILE, %llu): %m",
+			    (unsigned long long)want);
+			getrlimit(RLIMIT_NOFILE, &rl);
+			return rl.rlim_cur;
+		}
+	}
+	log_info("ws", "open files: limit %llu", (unsigned long long)want);
+	return want;
+}
+
+/* Set on the service thread: events accepted there are delivered at once
+ * rather than through the hub's queue. */
+static __thread int ws_on_service_thread;
+
+/* libwebsockets' own messages go to our log. */
+static void
+ws_lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (level & LLL_ERR)
+		log_error("lws", "%.*s", (int)n, line);
+	else
+		log_warn("lws", "%.*s", (int)n, line);
+}
+
+/* The hub's wakeup: any thread. */
+static void
+ws_wakeup(void *arg)
+{
+	struct ws_server *srv = arg;
+
+	lws_cancel_service(srv->ctx);
+}
+
+void
+ws_fanout(struct ws_server *srv, const struct config_app *app,
+    const struct event_batch *batch)
+{
+	struct frame *stack[64], **frames = stack, *f;
+	struct event_record rec;
+	int64_t now;
+	size_t i, n = 0;
+	int here;
+
+	if (srv == NULL || batch->naccepted == 0)
+		return;
+	here = ws_on_service_thread;
+	if (!here && batch->naccepted > SLUICE_ARRAY_LEN(stack)) {
+		frames = calloc(batch->naccepted, sizeof *frames);
+		if (frames == NULL)
+			return;		/* the live view misses these */
+	}
+	now = isotime_mono_us();
+	for (i = 0; i < batch->naccepted; i++) {
+		if (event_record_decode(batch->accepted[i].record,
+		    batch->accepted[i].record_len, &rec) == -1 ||
+		    !hub_wants(srv->hub, app, rec.channel, rec.channel_len))
+			continue;
+		f = hub_event_frame(app, rec.channel, rec.channel_len,
+		    rec.event, rec.event_len, rec.json, rec.json_len, now);
+		if (f == NULL)
+			continue;
+		if (here) {
+			hub_deliver(srv->hub, f);
+			frame_unref(f);
+		} else
+			frames[n++] = f;
+	}
+	hub_offer(srv->hub, frames, n);
+	if (frames != stack)
+		free(frames);
+}
+
+/* Closes every connection with 4200 (once). */
+static void
+ws_close_all(struct ws_server *srv)
+{
+	struct ws_conn *c;
+
+	srv->closed_all = 1;
+	srv->close_deadline_us = isotime_mono_us() + WS_CLOSE_GRACE_US;
+	TAILQ_FOREACH(c, &srv->conns, entry) {
+		if (c->wsi != NULL && c->close_code == 0)
+			ws_session_error(c, PUSHER_SHUTTING_DOWN,
+			    "the server is shutting down; reconnect", 1);
+	}
+}
+
+static void
+ws_sweep(lws_sorted_usec_list_t *sul)
+{
+	struct ws_server *srv = lws_container_of(sul, struct ws_server,
+	    sweep);
+	struct ws_conn *c, *next;
+	int64_t now = isotime_mono_us();
+
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->wsi != NULL && c->close_code == 0)
+			ws_session_check_activity(c, now);
+	}
+	lws_sul_schedule(srv->ctx, 0, &srv->sweep, ws_sweep, WS_SWEEP_US);
+}
+
+static int
+ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct ws_conn **pss = user, *c = pss != NULL ? *pss : NULL;
+	struct ws_server *srv;
+
+	switch (reason) {
+	case LWS_CALLBACK_PROTOCOL_INIT:
+		srv = lws_context_user(lws_get_context(wsi));
+		lws_sul_schedule(srv->ctx, 0, &srv->sweep, ws_sweep,
+		    WS_SWEEP_US);
+		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		srv = lws_context_user(lws_get_context(wsi));
+		hub_drain(srv->hub);
+		ws_publish_drain(srv);
+		if (atomic_load(&srv->closing) && !srv->closed_all)
+			ws_close_all(srv);
+		break;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		srv = lws_context_user(lws_get_context(wsi));
+		if (ws_session_origin_ok(wsi, srv->cfg))
+			return 0;
+		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN,
+		    "origin not allowed for this app");
+		return 1;
+	case LWS_CALLBACK_ESTABLISHED:
+		srv = lws_context_user(lws_get_context(wsi));
+		c = calloc(1, sizeof *c);
+		if (c == NULL)
+			return -1;
+		c->srv = srv;
+		c->wsi = wsi;
+		*pss = c;
+		TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+		srv->nconns++;
+		ws_session_open(c);
+		break;
+	case LWS_CALLBACK_RECEIVE:
+		if (c != NULL)
+			ws_session_receive(c, in, len,
+			    lws_is_final_fragment(wsi) &&
+			    lws_remaining_packet_payload(wsi) == 0,
+			    lws_frame_is_binary(wsi));
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c != NULL)
+			return ws_session_writable(c);
+		break;
+	case LWS_CALLBACK_CLOSED:
+		if (c != NULL) {
+			*pss = NULL;
+			ws_session_closed(c);
+			ws_session_release(c);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void *
+ws_thread(void *arg)
+{
+	struct ws_server *srv = arg;
+
+	ws_on_service_thread = 1;
+	for (;;) {
+		if (lws_service(srv->ctx, 0) < 0)
+			break;
+		if (srv->closed_all && (srv->nconns == 0 ||
+		    isotime_mono_us() > srv->close_deadline_us))
+			break;
+	}
+	atomic_store(&srv->exited, 1);
+	return NULL;
+}
+
+/* Unlinks c from the server (its socket closed). */
+static void
+ws_forget(struct ws_conn *c)
+{
+	TAILQ_REMOVE(&c->srv->conns, c, entry);
+	c->srv->nconns--;
+}
+
+void
+ws_session_release(struct ws_conn *c)
+{
+	if (c->wsi != NULL || c->pending > 0)
+		return;
+	ws_forget(c);
+	free(c->msg);
+	free(c->user_agent);
+	free(c->origin);
+	free(c);
+}
+
+int
+ws_start(const struct config *cfg, struct journal *j, struct ws_server **out)
+{
+	static const struct lws_protocols protocols[] = {
+		{ "pusher", ws_callback, sizeof(struct ws_conn *), WS_RX_BUFFER,
+		    0, NULL, WS_SERV_BUF },
+		{ NULL, NULL, 0, 0, 0, NULL, 0 }
+	};
+	/*
+	 * No libwebsockets keep-alive: the sweep pings at the Pusher level.
+	 * Its validity timers go into one sorted list, an insertion per
+	 * connection and per message that walks the whole list.
+	 */
+	static const lws_retry_bo_t no_keepalive = { NULL, 0, 0, 0, 0, 0 };
+	struct lws_context_creation_info info;
+	struct ws_server *srv;
+	char host[256], err[300];
+	const char *port;
+	rlim_t nofile;
+	long portnum;
+
+	if (netaddr_split_listen(cfg->ws_listen, host, sizeof host, &port,
+	    err, sizeof err) == -1) {
+		log_error("ws", "[websocket] listen %s", err);
+		return SLUICE_EINVAL;
+	}
+	portnum = strtol(port, NULL, 10);
+	nofile = ws_raise_nofile(cfg);
+	srv = calloc(1, sizeof *srv);
+	if (srv == NULL)
+		return SLUICE_ENOMEM;
+	srv->cfg = cfg;
+	srv->journal = j;
+	TAILQ_INIT(&srv->conns);
+	pthread_mutex_init(&srv->done_lock, NULL);
+	srv->done_tail = &srv->done;
+	srv->app_conns = calloc(cfg->napps + 1, sizeof *srv->app_conns);
+	srv->hub = hub_new(ws_session_deliver, ws_wakeup, srv);
+	if (srv->app_conns == NULL || srv->hub == NULL)
+		goto nomem;
+
+	lws_set_log_level(LLL_ERR, ws_lws_log);
+	memset(&info, 0, sizeof info);
+	info.port = (int)portnum;
+	info.iface = host[0] != '\0' ? host : NULL;
+	info.protocols = protocols;
+	info.user = srv;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.pt_serv_buf_size = WS_SERV_BUF;
+	info.fd_limit_per_thread = (unsigned)(nofile < WS_FD_CAP ? nofile :
+	    WS_FD_CAP);
+	info.count_threads = 1;
+	info.timeout_secs = 10;
+	info.retry_and_idle_policy = &no_keepalive;
+	srv->ctx = lws_create_context(&info);
+	if (srv->ctx == NULL) {
+		log_error("ws", "cannot listen on %s", cfg->ws_listen);
+		hub_free(srv->hub);
+		free(srv->app_conns);
+		pthread_mutex_destroy(&srv->done_lock);
+		free(srv);
+		return SLUICE_EIO;
+	}
+	if (pthread_create(&srv->thread, NULL, ws_thread, srv) != 0) {
+		lws_context_destroy(srv->ctx);
+		srv->ctx = NULL;
+		goto nomem;
+	}
+	log_info("ws", "listening on %s, activity timeout %u s, up to %u "
+	    "connections", cfg->ws_listen, cfg->ws_activity_timeout_s,
+	    info.fd_limit_per_thread);
+	*out = srv;
+	return SLUICE_OK;
+nomem:
+	hub_free(srv->hub);
+	free(srv->app_conns);
+	pthread_mutex_destroy(&srv->done_lock);
+	free(srv);
+	return SLUICE_ENOMEM;
+}
+
+void
+ws_quiesce(struct ws_server *srv)
+{
+	if (srv != NULL)
+		atomic_store(&srv->stopping, 1);
+}
+
+int
+ws_stop(struct ws_server *srv, unsigned timeout_ms)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	unsigned waited = 0;
+
+	if (srv == NULL)
+		return 0;
+	atomic_store(&srv->stopping, 1);
+	while (atomic_load(&srv->pending) > 0 && waited < timeout_ms) {
+		nanosleep(&pause, NULL);
+		waited += 10;
+	}
+	if (atomic_load(&srv->pending) > 0) {
+		log_error("ws", "%u publishes still wait for the journal after "
+		    "%u ms", atomic_load(&srv->pending), timeout_ms);
+		return -1;
+	}
+	hub_close(srv->hub);
+	atomic_store(&srv->closing, 1);
+	lws_cancel_service(srv->ctx);
+	pthread_join(srv->thread, NULL);
+	lws_context_destroy(srv->ctx);
+	/* Connections that lws closed while destroying are released by
+	 * their CLOSED callbacks; what remains are the pending-free ones. */
+	ws_publish_discard(srv);
+	hub_free(srv->hub);
+	free(srv->app_conns);
+	pthread_mutex_destroy(&srv->done_lock);
+	log_info("ws", "stopped");
+	free(srv);
+	return 0;
+}

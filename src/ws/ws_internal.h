@@ -1,0 +1,138 @@
+/*
+ * ws_internal.h: what the files of the WebSocket gateway share: the server
+ * and connection structs and the calls between ws.c (libwebsockets, the
+ * service thread, timers, shutdown), ws_session.c (a connection's protocol:
+ * opening, messages, subscriptions, sending) and ws_publish.c
+ * (sluice:publish and its acknowledgements). Service thread only, except
+ * where marked.
+ */
+#ifndef SLUICE_WS_INTERNAL_H
+#define SLUICE_WS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <libwebsockets.h>
+
+#include "core/config.h"
+#include "hub/hub.h"
+#include "core/netaddr.h"
+#include "ws/pusher.h"
+#include "core/ratelimit.h"
+#include "hub/sendq.h"
+
+struct journal;
+struct ws_pending;
+
+#define WS_DISCARD_TOO_LARGE	1
+#define WS_DISCARD_BINARY	2
+
+/* One WebSocket connection. Outlives its socket while publishes of its
+ * own still wait on the journal. */
+struct ws_conn {
+	TAILQ_ENTRY(ws_conn)	 entry;		/* in srv->conns */
+	struct ws_server	*srv;
+	struct lws		*wsi;		/* NULL once closed */
+	const struct config_app	*app;		/* NULL until accepted */
+	struct sendq		 q;
+	struct hub_channel	**subs;
+	unsigned		 nsubs;
+	unsigned		 pending;	/* publishes on the journal */
+	uint16_t		 close_code;	/* close once q is written */
+	uint8_t			 discarding;	/* WS_DISCARD_*: dropping the
+						   message in progress */
+	int64_t			 last_rx_us;
+	int64_t			 ping_sent_us;	/* 0: none outstanding */
+	struct ratelimit	 bucket;
+	char			*msg;		/* message being reassembled */
+	size_t			 msg_len;
+	size_t			 msg_cap;
+	char			*user_agent;	/* for envelopes; may be NULL */
+	char			*origin;
+	char			 ip[NETADDR_STRLEN];
+	char			 socket_id[PUSHER_SOCKET_ID_MAX];
+};
+
+TAILQ_HEAD(ws_conn_list, ws_conn);
+
+struct ws_server {
+	const struct config	*cfg;
+	struct journal		*journal;
+	struct lws_context	*ctx;
+	struct hub		*hub;
+	pthread_t		 thread;
+	atomic_int		 stopping;	/* publishes get "stopping" */
+	atomic_int		 closing;	/* close everyone and leave */
+	atomic_int		 exited;	/* the service loop ended */
+	int			 closed_all;	/* 4200 sent to everyone */
+	int64_t			 close_deadline_us;
+
+	struct ws_conn_list	 conns;
+	size_t			 nconns;
+	unsigned		*app_conns;	/* per app, by index */
+	lws_sorted_usec_list_t	 sweep;		/* pings and pong timeouts */
+
+	/* Publishes answered by the journal (any thread), to reply to. */
+	pthread_mutex_t		 done_lock;
+	struct ws_pending	*done;
+	struct ws_pending	**done_tail;
+	atomic_uint		 pending;	/* publishes on the journal */
+};
+
+/* ws_session.c */
+
+/* The handshake's Origin check: 1 when allowed (or nothing to check). */
+int ws_session_origin_ok(struct lws *wsi, const struct config *cfg);
+
+/* Checks the request (path, key, protocol, limits) of a new connection and
+ * greets it, or closes it with the right code. */
+void ws_session_open(struct ws_conn *c);
+
+/* Takes len bytes of a message (a fragment, when final is 0); binary
+ * messages are refused once whole. */
+void ws_session_receive(struct ws_conn *c, const void *in, size_t len,
+    int final, int binary);
+
+/* Writes what the connection has queued. Returns -1 to close it. */
+int ws_session_writable(struct ws_conn *c);
+
+/* The socket closed: drops subscriptions, queue and counts. */
+void ws_session_closed(struct ws_conn *c);
+
+/* Frees c if its socket closed and nothing of its own is pending. */
+void ws_session_release(struct ws_conn *c);
+
+/* Queues len bytes as a frame of c's. */
+void ws_session_send(struct ws_conn *c, const char *text, size_t len);
+
+/* Queues {"event":event,"channel":channel,"data":data}, data (len bytes of
+ * JSON) sent as a string when as_string is set. channel may be NULL. */
+void ws_session_message_out(struct ws_conn *c, const char *event,
+    const char *channel, const char *data, size_t len, int as_string);
+
+/* Queues a pusher:error with code (0: null) and message, and closes c
+ * with code once everything before it is written, when close is set. */
+void ws_session_error(struct ws_conn *c, int code, const char *message,
+    int close);
+
+/* The hub's delivery: queues f for conn, closing a slow consumer. */
+void ws_session_deliver(void *conn, struct frame *f);
+
+/* Sends the server's pusher:ping, or closes c with 4201 when the one sent
+ * before went unanswered; called by the sweep. */
+void ws_session_check_activity(struct ws_conn *c, int64_t now_us);
+
+/* ws_publish.c */
+
+/* Handles sluice:publish with its data (may be NULL). */
+void ws_publish(struct ws_conn *c, struct json_object *data);
+
+/* Replies to every publish the journal has answered. */
+void ws_publish_drain(struct ws_server *srv);
+
+/* Frees what is left of the answered publishes at shutdown. */
+void ws_publish_discard(struct ws_server *srv);
+
+#endif

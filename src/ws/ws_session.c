@@ -1,0 +1,652 @@
+/*
+ * ws_session.c: one WebSocket connection's side of the Pusher protocol:
+ * checking the request when it opens, reassembling and dispatching its
+ * messages, its subscriptions, its send queue and how it is closed.
+ * WebSocket service thread only.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <json-c/json.h>
+
+#include "core/isotime.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/sluice.h"
+#include "ws/ws_internal.h"
+
+#define WS_CLOSE_WAIT_S		10	/* for a peer to take its close */
+#define WS_WRITE_BUDGET		256	/* frames per writable callback */
+#define WS_COALESCE_BYTES	(64 * 1024) /* written in one send */
+#define WS_HEADER_MAX		1024	/* a header copied for envelopes */
+
+/* The app of the request's path ("/app/KEY"), or NULL: *why says what. */
+static const struct config_app *
+ws_session_app(struct lws *wsi, const struct config *cfg, int *why)
+{
+	char path[256];
+	const char *key;
+
+	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
+	    strncmp(path, "/app/", 5) != 0 || path[5] == '\0' ||
+	    strchr(path + 5, '/') != NULL) {
+		*why = PUSHER_WRONG_PATH;
+		return NULL;
+	}
+	key = path + 5;
+	*why = PUSHER_UNKNOWN_APP;
+	return config_app_by_key(cfg, key);
+}
+
+/* A copy of header h, or NULL when absent (or out of memory). */
+static char *
+ws_session_header(struct lws *wsi, enum lws_token_indexes h)
+{
+	int n = lws_hdr_total_length(wsi, h);
+	char *s;
+
+	if (n <= 0 || n > WS_HEADER_MAX)
+		return NULL;
+	s = malloc((size_t)n + 1);
+	if (s != NULL && lws_hdr_copy(wsi, s, n + 1, h) < 0) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+int
+ws_session_origin_ok(struct lws *wsi, const struct config *cfg)
+{
+	const struct config_app *app;
+	char *origin;
+	int why, ok = 1;
+
+	app = ws_session_app(wsi, cfg, &why);
+	origin = ws_session_header(wsi, WSI_TOKEN_ORIGIN);
+	/* Without an app there is nothing to check against: the session
+	 * reports the bad key or path over the socket. */
+	if (app != NULL && origin != NULL &&
+	    !config_app_origin_allowed(app, origin)) {
+		log_info("ws", "origin %s refused for app %s", origin, app->id);
+		ok = 0;
+	}
+	free(origin);
+	return ok;
+}
+
+/* The client address, as the HTTP side works it out. */
+static void
+ws_session_peer(struct ws_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	char *xff;
+	int fd;
+
+	fd = lws_get_socket_fd(c->wsi);
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		netaddr_client(&c->srv->cfg->trusted_proxies, NULL, NULL,
+		    c->ip);
+		return;
+	}
+	xff = ws_session_header(c->wsi, WSI_TOKEN_X_FORWARDED_FOR);
+	netaddr_client(&c->srv->cfg->trusted_proxies, (struct sockaddr *)&ss,
+	    xff, c->ip);
+	free(xff);
+}
+
+/* Checks the protocol query argument: 0, or the close code. */
+static int
+ws_session_protocol(struct lws *wsi, char *msg, size_t msglen)
+{
+	char buf[32], *end;
+	const char *arg;
+	long v;
+
+	/* The value is returned past the name, inside buf. */
+	arg = lws_get_urlarg_by_name(wsi, "protocol=", buf, sizeof buf);
+	if (arg == NULL || *arg == '\0') {
+		snprintf(msg, msglen, "the protocol query argument is "
+		    "missing: connect to /app/KEY?protocol=%d",
+		    PUSHER_PROTOCOL);
+		return PUSHER_BAD_PROTOCOL;
+	}
+	v = strtol(arg, &end, 10);
+	if (*end != '\0' || end == arg) {
+		snprintf(msg, msglen, "protocol \"%s\" is not a number", arg);
+		return PUSHER_BAD_PROTOCOL;
+	}
+	if (v != PUSHER_PROTOCOL) {
+		snprintf(msg, msglen, "protocol %ld is not supported; this "
+		    "server speaks protocol %d", v, PUSHER_PROTOCOL);
+		return PUSHER_UNSUPPORTED_PROTOCOL;
+	}
+	return 0;
+}
+
+void
+ws_session_open(struct ws_conn *c)
+{
+	struct ws_server *srv = c->srv;
+	const struct config *cfg = srv->cfg;
+	const struct config_app *app;
+	char msg[160], data[128];
+	size_t idx;
+	int code, n;
+
+	c->last_rx_us = isotime_mono_us();
+	metrics_ws_opened();
+	if (atomic_load(&srv->closing)) {
+		ws_session_error(c, PUSHER_SHUTTING_DOWN, "the server is "
+		    "shutting down; reconnect", 1);
+		return;
+	}
+	app = ws_session_app(c->wsi, cfg, &code);
+	if (app == NULL) {
+		ws_session_error(c, code, code == PUSHER_WRONG_PATH ?
+		    "connect to /app/KEY?protocol=7" : "no app has this key",
+		    1);
+		return;
+	}
+	code = ws_session_protocol(c->wsi, msg, sizeof msg);
+	if (code != 0) {
+		ws_session_error(c, code, msg, 1);
+		return;
+	}
+	idx = (size_t)(app - cfg->apps);
+	if (srv->app_conns[idx] >= app->max_connections) {
+		snprintf(msg, sizeof msg, "app %s has its %u connections "
+		    "already", app->id, app->max_connections);
+		ws_session_error(c, PUSHER_OVER_QUOTA, msg, 1);
+		return;
+	}
+	srv->app_conns[idx]++;
+	c->app = app;
+	c->user_agent = ws_session_header(c->wsi, WSI_TOKEN_HTTP_USER_AGENT);
+	c->origin = ws_session_header(c->wsi, WSI_TOKEN_ORIGIN);
+	ws_session_peer(c);
+	ratelimit_init(&c->bucket, cfg->ws_publish_burst, c->last_rx_us);
+	pusher_socket_id(c->socket_id);
+	n = snprintf(data, sizeof data, "{\"socket_id\":\"%s\","
+	    "\"activity_timeout\":%u}", c->socket_id,
+	    cfg->ws_activity_timeout_s);
+	ws_session_message_out(c, "pusher:connection_established", NULL,
+	    data, (size_t)n, 1);
+}
+
+void
+ws_session_send(struct ws_conn *c, const char *text, size_t len)
+{
+	struct frame *f;
+
+	if (c->wsi == NULL || c->close_code != 0)
+		return;
+	f = frame_new(text, len, 0);
+	if (f == NULL) {
+		log_warn("ws", "out of memory: closing %s", c->socket_id);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
+		return;
+	}
+	ws_session_deliver(c, f);
+	frame_unref(f);
+}
+
+void
+ws_session_message_out(struct ws_conn *c, const char *event,
+    const char *channel, const char *data, size_t len, int as_string)
+{
+	struct jsontext b;
+
+	memset(&b, 0, sizeof b);
+	pusher_put_message(&b, event, strlen(event), channel,
+	    channel != NULL ? strlen(channel) : 0, data, len, as_string);
+	if (!b.failed)
+		ws_session_send(c, b.p, b.len);
+	free(b.p);
+}
+
+/* Queues f whatever the queue holds (the last words of a connection). */
+static void
+ws_session_push_last(struct ws_conn *c, const char *text, size_t len)
+{
+	struct frame *f;
+
+	f = frame_new(text, len, 0);
+	if (f != NULL) {
+		if (sendq_push(&c->q, f, SIZE_MAX) == SLUICE_OK &&
+		    c->q.count == 1)
+			lws_callback_on_writable(c->wsi);
+		frame_unref(f);
+	}
+}
+
+void
+ws_session_error(struct ws_conn *c, int code, const char *message, int close)
+{
+	struct jsontext b;
+
+	if (c->wsi == NULL || c->close_code != 0)
+		return;
+	memset(&b, 0, sizeof b);
+	pusher_put_error(&b, code, message);
+	if (!close) {
+		if (!b.failed)
+			ws_session_send(c, b.p, b.len);
+		free(b.p);
+		return;
+	}
+	if (!b.failed)
+		ws_session_push_last(c, b.p, b.len);
+	free(b.p);
+	c->close_code = (uint16_t)code;
+	metrics_ws_close(code);
+	lws_callback_on_writable(c->wsi);
+	/* A peer that does not read never takes its close frame. */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, WS_CLOSE_WAIT_S);
+}
+
+void
+ws_session_deliver(void *conn, struct frame *f)
+{
+	struct ws_conn *c = conn;
+	char msg[160];
+	int rc;
+
+	if (c->wsi == NULL || c->close_code != 0)
+		return;
+	rc = sendq_push(&c->q, f, c->srv->cfg->ws_send_queue_bytes);
+	if (rc == SLUICE_OK) {
+		if (c->q.count == 1)
+			lws_callback_on_writable(c->wsi);
+		return;
+	}
+	/* A slow consumer: what it has not taken is dropped, and it goes,
+	 * so that it holds no more memory and the others go on. */
+	snprintf(msg, sizeof msg, "over capacity: more than %zu bytes "
+	    "waited to be sent; reconnect and read faster",
+	    c->srv->cfg->ws_send_queue_bytes);
+	log_info("ws", "%s (app %s, %s) is a slow consumer: closed",
+	    c->socket_id, c->app != NULL ? c->app->id : "-", c->ip);
+	sendq_clear(&c->q);
+	metrics_ws_slow_consumer();
+	(void)rc;		/* full, or out of memory: the same cure */
+	ws_session_error(c, PUSHER_OVER_CAPACITY, msg, 1);
+}
+
+/* Counts one frame written: bytes, and the fan-out latency of events. */
+static void
+ws_session_written(const struct frame *f, int64_t *now)
+{
+	metrics_ws_frame_out(f->len);
+	if (f->accepted_us != 0) {
+		if (*now == 0)
+			*now = isotime_mono_us();
+		metrics_fanout_delivered((uint64_t)(*now - f->accepted_us));
+	}
+}
+
+/* Writes the WebSocket header of a final text frame of len bytes into p;
+ * returns its size. */
+static size_t
+ws_session_header_put(unsigned char *p, size_t len)
+{
+	p[0] = 0x81;		/* FIN, text */
+	if (len < 126) {
+		p[1] = (unsigned char)len;
+		return 2;
+	}
+	if (len < 65536) {
+		p[1] = 126;
+		p[2] = (unsigned char)(len >> 8);
+		p[3] = (unsigned char)len;
+		return 4;
+	}
+	p[1] = 127;
+	p[2] = p[3] = p[4] = p[5] = 0;
+	p[6] = (unsigned char)(len >> 24);
+	p[7] = (unsigned char)(len >> 16);
+	p[8] = (unsigned char)(len >> 8);
+	p[9] = (unsigned char)len;
+	return 10;
+}
+
+/*
+ * Writes the frames at the head of c's queue, several in one send: each
+ * is framed here and copied into one buffer that goes out as it is (small
+ * frames are most of the fan-out, and a send per frame is what costs).
+ * A frame too large for the buffer goes alone through lws_write. Returns
+ * 0, or -1 when the connection failed.
+ */
+static int
+ws_session_write_some(struct ws_conn *c)
+{
+	static unsigned char buf[LWS_PRE + WS_COALESCE_BYTES];
+	unsigned char *out = buf + LWS_PRE;
+	struct frame *f;
+	int64_t now = 0;
+	size_t used = 0, hlen = 0;
+	int budget = WS_WRITE_BUDGET;
+
+	while ((f = sendq_peek(&c->q)) != NULL && budget-- > 0) {
+		if (f->len + 10 > WS_COALESCE_BYTES - used) {
+			if (used > 0)
+				break;
+			if (lws_write(c->wsi, frame_payload(f), f->len,
+			    LWS_WRITE_TEXT) < (int)f->len)
+				return -1;
+			ws_session_written(f, &now);
+			sendq_pop(&c->q);
+			return 0;
+		}
+		hlen = ws_session_header_put(out + used, f->len);
+		memcpy(out + used + hlen, frame_payload(f), f->len);
+		used += hlen + f->len;
+		ws_session_written(f, &now);
+		sendq_pop(&c->q);
+	}
+	/* Whole frames, framed above: libwebsockets sends the bytes as they
+	 * are, and keeps what the socket does not take for later. */
+	if (used > 0 && lws_write(c->wsi, out, used, LWS_WRITE_HTTP) <
+	    (int)used)
+		return -1;
+	return 0;
+}
+
+int
+ws_session_writable(struct ws_conn *c)
+{
+	const char *reason;
+
+	if (ws_session_write_some(c) == -1)
+		return -1;
+	if (c->q.count > 0) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (c->close_code == 0)
+		return 0;
+	reason = pusher_close_reason(c->close_code);
+	lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+	    (unsigned char *)reason, strlen(reason));
+	return -1;
+}
+
+/* Queues a pusher:subscription_error for channel. */
+static void
+ws_session_subscription_error(struct ws_conn *c, const char *channel,
+    const char *type, const char *error, int status)
+{
+	struct jsontext b;
+
+	memset(&b, 0, sizeof b);
+	pusher_put_subscription_error(&b, channel, type, error, status);
+	if (!b.failed)
+		ws_session_send(c, b.p, b.len);
+	free(b.p);
+}
+
+/* Subscribes c to channel (data of pusher:subscribe). */
+static void
+ws_session_subscribe(struct ws_conn *c, struct json_object *data)
+{
+	const struct config *cfg = c->srv->cfg;
+	struct json_object *jch = NULL, *jauth = NULL;
+	struct hub_channel *ch, **subs;
+	const char *name, *auth = NULL;
+	char msg[200];
+	unsigned i;
+
+	if (data == NULL || !json_object_object_get_ex(data, "channel", &jch)
+	    || !json_object_is_type(jch, json_type_string)) {
+		ws_session_error(c, 0, "pusher:subscribe needs data.channel, a "
+		    "string", 0);
+		return;
+	}
+	name = json_object_get_string(jch);
+	/* pusher-js sends "" for channels it does not authorize: no auth. */
+	if (json_object_object_get_ex(data, "auth", &jauth) &&
+	    json_object_is_type(jauth, json_type_string) &&
+	    json_object_get_string_len(jauth) > 0)
+		auth = json_object_get_string(jauth);
+	if (!pusher_channel_valid(name, (size_t)json_object_get_string_len(
+	    jch))) {
+		snprintf(msg, sizeof msg, "a channel name is 1 to %d "
+		    "characters of A-Z a-z 0-9 _ - = @ , . ;",
+		    PUSHER_CHANNEL_MAX);
+		ws_session_subscription_error(c, name, "InvalidChannel",
+		    msg, 400);
+		return;
+	}
+	switch (pusher_channel_kind(name)) {
+	case PUSHER_CHANNEL_PRESENCE:
+		ws_session_subscription_error(c, name,
+		    "UnsupportedChannel", "presence channels are not "
+		    "supported", 501);
+		return;
+	case PUSHER_CHANNEL_PRIVATE:
+		if (!pusher_auth_valid(c->app->key, c->app->secret,
+		    c->socket_id, name, auth)) {
+			ws_session_subscription_error(c, name, "AuthError",
+			    auth == NULL ? "a private channel needs auth" :
+			    "invalid auth signature", 401);
+			return;
+		}
+		break;
+	case PUSHER_CHANNEL_PUBLIC:
+		if (config_app_is_public(c->app, name))
+			break;
+		if (auth == NULL) {
+			snprintf(msg, sizeof msg, "channel %s may not be read "
+			    "without auth", name);
+			ws_session_subscription_error(c, name, "AuthError",
+			    msg, 403);
+			return;
+		}
+		if (!pusher_auth_valid(c->app->key, c->app->secret,
+		    c->socket_id, name, auth)) {
+			ws_session_subscription_error(c, name, "AuthError",
+			    "invalid auth signature", 401);
+			return;
+		}
+		break;
+	}
+	for (i = 0; i < c->nsubs; i++) {
+		if (strcmp(hub_channel_name(c->subs[i]), name) == 0)
+			goto done;
+	}
+	if (c->nsubs >= cfg->ws_max_subscriptions) {
+		snprintf(msg, sizeof msg, "a connection may subscribe to %u "
+		    "channels at most", cfg->ws_max_subscriptions);
+		ws_session_subscription_error(c, name, "LimitReached", msg,
+		    429);
+		return;
+	}
+	subs = reallocarray(c->subs, c->nsubs + 1, sizeof *subs);
+	if (subs == NULL) {
+		ws_session_error(c, 0, "out of memory", 0);
+		return;
+	}
+	c->subs = subs;
+	if (hub_subscribe(c->srv->hub, c->app, name, c, &ch) != SLUICE_OK) {
+		ws_session_error(c, 0, "out of memory", 0);
+		return;
+	}
+	c->subs[c->nsubs++] = ch;
+	metrics_ws_subscriptions(1);
+done:
+	ws_session_message_out(c, "pusher_internal:subscription_succeeded",
+	    name, "{}", 2, 1);
+}
+
+static void
+ws_session_unsubscribe(struct ws_conn *c, struct json_object *data)
+{
+	struct json_object *jch;
+	const char *name;
+	unsigned i;
+
+	if (data == NULL || !json_object_object_get_ex(data, "channel", &jch)
+	    || !json_object_is_type(jch, json_type_string)) {
+		ws_session_error(c, 0, "pusher:unsubscribe needs data.channel, "
+		    "a string", 0);
+		return;
+	}
+	name = json_object_get_string(jch);
+	for (i = 0; i < c->nsubs; i++) {
+		if (strcmp(hub_channel_name(c->subs[i]), name) == 0) {
+			hub_unsubscribe(c->srv->hub, c->subs[i], c);
+			c->subs[i] = c->subs[--c->nsubs];
+			metrics_ws_subscriptions(-1);
+			return;
+		}
+	}
+}
+
+/* Handles one whole message. */
+static void
+ws_session_message(struct ws_conn *c, const char *text, size_t len)
+{
+	struct pusher_msg m;
+	char err[200];
+
+	if (pusher_msg_parse(text, len, &m, err, sizeof err) == -1) {
+		ws_session_error(c, 0, err, 0);
+		pusher_msg_free(&m);
+		return;
+	}
+	if (strcmp(m.event, "pusher:ping") == 0)
+		ws_session_message_out(c, "pusher:pong", NULL, "{}", 2, 0);
+	else if (strcmp(m.event, "pusher:pong") == 0)
+		;			/* the activity is what counts */
+	else if (strcmp(m.event, "pusher:subscribe") == 0)
+		ws_session_subscribe(c, m.data);
+	else if (strcmp(m.event, "pusher:unsubscribe") == 0)
+		ws_session_unsubscribe(c, m.data);
+	else if (strcmp(m.event, "sluice:publish") == 0)
+		ws_publish(c, m.data);
+	else if (strncmp(m.event, "client-", 7) == 0)
+		ws_session_error(c, 0, "client events are not supported; "
+		    "publish with sluice:publish", 0);
+	else {
+		snprintf(err, sizeof err, "unknown event \"%.100s\"", m.event);
+		ws_session_error(c, 0, err, 0);
+	}
+	pusher_msg_free(&m);
+}
+
+void
+ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final,
+    int binary)
+{
+	size_t limit = c->srv->cfg->ws_max_message_bytes, cap;
+	char msg[160], *p;
+
+	c->last_rx_us = isotime_mono_us();
+	c->ping_sent_us = 0;
+	if (c->app == NULL || c->close_code != 0)
+		return;
+	if (!c->discarding && (binary || len > limit - c->msg_len)) {
+		c->discarding = binary ? WS_DISCARD_BINARY :
+		    WS_DISCARD_TOO_LARGE;
+		free(c->msg);
+		c->msg = NULL;
+		c->msg_cap = 0;
+	}
+	if (c->discarding) {
+		c->msg_len += len;
+		if (!final)
+			return;
+		if (c->discarding == WS_DISCARD_BINARY)
+			snprintf(msg, sizeof msg, "binary messages are not "
+			    "part of the protocol; send JSON text");
+		else
+			snprintf(msg, sizeof msg, "a message of %zu bytes is "
+			    "over the limit of %zu bytes; it was dropped",
+			    c->msg_len, limit);
+		c->discarding = 0;
+		c->msg_len = 0;
+		ws_session_error(c, 0, msg, 0);
+		return;
+	}
+	if (final && c->msg_len == 0) {
+		/* Whole in one piece: no copy. */
+		metrics_ws_frame_in(len);
+		ws_session_message(c, in, len);
+		return;
+	}
+	if (c->msg_len + len > c->msg_cap) {
+		cap = c->msg_cap == 0 ? 4096 : c->msg_cap;
+		while (cap < c->msg_len + len)
+			cap *= 2;
+		if (cap > limit)
+			cap = limit;
+		p = realloc(c->msg, cap);
+		if (p == NULL) {
+			ws_session_error(c, 0, "out of memory", 0);
+			c->msg_len = 0;
+			c->discarding = final ? 0 : WS_DISCARD_TOO_LARGE;
+			return;
+		}
+		c->msg = p;
+		c->msg_cap = cap;
+	}
+	memcpy(c->msg + c->msg_len, in, len);
+	c->msg_len += len;
+	if (!final)
+		return;
+	metrics_ws_frame_in(c->msg_len);
+	ws_session_message(c, c->msg, c->msg_len);
+	c->msg_len = 0;
+	if (c->msg_cap > 4096) {
+		free(c->msg);
+		c->msg = NULL;
+		c->msg_cap = 0;
+	}
+}
+
+void
+ws_session_check_activity(struct ws_conn *c, int64_t now_us)
+{
+	const struct config *cfg = c->srv->cfg;
+	char msg[96];
+
+	if (c->ping_sent_us != 0) {
+		if (now_us - c->ping_sent_us >=
+		    (int64_t)cfg->ws_pong_timeout_s * 1000000) {
+			snprintf(msg, sizeof msg, "no pong within %u s of the "
+			    "server's ping", cfg->ws_pong_timeout_s);
+			ws_session_error(c, PUSHER_PONG_TIMEOUT, msg, 1);
+		}
+		return;
+	}
+	if (now_us - c->last_rx_us >=
+	    (int64_t)cfg->ws_activity_timeout_s * 1000000) {
+		ws_session_message_out(c, "pusher:ping", NULL, "{}", 2, 0);
+		c->ping_sent_us = now_us;
+	}
+}
+
+void
+ws_session_closed(struct ws_conn *c)
+{
+	struct ws_server *srv = c->srv;
+	unsigned i;
+
+	for (i = 0; i < c->nsubs; i++)
+		hub_unsubscribe(srv->hub, c->subs[i], c);
+	if (c->nsubs > 0)
+		metrics_ws_subscriptions(-(int)c->nsubs);
+	free(c->subs);
+	c->subs = NULL;
+	c->nsubs = 0;
+	sendq_clear(&c->q);
+	if (c->app != NULL)
+		srv->app_conns[c->app - srv->cfg->apps]--;
+	metrics_ws_closed();
+	c->wsi = NULL;
+}
