@@ -1,7 +1,10 @@
 /*
- * main.c: sluiced's entry point: options, configuration, start-up of the
- * journal, the forwarder, the WebSocket gateway and the HTTP server, signal
- * handling on the main thread, and the orderly shutdown.
+ * sluiced.c: sluiced's entry point: options, configuration, start-up of the
+ * journal, the forwarder, the hub, the ingest pipeline, the WebSocket
+ * gateway and the HTTP server, signal handling on the main thread, and the
+ * orderly shutdown. The wiring follows the layers: the front doors (http,
+ * ws) use the pipeline (ingest), which writes to the journal and hands
+ * events to the hub; the forwarder (broker) reads the journal.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -13,11 +16,14 @@
 #include <unistd.h>
 
 #include "broker/amqp_fwd.h"
+#include "core/app.h"
 #include "core/config.h"
-#include "http/http.h"
-#include "journal/journal.h"
 #include "core/log.h"
 #include "core/sluice.h"
+#include "http/http.h"
+#include "hub/hub.h"
+#include "ingest/ingest.h"
+#include "journal/journal.h"
 #include "ws/ws.h"
 
 #ifndef SLUICE_SYSCONFDIR
@@ -96,6 +102,11 @@ main(int argc, char **argv)
 	};
 	const char *path = MAIN_DEFAULT_CONFIG;
 	struct journal_config jcfg;
+	struct app_registry *apps = NULL;
+	struct http_deps hdeps;
+	struct ws_deps wdeps;
+	struct ingest *ingest = NULL;
+	struct hub *hub = NULL;
 	struct http_server *http = NULL;
 	struct ws_server *ws = NULL;
 	struct amqp_fwd *fwd = NULL;
@@ -162,9 +173,25 @@ main(int argc, char **argv)
 	}
 	if (amqp_fwd_start(cfg, journal, &fwd) != SLUICE_OK)
 		goto out;
-	if (ws_start(cfg, journal, &ws) != SLUICE_OK)
+	if (app_registry_new(cfg, &apps) != SLUICE_OK ||
+	    (hub = hub_new()) == NULL ||
+	    (ingest = ingest_new(cfg, apps, journal, hub)) == NULL) {
+		log_error("main", "out of memory");
 		goto out;
-	if (http_start(cfg, journal, fwd, ws, &http) != SLUICE_OK)
+	}
+	wdeps.cfg = cfg;
+	wdeps.apps = apps;
+	wdeps.ingest = ingest;
+	wdeps.hub = hub;
+	if (ws_start(&wdeps, &ws) != SLUICE_OK)
+		goto out;
+	hdeps.cfg = cfg;
+	hdeps.apps = apps;
+	hdeps.ingest = ingest;
+	hdeps.journal = journal;
+	hdeps.fwd = fwd;
+	hdeps.hub = hub;
+	if (http_start(&hdeps, &http) != SLUICE_OK)
 		goto out;
 	log_info("main", "ready");
 	main_wait_for_signal(cfg, &set);
@@ -172,6 +199,7 @@ main(int argc, char **argv)
 	/* Stop taking events, answer the ones in flight once durable, close
 	 * the WebSockets (4200: reconnect elsewhere), then give the broker a
 	 * bounded time to confirm what is journaled. */
+	ingest_quiesce(ingest);
 	ws_quiesce(ws);
 	http_quiesce(http);
 	if (http_stop(http, MAIN_HTTP_STOP_MS) == -1 ||
@@ -188,6 +216,10 @@ main(int argc, char **argv)
 out:
 	if (ws != NULL && ws_stop(ws, MAIN_HTTP_STOP_MS) == -1)
 		_exit(1);
+	/* Nothing is in the pipeline now: the front doors are stopped. */
+	ingest_free(ingest);
+	hub_free(hub);
+	app_registry_free(apps);
 	if (fwd != NULL)
 		amqp_fwd_stop(fwd);
 	if (journal != NULL)

@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include <amqp.h>
 #include <ini.h>
 
+#include "core/app.h"
 #include "core/config.h"
 #include "core/config_check.h"
 #include "core/config_internal.h"
@@ -694,7 +694,7 @@ config_finish_app(struct config_parse *st, size_t i)
 		if (config_strv_add(&app->publish_channels,
 		    app->default_channel, strlen(app->default_channel)) == -1)
 			config_nomem(st);
-	} else if (!config_app_may_publish(app, app->default_channel))
+	} else if (!app_may_publish(app, app->default_channel))
 		config_error(st, config_app_line(st, i, "default_channel"),
 		    "[app %s] default_channel: \"%s\" is not matched by "
 		    "publish_channels", app->id, app->default_channel);
@@ -812,58 +812,4 @@ config_load(const char *path, struct config **out,
 	}
 	*out = cfg;
 	return 0;
-}
-
-const struct config_app *
-config_app_by_key(const struct config *cfg, const char *key)
-{
-	size_t i;
-
-	if (key == NULL)
-		return NULL;
-	for (i = 0; i < cfg->napps; i++)
-		if (cfg->apps[i].key != NULL &&
-		    strcmp(cfg->apps[i].key, key) == 0)
-			return &cfg->apps[i];
-	return NULL;
-}
-
-int
-config_app_origin_allowed(const struct config_app *app, const char *origin)
-{
-	size_t i;
-
-	if (origin == NULL)
-		return 0;
-	for (i = 0; i < app->origins.count; i++)
-		if (strcmp(app->origins.items[i], "*") == 0 ||
-		    strcmp(app->origins.items[i], origin) == 0)
-			return 1;
-	return 0;
-}
-
-/* Returns 1 if channel matches one of the glob patterns in v. */
-static int
-config_strv_matches(const struct config_strv *v, const char *channel)
-{
-	size_t i;
-
-	if (channel == NULL)
-		return 0;
-	for (i = 0; i < v->count; i++)
-		if (fnmatch(v->items[i], channel, 0) == 0)
-			return 1;
-	return 0;
-}
-
-int
-config_app_may_publish(const struct config_app *app, const char *channel)
-{
-	return config_strv_matches(&app->publish_channels, channel);
-}
-
-int
-config_app_is_public(const struct config_app *app, const char *channel)
-{
-	return config_strv_matches(&app->public_channels, channel);
 }

@@ -127,21 +127,6 @@ void config_errors_free(struct config_errors *errs);
 int config_errors_add(struct config_errors *errs, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Finds an app by its public key, or NULL. Constant time is not needed. */
-const struct config_app *config_app_by_key(const struct config *cfg,
-    const char *key);
-
-/* Returns 1 if origin is allowed for app ("*" allows any). */
-int config_app_origin_allowed(const struct config_app *app,
-    const char *origin);
-
-/* Returns 1 if channel matches one of app's publish patterns. */
-int config_app_may_publish(const struct config_app *app, const char *channel);
-
-/* Returns 1 if channel matches one of app's public_channels patterns:
- * WebSocket clients may subscribe to it without auth. */
-int config_app_is_public(const struct config_app *app, const char *channel);
-
 /*
  * Parses a size: a number with an optional K, M or G suffix (powers of 1024,
  * case-insensitive, an optional trailing "B"). Returns 0 or -1.

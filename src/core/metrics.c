@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal/journal.h"
 #include "core/metrics.h"
 #include "core/sluice.h"
 
@@ -52,7 +51,7 @@ struct metrics_hist {
 
 static struct {
 	atomic_uint_fast64_t	events_accepted;
-	atomic_uint_fast64_t	events_rejected[EVENT_ERR_MAX];
+	atomic_uint_fast64_t	events_rejected[METRICS_EVENT_REASONS];
 	atomic_uint_fast64_t	events_refused[METRICS_REJECT_MAX];
 	atomic_uint_fast64_t	http_requests[METRICS_NSTATUS + 1];
 	atomic_int		amqp_connected;
@@ -87,9 +86,9 @@ metrics_events_accepted(uint64_t n)
 }
 
 void
-metrics_event_rejected(enum event_error reason)
+metrics_event_rejected(unsigned reason)
 {
-	if (reason < EVENT_ERR_MAX)
+	if (reason < METRICS_EVENT_REASONS)
 		METRICS_ADD(metrics.events_rejected[reason], 1);
 }
 
@@ -243,14 +242,9 @@ metrics_fanout_delivered(uint64_t usec)
 }
 
 /* A growing text buffer; on allocation failure it goes NULL and stays so. */
-struct metrics_buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-};
 
-static void __attribute__((format(printf, 2, 3)))
-metrics_printf(struct metrics_buf *b, const char *fmt, ...)
+void
+metrics_printf(struct metrics_text *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -282,18 +276,16 @@ metrics_printf(struct metrics_buf *b, const char *fmt, ...)
 	}
 }
 
-/* Writes the HELP and TYPE lines of one metric family. */
-static void
-metrics_family(struct metrics_buf *b, const char *name, const char *type,
+void
+metrics_family(struct metrics_text *b, const char *name, const char *type,
     const char *help)
 {
 	metrics_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
 	    type);
 }
 
-/* Writes a family that has a single, unlabelled sample. */
-static void
-metrics_single(struct metrics_buf *b, const char *name, const char *type,
+void
+metrics_single(struct metrics_text *b, const char *name, const char *type,
     const char *help, uint64_t value)
 {
 	metrics_family(b, name, type, help);
@@ -302,7 +294,7 @@ metrics_single(struct metrics_buf *b, const char *name, const char *type,
 
 /* Writes a histogram family: buckets, sum and count, in seconds. */
 static void
-metrics_hist_render(struct metrics_buf *b, const char *name,
+metrics_hist_render(struct metrics_text *b, const char *name,
     const char *help, struct metrics_hist *h)
 {
 	uint64_t cumulative = 0;
@@ -326,7 +318,7 @@ metrics_hist_render(struct metrics_buf *b, const char *name,
 }
 
 static void
-metrics_render_http(struct metrics_buf *b)
+metrics_render_http(struct metrics_text *b, const struct metrics_hooks *hooks)
 {
 	size_t i;
 
@@ -336,10 +328,11 @@ metrics_render_http(struct metrics_buf *b)
 	    (unsigned long long)METRICS_GET(metrics.events_accepted));
 	metrics_family(b, "sluice_events_rejected_total", "counter",
 	    "Events not accepted, by reason.");
-	for (i = 0; i < EVENT_ERR_MAX; i++)
+	for (i = 0; i < hooks->event_reasons && i < METRICS_EVENT_REASONS;
+	    i++)
 		metrics_printf(b,
 		    "sluice_events_rejected_total{reason=\"%s\"} %llu\n",
-		    event_error_name((enum event_error)i),
+		    hooks->event_reason_name((unsigned)i),
 		    (unsigned long long)METRICS_GET(metrics.events_rejected[i]));
 	for (i = 0; i < METRICS_REJECT_MAX; i++)
 		metrics_printf(b,
@@ -363,32 +356,7 @@ metrics_render_http(struct metrics_buf *b)
 }
 
 static void
-metrics_render_journal(struct metrics_buf *b, struct journal *j)
-{
-	struct journal_stats st;
-
-	journal_get_stats(j, &st);
-	metrics_single(b, "sluice_journal_bytes", "gauge",
-	    "Bytes held by the journal (segments and pending writes).",
-	    st.bytes);
-	metrics_single(b, "sluice_journal_max_bytes", "gauge",
-	    "The journal's size limit.", st.max_bytes);
-	metrics_single(b, "sluice_journal_segments", "gauge",
-	    "Segment files on disk.", st.segments);
-	metrics_single(b, "sluice_journal_unconfirmed_records", "gauge",
-	    "Durable records the broker has not confirmed yet.",
-	    st.records_unconfirmed);
-	metrics_single(b, "sluice_journal_fsyncs_total", "counter",
-	    "Group commits (one fdatasync each).", st.fsyncs);
-	metrics_single(b, "sluice_journal_failed", "gauge",
-	    "1 after a journal write or fsync failed.", (uint64_t)st.failed);
-	metrics_single(b, "sluice_journal_full", "gauge",
-	    "1 while the journal refuses appends for want of space.",
-	    (uint64_t)st.full);
-}
-
-static void
-metrics_render_amqp(struct metrics_buf *b)
+metrics_render_amqp(struct metrics_text *b)
 {
 	metrics_single(b, "sluice_amqp_connected", "gauge",
 	    "1 while connected to the broker with the topology declared.",
@@ -418,7 +386,7 @@ metrics_render_amqp(struct metrics_buf *b)
 
 /* Writes one labelled pair of a counter: name{label="value"} n. */
 static void
-metrics_labelled(struct metrics_buf *b, const char *name, const char *label,
+metrics_labelled(struct metrics_text *b, const char *name, const char *label,
     const char *value, uint64_t n)
 {
 	metrics_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, value,
@@ -426,7 +394,7 @@ metrics_labelled(struct metrics_buf *b, const char *name, const char *label,
 }
 
 static void
-metrics_render_ws(struct metrics_buf *b)
+metrics_render_ws(struct metrics_text *b)
 {
 	char code[16];
 	int64_t subs;
@@ -473,16 +441,19 @@ metrics_render_ws(struct metrics_buf *b)
 }
 
 char *
-metrics_render(struct journal *j, size_t *len)
+metrics_render(const struct metrics_hooks *hooks, size_t *len)
 {
-	struct metrics_buf b;
+	static const struct metrics_hooks none;
+	struct metrics_text b;
 
 	b.cap = 8192;
 	b.len = 0;
 	b.data = malloc(b.cap);
-	metrics_render_http(&b);
-	if (j != NULL)
-		metrics_render_journal(&b, j);
+	if (hooks == NULL)
+		hooks = &none;
+	metrics_render_http(&b, hooks);
+	if (hooks->render != NULL)
+		hooks->render(&b, hooks->arg);
 	metrics_render_amqp(&b);
 	metrics_render_ws(&b);
 	*len = b.len;

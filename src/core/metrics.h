@@ -9,12 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ingest/event.h"
-
-struct journal;
+/* Per-event rejection reasons counted: an upper layer's enum (the ingest
+ * pipeline's enum event_error), named at render time. */
+#define METRICS_EVENT_REASONS 32
 
 /* Reasons a request or an event is rejected before it reaches the journal,
- * beyond the per-event ones of enum event_error. */
+ * beyond the per-event ones. */
 enum metrics_reject {
 	METRICS_REJECT_BAD_JSON,
 	METRICS_REJECT_BAD_SHAPE,
@@ -27,7 +27,8 @@ enum metrics_reject {
 };
 
 void metrics_events_accepted(uint64_t n);
-void metrics_event_rejected(enum event_error reason);
+/* One event rejected for reason (below METRICS_EVENT_REASONS). */
+void metrics_event_rejected(unsigned reason);
 /* Events turned away as a whole request, counted n times. */
 void metrics_events_refused(enum metrics_reject reason, uint64_t n);
 void metrics_http_request(unsigned status);
@@ -57,11 +58,41 @@ void metrics_fanout_delivered(uint64_t usec);
 int metrics_amqp_is_connected(void);
 int metrics_amqp_is_blocked(void);
 
+/* Prometheus text being rendered; the upper layers add their own
+ * families to it through metrics_hooks.render. */
+struct metrics_text {
+	char	*data;		/* NULL once out of memory */
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Appends formatted text to t (nothing once t is out of memory). */
+void metrics_printf(struct metrics_text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes the HELP and TYPE lines of one metric family. */
+void metrics_family(struct metrics_text *t, const char *name,
+    const char *type, const char *help);
+
+/* Writes a family that has a single, unlabelled sample. */
+void metrics_single(struct metrics_text *t, const char *name,
+    const char *type, const char *help, uint64_t value);
+
+/* What the layers above add to a render. */
+struct metrics_hooks {
+	/* The name of a per-event rejection reason, and how many there are. */
+	const char	*(*event_reason_name)(unsigned reason);
+	unsigned	 event_reasons;
+	/* Renders further families (the journal's); may be NULL. */
+	void		(*render)(struct metrics_text *t, void *arg);
+	void		*arg;
+};
+
 /*
- * Renders every metric (and the journal's stats, if j is not NULL) as
- * Prometheus text exposition format 0.0.4. Returns a malloc'd string the
- * caller frees and sets *len, or NULL when out of memory.
+ * Renders every metric, and what hooks adds, as Prometheus text exposition
+ * format 0.0.4. Returns a malloc'd string the caller frees and sets *len,
+ * or NULL when out of memory.
  */
-char *metrics_render(struct journal *j, size_t *len);
+char *metrics_render(const struct metrics_hooks *hooks, size_t *len);
 
 #endif

@@ -15,13 +15,14 @@
 #include "http/http.h"
 #include "http/http_ingest.h"
 #include "http/http_static.h"
+#include "hub/hub.h"
+#include "ingest/ingest.h"
 #include "journal/journal.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/netaddr.h"
 #include "core/sluice.h"
 
-/* What a connection's context points at: ingestion state or nothing. */
 enum http_route {
 	HTTP_ROUTE_EVENTS,
 	HTTP_ROUTE_HEALTHZ,
@@ -91,13 +92,81 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 	return http_reply_literal(c, MHD_HTTP_SERVICE_UNAVAILABLE, buf);
 }
 
-static enum MHD_Result
-http_metrics(struct http_server *srv, struct MHD_Connection *c)
+/* A GET /metrics in progress: parked while the hub is asked. */
+struct http_metrics {
+	enum http_ctx_kind	 kind;		/* HTTP_CTX_METRICS */
+	struct http_server	*srv;
+	struct http_park	 park;
+	int			 asked;		/* the query was posted */
+	int			 answered;	/* the figures below are set */
+	size_t			 channels;
+	size_t			 subscriptions;
+};
+
+/* Runs on the hub's service thread (or at its close): read, resume. */
+static void
+http_metrics_hub(struct hub *h, void *arg, int status)
 {
+	struct http_metrics *m = arg;
+
+	if (status == SLUICE_OK) {
+		m->channels = hub_channel_count(h);
+		m->subscriptions = hub_subscription_count(h);
+		m->answered = 1;
+	}
+	http_park_done(&m->park);
+}
+
+/* The journal's and the hub's families of a render. */
+static void
+http_metrics_extra(struct metrics_text *t, void *arg)
+{
+	struct http_metrics *m = arg;
+
+	journal_metrics_render(t, m->srv->journal);
+	if (!m->answered)
+		return;
+	metrics_single(t, "sluice_hub_channels", "gauge",
+	    "Channels with at least one subscriber.", m->channels);
+	metrics_single(t, "sluice_hub_subscriptions", "gauge",
+	    "Subscriptions held by the hub, over every channel.",
+	    m->subscriptions);
+}
+
+/*
+ * GET /metrics: asks the hub for its figures on its own thread, parked
+ * meanwhile, then renders (without them if the hub is closed).
+ */
+static enum MHD_Result
+http_metrics(struct http_server *srv, struct MHD_Connection *c,
+    void **con_cls)
+{
+	struct http_metrics *m = *con_cls;
+	struct metrics_hooks hooks;
 	size_t len;
 	char *text;
 
-	text = metrics_render(srv->journal, &len);
+	if (m == NULL) {
+		if ((m = calloc(1, sizeof *m)) == NULL)
+			return MHD_NO;
+		m->kind = HTTP_CTX_METRICS;
+		m->srv = srv;
+		*con_cls = m;
+	}
+	if (!m->asked) {
+		m->asked = 1;
+		http_park_begin(&m->park, c);
+		if (hub_query(srv->hub, http_metrics_hub, m) != SLUICE_OK)
+			http_park_done(&m->park);
+		if (http_park_wait(&m->park) == 0)
+			return MHD_YES;
+	} else if (!http_park_is_done(&m->park))
+		return MHD_YES;
+	memset(&hooks, 0, sizeof hooks);
+	ingest_metrics_hooks(&hooks);
+	hooks.render = http_metrics_extra;
+	hooks.arg = m;
+	text = metrics_render(&hooks, &len);
 	if (text == NULL)
 		return MHD_NO;
 	return http_reply(c, MHD_HTTP_OK, text, len,
@@ -107,7 +176,7 @@ http_metrics(struct http_server *srv, struct MHD_Connection *c)
 /* Answers the GET endpoints and the errors of routing. */
 static enum MHD_Result
 http_dispatch_simple(struct http_server *srv, struct MHD_Connection *c,
-    enum http_route route, const char *url)
+    enum http_route route, const char *url, void **con_cls)
 {
 	switch (route) {
 	case HTTP_ROUTE_HEALTHZ:
@@ -115,7 +184,7 @@ http_dispatch_simple(struct http_server *srv, struct MHD_Connection *c,
 	case HTTP_ROUTE_READYZ:
 		return http_readyz(srv, c);
 	case HTTP_ROUTE_METRICS:
-		return http_metrics(srv, c);
+		return http_metrics(srv, c, con_cls);
 	default:
 		return http_reply_error(c, MHD_HTTP_NOT_FOUND, NULL,
 		    "not_found", "no resource at %s", url);
@@ -128,14 +197,18 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *srv = cls;
-	struct http_ingest *req = *con_cls;
+	enum http_ctx_kind *kind = *con_cls;
 	struct http_reply_opts opts = { 0 };
+	struct http_ingest *req;
 	enum http_route route;
 	enum MHD_Result ret;
 	int is_get;
 
 	(void)version;
-	if (req != NULL) {
+	if (kind != NULL && *kind == HTTP_CTX_METRICS)
+		return http_metrics(srv, c, con_cls);
+	if (kind != NULL) {
+		req = *con_cls;
 		if (*upload_data_size > 0) {
 			ret = http_ingest_body(req, upload_data,
 			    *upload_data_size);
@@ -160,7 +233,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 			return MHD_YES;
 		}
 	} else if (is_get)
-		return http_dispatch_simple(srv, c, route, url);
+		return http_dispatch_simple(srv, c, route, url, con_cls);
 	opts.allow = http_routes[route].allow;
 	return http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, &opts,
 	    "method_not_allowed", "%s is not allowed on %s; use %s", method,
@@ -171,12 +244,15 @@ static void
 http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct http_ingest *req = *con_cls;
+	enum http_ctx_kind *kind = *con_cls;
 
 	(void)cls;
 	(void)c;
 	(void)toe;
-	http_ingest_free(req);
+	if (kind != NULL && *kind == HTTP_CTX_METRICS)
+		free(*con_cls);
+	else if (kind != NULL)
+		http_ingest_free(*con_cls);
 	*con_cls = NULL;
 }
 
@@ -225,9 +301,9 @@ http_resolve(const char *listen, struct addrinfo **res)
 }
 
 int
-http_start(const struct config *cfg, struct journal *j, struct amqp_fwd *fwd,
-    struct ws_server *ws, struct http_server **out)
+http_start(const struct http_deps *deps, struct http_server **out)
 {
+	const struct config *cfg = deps->cfg;
 	struct http_server *srv;
 	struct addrinfo *ai;
 	const union MHD_DaemonInfo *info;
@@ -247,9 +323,11 @@ http_start(const struct config *cfg, struct journal *j, struct amqp_fwd *fwd,
 		return SLUICE_EINVAL;
 	}
 	srv->cfg = cfg;
-	srv->journal = j;
-	srv->fwd = fwd;
-	srv->ws = ws;
+	srv->apps = deps->apps;
+	srv->ingest = deps->ingest;
+	srv->journal = deps->journal;
+	srv->fwd = deps->fwd;
+	srv->hub = deps->hub;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 	if (ai->ai_family == AF_INET6)
@@ -293,24 +371,18 @@ http_quiesce(struct http_server *srv)
 int
 http_stop(struct http_server *srv, unsigned timeout_ms)
 {
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	unsigned waited = 0;
+	const struct timespec grace = { 0, 200 * 1000 * 1000 };
 
 	atomic_store(&srv->stopping, 1);
-	while (atomic_load(&srv->waiting) > 0 && waited < timeout_ms) {
-		nanosleep(&pause, NULL);
-		waited += 10;
-	}
-	if (atomic_load(&srv->waiting) > 0) {
+	if (ingest_wait_idle(srv->ingest, timeout_ms) == -1) {
 		/* libmicrohttpd must not be stopped with a connection
 		 * suspended, and the journal still holds its callback. */
-		log_error("http", "%u requests still wait for the journal "
-		    "after %u ms", atomic_load(&srv->waiting), timeout_ms);
+		log_error("http", "requests still wait for the journal after "
+		    "%u ms", timeout_ms);
 		return -1;
 	}
 	/* Give resumed requests a moment to send their replies. */
-	for (waited = 0; waited < 200; waited += 10)
-		nanosleep(&pause, NULL);
+	nanosleep(&grace, NULL);
 	MHD_stop_daemon(srv->mhd);
 	http_static_free(srv->statics);
 	free(srv);

@@ -9,19 +9,29 @@
 
 #include "core/config.h"
 
-struct journal;
 struct amqp_fwd;
+struct app_registry;
 struct http_server;
-struct ws_server;
+struct hub;
+struct ingest;
+struct journal;
+
+/* What the HTTP server uses, all borrowed. */
+struct http_deps {
+	const struct config		*cfg;
+	const struct app_registry	*apps;
+	struct ingest			*ingest;	/* POST /v1/events */
+	struct journal			*journal;	/* /readyz, /metrics */
+	struct amqp_fwd			*fwd;		/* /readyz */
+	struct hub			*hub;		/* /metrics */
+};
 
 /*
- * Listens on cfg->http_listen and serves; accepted events are also fanned
- * out through ws (may be NULL). cfg, j, fwd and ws are borrowed.
- * Returns SLUICE_OK and *out, or SLUICE_EIO (cannot listen, logged) /
- * SLUICE_EINVAL (bad listen address) / SLUICE_ENOMEM.
+ * Listens on cfg->http_listen and serves. Returns SLUICE_OK and *out, or
+ * SLUICE_EIO (cannot listen, logged) / SLUICE_EINVAL (bad listen address)
+ * / SLUICE_ENOMEM.
  */
-int http_start(const struct config *cfg, struct journal *j,
-    struct amqp_fwd *fwd, struct ws_server *ws, struct http_server **out);
+int http_start(const struct http_deps *deps, struct http_server **out);
 
 /*
  * Stops accepting connections; requests arriving on open connections get
@@ -30,8 +40,9 @@ int http_start(const struct config *cfg, struct journal *j,
 void http_quiesce(struct http_server *srv);
 
 /*
- * Refuses new requests, waits up to timeout_ms for those waiting on the
- * journal to be resumed, then stops the server and frees srv; returns 0.
+ * Refuses new requests, waits up to timeout_ms for every request in the
+ * ingest pipeline to be answered, then stops the server and frees srv;
+ * returns 0.
  * Returns -1, leaving the server running, when some still wait (the
  * journal is stuck): it cannot be stopped with connections suspended.
  */

@@ -1,7 +1,7 @@
 /*
  * http_ingest.c: POST /v1/events. Runs on libmicrohttpd's threads; the
- * journal's durability callback only records the outcome and resumes the
- * suspended connection.
+ * pipeline's answer, when it comes on the journal's writer thread, only
+ * resumes the suspended connection.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -13,17 +13,16 @@
 
 #include <json-c/json.h>
 
+#include "core/app.h"
 #include "ingest/gzip.h"
 #include "http/http_ingest.h"
 #include "core/isotime.h"
-#include "journal/journal.h"
+#include "ingest/ingest.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/netaddr.h"
 #include "core/sluice.h"
-#include "ws/ws.h"
 
-#define HTTP_RETRY_AFTER_FULL "5"
 #define HTTP_RETRY_AFTER_STOPPING "2"
 
 static const char *
@@ -64,18 +63,6 @@ http_app_key(struct MHD_Connection *c)
 	return key;
 }
 
-/* Finds the first app that allows origin, for a preflight without a key. */
-static const struct config_app *
-http_app_for_origin(const struct config *cfg, const char *origin)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->napps; i++)
-		if (config_app_origin_allowed(&cfg->apps[i], origin))
-			return &cfg->apps[i];
-	return NULL;
-}
-
 enum MHD_Result
 http_ingest_preflight(struct http_server *srv, struct MHD_Connection *c)
 {
@@ -90,11 +77,11 @@ http_ingest_preflight(struct http_server *srv, struct MHD_Connection *c)
 		    "missing_origin", "a CORS preflight needs an Origin header");
 	key = http_app_key(c);
 	if (key != NULL && *key != '\0') {
-		app = config_app_by_key(srv->cfg, key);
-		if (app != NULL && !config_app_origin_allowed(app, origin))
+		app = app_by_key(srv->apps, key);
+		if (app != NULL && !app_origin_allowed(app, origin))
 			app = NULL;
 	} else
-		app = http_app_for_origin(srv->cfg, origin);
+		app = app_for_origin(srv->apps, origin);
 	if (app == NULL)
 		return http_reply_error(c, MHD_HTTP_FORBIDDEN, NULL,
 		    "origin_not_allowed", "origin %s may not post events",
@@ -129,7 +116,7 @@ http_ingest_check(struct http_server *srv, struct MHD_Connection *c,
 	unsigned long long declared;
 	char *end;
 
-	if (atomic_load(&srv->stopping)) {
+	if (atomic_load(&srv->stopping) || ingest_stopping(srv->ingest)) {
 		req->reply.retry_after = HTTP_RETRY_AFTER_STOPPING;
 		*ret = http_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    &req->reply, "stopping", "the gateway is shutting down");
@@ -142,7 +129,7 @@ http_ingest_check(struct http_server *srv, struct MHD_Connection *c,
 		    "header or the key query argument");
 		return -1;
 	}
-	req->app = config_app_by_key(cfg, key);
+	req->app = app_by_key(srv->apps, key);
 	if (req->app == NULL) {
 		*ret = http_reply_error(c, MHD_HTTP_UNAUTHORIZED, NULL,
 		    "unknown_key", "no app has this key");
@@ -150,7 +137,7 @@ http_ingest_check(struct http_server *srv, struct MHD_Connection *c,
 	}
 	origin = http_header(c, "Origin");
 	if (origin != NULL) {
-		if (!config_app_origin_allowed(req->app, origin)) {
+		if (!app_origin_allowed(req->app, origin)) {
 			*ret = http_reply_error(c, MHD_HTTP_FORBIDDEN, NULL,
 			    "origin_not_allowed", "origin %s may not post "
 			    "events for app %s", origin, req->app->id);
@@ -207,6 +194,7 @@ http_ingest_begin(struct http_server *srv, struct MHD_Connection *c,
 		*ret = MHD_NO;
 		return NULL;
 	}
+	req->kind = HTTP_CTX_INGEST;
 	req->srv = srv;
 	req->conn = c;
 	req->state = HTTP_REQ_BODY;
@@ -252,30 +240,24 @@ http_ingest_body(struct http_ingest *req, const char *data, size_t size)
 	return MHD_YES;
 }
 
-/* Runs on the journal's writer thread: record the outcome, resume. */
+/*
+ * The pipeline's answer: on this thread during ingest_submit_text, or on
+ * the journal's writer thread once the events are durable. Resumes the
+ * connection if http_ingest_finish suspended it already.
+ */
 static void
-http_ingest_durable(void *arg, int status)
+http_ingest_done(struct ingest_request *ir, void *arg)
 {
 	struct http_ingest *req = arg;
 
-	struct http_server *srv = req->srv;
-
-	atomic_store(&req->durable_status, status);
-	req->state = HTTP_REQ_DURABLE;
-	MHD_resume_connection(req->conn);
-	/* Counted down here, not when the reply is queued: a client that hung
-	 * up while suspended never gets its handler called again. */
-	atomic_fetch_sub(&srv->waiting, 1);
+	(void)ir;
+	http_park_done(&req->park);
 }
 
 /* Adds the per-event rejections as "errors": [{index, code, message}]. */
 static void
 http_ingest_add_errors(struct json_object *o, const struct event_batch *b)
 {
-	size_t i;
-
-	for (i = 0; i < b->nrejected; i++)
-		metrics_event_rejected(b->rejected[i].error);
 	json_object_object_add(o, "errors", event_batch_errors_json(b));
 }
 
@@ -283,7 +265,7 @@ http_ingest_add_errors(struct json_object *o, const struct event_batch *b)
 static enum MHD_Result
 http_ingest_reply_accepted(struct http_ingest *req)
 {
-	const struct event_batch *b = &req->batch;
+	const struct event_batch *b = &req->ingest.batch;
 	struct json_object *o;
 
 	o = json_object_new_object();
@@ -292,7 +274,6 @@ http_ingest_reply_accepted(struct http_ingest *req)
 	json_object_object_add(o, "ids", event_batch_ids_json(b));
 	if (b->nrejected > 0)
 		http_ingest_add_errors(o, b);
-	metrics_events_accepted(b->naccepted);
 	return http_reply_json(req->conn, b->nrejected > 0 ?
 	    MHD_HTTP_MULTI_STATUS : MHD_HTTP_ACCEPTED, o, &req->reply);
 }
@@ -301,7 +282,7 @@ http_ingest_reply_accepted(struct http_ingest *req)
 static enum MHD_Result
 http_ingest_reply_none_valid(struct http_ingest *req)
 {
-	const struct event_batch *b = &req->batch;
+	const struct event_batch *b = &req->ingest.batch;
 	struct json_object *o;
 	unsigned status = MHD_HTTP_CONTENT_TOO_LARGE;
 	char message[128];
@@ -323,96 +304,41 @@ http_ingest_reply_none_valid(struct http_ingest *req)
 	return http_reply_json(req->conn, status, o, &req->reply);
 }
 
-/* Maps a whole-body parse failure to its reply. */
+/* The reply to the pipeline's outcome. */
 static enum MHD_Result
-http_ingest_reply_body_error(struct http_ingest *req, enum event_body rc,
-    const char *err)
+http_ingest_reply(struct http_ingest *req)
 {
-	switch (rc) {
-	case EVENT_BODY_TOO_MANY:
-		metrics_events_refused(METRICS_REJECT_TOO_MANY, 1);
-		return http_reply_error(req->conn, MHD_HTTP_CONTENT_TOO_LARGE,
-		    &req->reply, "too_many_events", "%s", err);
-	case EVENT_BODY_BAD_JSON:
-		metrics_events_refused(METRICS_REJECT_BAD_JSON, 1);
-		return http_reply_error(req->conn, MHD_HTTP_BAD_REQUEST,
-		    &req->reply, "invalid_json", "%s", err);
-	case EVENT_BODY_NOMEM:
-		return http_reply_error(req->conn,
-		    MHD_HTTP_INTERNAL_SERVER_ERROR, &req->reply, "internal",
-		    "out of memory");
-	default:
-		metrics_events_refused(METRICS_REJECT_BAD_SHAPE, 1);
-		return http_reply_error(req->conn, MHD_HTTP_BAD_REQUEST,
-		    &req->reply, rc == EVENT_BODY_EMPTY ? "no_events" :
-		    "invalid_body", "%s", err);
-	}
-}
+	const struct ingest_request *ir = &req->ingest;
+	unsigned status;
+	char retry[16];
 
-/* Appends the accepted events and suspends until they are durable. */
-static enum MHD_Result
-http_ingest_commit(struct http_ingest *req)
-{
-	struct http_server *srv = req->srv;
-	const struct event_batch *b = &req->batch;
-	struct iovec *iov;
-	uint64_t last;
-	size_t i;
-	int rc;
-
-	iov = calloc(b->naccepted, sizeof *iov);
-	if (iov == NULL)
-		return MHD_NO;
-	for (i = 0; i < b->naccepted; i++) {
-		iov[i].iov_base = b->accepted[i].record;
-		iov[i].iov_len = b->accepted[i].record_len;
-	}
-	/*
-	 * Counted as waiting before stopping is looked at: http_stop sets
-	 * stopping and then waits for the count to reach zero, so either it
-	 * sees this request or this request sees stopping.
-	 */
-	atomic_fetch_add(&srv->waiting, 1);
-	if (atomic_load(&srv->stopping))
-		rc = SLUICE_ESTOPPING;
-	else
-		rc = journal_append(srv->journal, iov, b->naccepted, &last);
-	free(iov);
-	if (rc != SLUICE_OK)
-		atomic_fetch_sub(&srv->waiting, 1);
-	switch (rc) {
-	case SLUICE_OK:
+	switch (ir->status) {
+	case INGEST_OK:
+		return http_ingest_reply_accepted(req);
+	case INGEST_NONE_VALID:
+		return http_ingest_reply_none_valid(req);
+	case INGEST_TOO_MANY:
+	case INGEST_TOO_LARGE:
+		status = MHD_HTTP_CONTENT_TOO_LARGE;
 		break;
-	case SLUICE_EFULL:
-		metrics_events_refused(METRICS_REJECT_JOURNAL_FULL,
-		    b->naccepted);
-		req->reply.retry_after = HTTP_RETRY_AFTER_FULL;
-		return http_reply_error(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    &req->reply, "journal_full", "the journal is full until "
-		    "the broker catches up; retry later");
-	case SLUICE_ESTOPPING:
-		metrics_events_refused(METRICS_REJECT_STOPPING, b->naccepted);
-		req->reply.retry_after = HTTP_RETRY_AFTER_STOPPING;
-		return http_reply_error(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    &req->reply, "stopping", "the gateway is shutting down");
-	case SLUICE_ETOOBIG:
-		return http_reply_error(req->conn, MHD_HTTP_CONTENT_TOO_LARGE,
-		    &req->reply, "event_too_large", "an event is larger than "
-		    "a journal segment");
+	case INGEST_BAD_JSON:
+	case INGEST_BAD_BODY:
+	case INGEST_EMPTY:
+		status = MHD_HTTP_BAD_REQUEST;
+		break;
+	case INGEST_NOMEM:
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		break;
 	default:
-		req->reply.retry_after = HTTP_RETRY_AFTER_FULL;
-		return http_reply_error(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    &req->reply, "journal_unavailable", "the journal cannot "
-		    "be written: %s", sluice_strerror(rc));
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		break;
 	}
-	/* Subscribers see the events now; the client hears once durable. */
-	ws_fanout(srv->ws, req->app, b);
-	req->state = HTTP_REQ_WAITING;
-	MHD_suspend_connection(req->conn);
-	if (journal_wait(srv->journal, last, http_ingest_durable, req) !=
-	    SLUICE_OK)
-		http_ingest_durable(req, SLUICE_ENOMEM);
-	return MHD_YES;
+	if (ir->retry_after > 0) {
+		snprintf(retry, sizeof retry, "%d", ir->retry_after);
+		req->reply.retry_after = retry;
+	}
+	return http_reply_error(req->conn, status, &req->reply, ir->code,
+	    "%s", ir->message);
 }
 
 enum MHD_Result
@@ -420,17 +346,14 @@ http_ingest_finish(struct http_ingest *req)
 {
 	struct http_server *srv = req->srv;
 	const union MHD_ConnectionInfo *ci;
-	struct event_limits lim;
 	struct event_source src;
-	char ip[NETADDR_STRLEN], err[256], *inflated = NULL;
+	char ip[NETADDR_STRLEN], *inflated = NULL;
 	const char *body = req->body;
 	size_t len = req->len;
-	enum event_body rc;
 	int status;
 
 	switch (req->state) {
 	case HTTP_REQ_REFUSED:
-	case HTTP_REQ_WAITING:
 		return MHD_YES;
 	case HTTP_REQ_TOO_LARGE:
 		req->state = HTTP_REQ_REFUSED;
@@ -438,15 +361,11 @@ http_ingest_finish(struct http_ingest *req)
 		return http_reply_error(req->conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    &req->reply, "request_too_large", "the body is over the "
 		    "limit of %zu bytes", srv->cfg->max_request_bytes);
-	case HTTP_REQ_DURABLE:
+	case HTTP_REQ_SUBMITTED:
+		if (!http_park_is_done(&req->park))
+			return MHD_YES;
 		req->state = HTTP_REQ_REFUSED;
-		status = atomic_load(&req->durable_status);
-		if (status == SLUICE_OK)
-			return http_ingest_reply_accepted(req);
-		req->reply.retry_after = HTTP_RETRY_AFTER_FULL;
-		return http_reply_error(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    &req->reply, "journal_unavailable", "the events could not "
-		    "be made durable: %s", sluice_strerror(status));
+		return http_ingest_reply(req);
 	case HTTP_REQ_BODY:
 		break;
 	}
@@ -481,16 +400,16 @@ http_ingest_finish(struct http_ingest *req)
 	src.user_agent = http_header(req->conn, MHD_HTTP_HEADER_USER_AGENT);
 	src.origin = http_header(req->conn, "Origin");
 	src.received_at_ms = isotime_now_ms();
-	lim.max_event_bytes = srv->cfg->max_event_bytes;
-	lim.max_events = srv->cfg->max_events_per_request;
-	rc = event_batch_parse(body != NULL ? body : "", len, &lim, &src,
-	    &req->batch, err, sizeof err);
+	req->state = HTTP_REQ_SUBMITTED;
+	http_park_begin(&req->park, req->conn);
+	ingest_submit_text(srv->ingest, &req->ingest, body, len, &src, NULL,
+	    http_ingest_done, req);
 	free(inflated);
-	if (rc != EVENT_BODY_OK)
-		return http_ingest_reply_body_error(req, rc, err);
-	if (req->batch.naccepted == 0)
-		return http_ingest_reply_none_valid(req);
-	return http_ingest_commit(req);
+	/* Suspended until durable, unless refused at once. */
+	if (http_park_wait(&req->park) == 0)
+		return MHD_YES;
+	req->state = HTTP_REQ_REFUSED;
+	return http_ingest_reply(req);
 }
 
 void
@@ -498,7 +417,7 @@ http_ingest_free(struct http_ingest *req)
 {
 	if (req == NULL)
 		return;
-	event_batch_free(&req->batch);
+	ingest_request_free(&req->ingest);
 	free(req->body);
 	free(req);
 }

@@ -1,11 +1,11 @@
 /*
  * http_ingest.h: POST /v1/events, and the state the HTTP server and the
  * ingestion handler share. A request's body is gathered with a size bound,
- * inflated if gzipped, parsed into envelopes, appended to the journal, and
- * its connection suspended until the journal says the events are durable;
- * only then is it answered. Runs on libmicrohttpd's threads, except the
- * durability callback, which runs on the journal's writer thread and only
- * resumes the connection.
+ * inflated if gzipped and handed to the ingest pipeline; its connection is
+ * suspended until the pipeline says the events are durable, and only then
+ * answered. Runs on libmicrohttpd's threads, except the pipeline's answer,
+ * which may run on the journal's writer thread and only resumes the
+ * connection.
  */
 #ifndef SLUICE_HTTP_INGEST_H
 #define SLUICE_HTTP_INGEST_H
@@ -16,35 +16,46 @@
 #include <microhttpd.h>
 
 #include "core/config.h"
-#include "ingest/event.h"
+#include "http/http_park.h"
 #include "http/http_reply.h"
+#include "ingest/ingest.h"
 
-struct journal;
 struct amqp_fwd;
-struct ws_server;
+struct app_registry;
 struct http_static;
+struct hub;
+struct journal;
 
 struct http_server {
-	struct MHD_Daemon	*mhd;
-	const struct config	*cfg;
-	struct journal		*journal;
-	struct amqp_fwd		*fwd;
-	struct ws_server	*ws;		/* fan-out; may be NULL */
-	struct http_static	*statics;	/* static_dir; may be NULL */
-	atomic_int		 stopping;	/* answer 503 from now on */
-	atomic_uint		 waiting;	/* requests waiting on the journal */
+	struct MHD_Daemon		*mhd;
+	const struct config		*cfg;
+	const struct app_registry	*apps;
+	struct ingest			*ingest;
+	struct journal			*journal;	/* for /readyz, /metrics */
+	struct amqp_fwd			*fwd;
+	struct hub			*hub;		/* for /metrics */
+	struct http_static		*statics;	/* static_dir; may be
+							   NULL */
+	atomic_int			 stopping;	/* answer 503 from now
+							   on */
 };
 
 enum http_req_state {
 	HTTP_REQ_BODY,		/* gathering the body */
 	HTTP_REQ_TOO_LARGE,	/* over the limit: discarding the rest */
-	HTTP_REQ_REFUSED,	/* a reply was queued early */
-	HTTP_REQ_WAITING,	/* suspended until durable */
-	HTTP_REQ_DURABLE	/* resumed: reply with the outcome */
+	HTTP_REQ_REFUSED,	/* a reply was queued */
+	HTTP_REQ_SUBMITTED	/* in the pipeline: parked until answered */
+};
+
+/* What a connection's context points at first: which request it is. */
+enum http_ctx_kind {
+	HTTP_CTX_INGEST,	/* struct http_ingest */
+	HTTP_CTX_METRICS	/* GET /metrics, waiting on the hub */
 };
 
 /* One POST /v1/events in progress. Freed when libmicrohttpd completes it. */
 struct http_ingest {
+	enum http_ctx_kind	 kind;		/* HTTP_CTX_INGEST */
 	enum http_req_state	 state;
 	const struct config_app	*app;
 	struct http_reply_opts	 reply;		/* CORS for this request */
@@ -55,8 +66,8 @@ struct http_ingest {
 	size_t			 cap;
 	size_t			 discarded;	/* bytes past the limit */
 	int			 gzipped;
-	struct event_batch	 batch;
-	atomic_int		 durable_status; /* from the journal */
+	struct http_park	 park;
+	struct ingest_request	 ingest;
 };
 
 /*
@@ -78,7 +89,7 @@ struct http_ingest *http_ingest_begin(struct http_server *srv,
 enum MHD_Result http_ingest_body(struct http_ingest *req, const char *data,
     size_t size);
 
-/* Called once the body is complete, and again after the resume. */
+/* Called once the body is complete, and again after a resume. */
 enum MHD_Result http_ingest_finish(struct http_ingest *req);
 
 void http_ingest_free(struct http_ingest *req);

@@ -1,5 +1,5 @@
 /*
- * frame.c: reference-counted outgoing WebSocket messages. Thread-safe.
+ * frame.c: reference-counted outgoing messages. Thread-safe.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +18,11 @@ frame_new(const void *payload, size_t len, size_t extra)
 		return NULL;
 	atomic_init(&f->refs, 1);
 	f->len = (uint32_t)len;
+	f->app = 0;
 	f->accepted_us = 0;
-	f->app = NULL;
+	f->seq = 0;
 	f->channel = NULL;
+	f->except = NULL;
 	if (len > 0)
 		memcpy(frame_payload(f), payload, len);
 	return f;

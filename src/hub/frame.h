@@ -1,11 +1,12 @@
 /*
- * frame.h: an outgoing WebSocket message, encoded once and shared by
- * reference among every connection it goes to. Room for the WebSocket
- * header libwebsockets writes (LWS_PRE bytes) is kept in front of the
- * payload, so a frame is written without a copy. Event frames also carry
- * what the hub routes them by (app and channel) and when the event was
- * accepted (for the fan-out latency). Thread-safe: a frame may be made on
- * any thread; references are atomic.
+ * frame.h: an outgoing message, encoded once and shared by reference among
+ * every subscriber it goes to. FRAME_PRE bytes of room are kept in front of
+ * the payload for the transport's own header (the WebSocket layer checks
+ * that it covers libwebsockets' LWS_PRE), so a frame is written without a
+ * copy. Event frames also carry what the hub routes them by (app index and
+ * channel), the subscriber they must skip, the event's journal sequence
+ * number and when it was accepted (for the fan-out latency).
+ * Thread-safe: a frame may be made on any thread; references are atomic.
  */
 #ifndef SLUICE_FRAME_H
 #define SLUICE_FRAME_H
@@ -14,18 +15,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libwebsockets.h>
-
-#define FRAME_PRE LWS_PRE
-
-struct config_app;
+/* Room for a transport header before the payload, kept 16-byte aligned. */
+#define FRAME_PRE 16
 
 struct frame {
 	atomic_uint		 refs;
 	uint32_t		 len;		/* payload bytes */
+	unsigned		 app;		/* event frames: app index */
 	int64_t			 accepted_us;	/* event frames; else 0 */
-	const struct config_app	*app;		/* event frames: routing */
-	const char		*channel;	/* event frames: routing */
+	uint64_t		 seq;		/* event frames: journal seq */
+	const char		*channel;	/* event frames: routing; else
+						   NULL */
+	const void		*except;	/* a subscriber to skip, or
+						   NULL */
 	unsigned char		 buf[];		/* FRAME_PRE, then payload */
 };
 

@@ -1,13 +1,18 @@
 /*
- * hub.h: the fan-out hub. It knows which connections subscribe to which
- * channel of which app, and gives each accepted event to every one of
- * them. An event's frame is made once, on the thread that accepted it, and
- * shared by reference; frames made on other threads are handed to the
- * WebSocket service thread through a queue and a wakeup (hub_offer), and
- * delivered there (hub_drain).
+ * hub.h: the fan-out hub. It knows which subscribers (connections of a
+ * front door) take which channel of which app, and gives each accepted
+ * event to every one of them but the one it must skip. It is transport
+ * neutral: the front door that owns the subscribers attaches the calls
+ * that encode an event into its wire format, deliver a frame and wake its
+ * thread. An event's frame is encoded once, on the thread that accepted
+ * it, and shared by reference; frames made on other threads reach the
+ * service thread through the hub's inbox and a wakeup, and are delivered
+ * there (hub_drain). Other threads read channel state only through a query
+ * run on the service thread (hub_query).
  *
- * Threads: hub_wants, hub_event_frame and hub_offer may be called from any
- * thread; everything else only from the WebSocket service thread.
+ * Threads: hub_new, hub_attach and hub_free on the main thread;
+ * hub_publish, hub_query and hub_close from any thread; everything else
+ * only from the service thread (the one that called hub_enter).
  */
 #ifndef SLUICE_HUB_H
 #define SLUICE_HUB_H
@@ -17,74 +22,130 @@
 
 #include "hub/frame.h"
 
-struct config_app;
 struct hub;
 struct hub_channel;
 
-/* Gives f to one subscriber (a connection of the WebSocket layer). The
- * callee takes its own reference if it keeps f, and must not subscribe or
- * unsubscribe anyone: a subscriber it closes leaves later. */
-typedef void (*hub_deliver_fn)(void *conn, struct frame *f);
+/* One accepted event, as the ingest pipeline hands it to the hub. */
+struct hub_event {
+	unsigned	 app;		/* the app's index (core/app.h) */
+	const char	*channel;
+	size_t		 channel_len;
+	const char	*event;		/* the event's name */
+	size_t		 event_len;
+	const char	*envelope;	/* the envelope's JSON text */
+	size_t		 envelope_len;
+	uint64_t	 seq;		/* its journal sequence number */
+	int64_t		 accepted_us;	/* monotonic, for the latency */
+	const void	*except;	/* a subscriber not to deliver to */
+};
 
-/* Wakes the service thread so that it calls hub_drain (any thread). */
-typedef void (*hub_wakeup_fn)(void *arg);
+/* What the front door owning the subscribers provides. */
+struct hub_ops {
+	/* Encodes ev into a new frame (one reference), or NULL when out of
+	 * memory. Any thread. */
+	struct frame	*(*encode)(const struct hub_event *ev, void *arg);
+	/* Gives f to one subscriber. The callee takes its own reference if
+	 * it keeps f, and must not subscribe or unsubscribe anyone: a
+	 * subscriber it closes leaves later. Service thread. */
+	void		 (*deliver)(void *sub, struct frame *f);
+	/* Wakes the service thread so that it calls hub_drain. Any thread. */
+	void		 (*wakeup)(void *arg);
+	void		*arg;		/* for encode and wakeup */
+};
 
-/* Returns a new hub, or NULL when out of memory. */
-struct hub *hub_new(hub_deliver_fn deliver, hub_wakeup_fn wakeup,
-    void *wakeup_arg);
+/*
+ * Runs on the service thread with status SLUICE_OK, where it may read the
+ * hub's channels; or with SLUICE_ESTOPPING, on whatever thread closes the
+ * hub, when the hub closed before it could run (it must not read them).
+ * It must not block.
+ */
+typedef void (*hub_query_fn)(struct hub *h, void *arg, int status);
 
-/* Frees the hub and every frame still queued. No channel may be left. */
+/* Returns a new hub with nothing attached (events are dropped until
+ * hub_attach), or NULL when out of memory. */
+struct hub *hub_new(void);
+
+/* Attaches the front door's calls (copied). Before any subscriber. */
+void hub_attach(struct hub *h, const struct hub_ops *ops);
+
+/* Marks the calling thread as the service thread: events published on it
+ * are delivered at once, without the inbox. */
+void hub_enter(struct hub *h);
+
+/* Frees the hub and every frame still queued. No channel may be left;
+ * queries still queued are answered with SLUICE_ESTOPPING. */
 void hub_free(struct hub *h);
 
 /*
- * Adds conn to the subscribers of channel of app and sets *out to the
+ * Adds sub to the subscribers of channel of app and sets *out to the
  * channel, which the caller keeps to unsubscribe. Returns SLUICE_OK
- * (also when conn already subscribes: *out is the same channel) or
+ * (also when sub already subscribes: *out is the same channel) or
  * SLUICE_ENOMEM.
  */
-int hub_subscribe(struct hub *h, const struct config_app *app,
-    const char *channel, void *conn, struct hub_channel **out);
+int hub_subscribe(struct hub *h, unsigned app, const char *channel,
+    void *sub, struct hub_channel **out);
 
-/* Removes conn from ch's subscribers; ch is freed with its last one. */
-void hub_unsubscribe(struct hub *h, struct hub_channel *ch, void *conn);
+/* Removes sub from ch's subscribers; ch is freed with its last one. */
+void hub_unsubscribe(struct hub *h, struct hub_channel *ch, void *sub);
 
 /* The channel's name and its number of subscribers. */
 const char *hub_channel_name(const struct hub_channel *ch);
 size_t hub_channel_subscribers(const struct hub_channel *ch);
 
-/* Gives f (an event frame: app and channel set) to every subscriber of its
- * channel. The caller keeps its reference. */
-void hub_deliver(struct hub *h, struct frame *f);
+/* The exact number of subscribers of channel of app (0: none). */
+size_t hub_subscribers(struct hub *h, unsigned app, const char *channel);
 
-/* Delivers every frame offered by other threads, in the order offered. */
-void hub_drain(struct hub *h);
+/* Calls fn for every channel of app that has subscribers, in no order;
+ * fn must not subscribe or unsubscribe anyone. */
+void hub_channels_each(struct hub *h, unsigned app,
+    void (*fn)(const struct hub_channel *ch, void *arg), void *arg);
+
+/* Channels with subscribers, and subscriptions, over every app. */
+size_t hub_channel_count(const struct hub *h);
+size_t hub_subscription_count(const struct hub *h);
 
 /*
- * Returns 0 when no connection subscribes to channel (n bytes) of app, so
- * that no frame need be made; 1 when one may (false positives happen;
- * a subscription made meanwhile may miss the event). Any thread.
+ * Hands n accepted events to their subscribers: each one that may have
+ * some is encoded once and delivered at once on the service thread, or
+ * through the inbox from any other. Never blocks on a subscriber. Events
+ * of a channel nobody takes are not encoded. Any thread.
  */
-int hub_wants(struct hub *h, const struct config_app *app,
-    const char *channel, size_t n);
+void hub_publish(struct hub *h, const struct hub_event *events, size_t n);
 
 /*
- * Makes the frame of an event: {"event":..,"channel":..,"data":"<the
- * envelope as a JSON string>"}, routed to channel of app. Returns NULL when
- * out of memory. Any thread.
- */
-struct frame *hub_event_frame(const struct config_app *app,
-    const char *channel, size_t channel_len, const char *event,
-    size_t event_len, const char *envelope, size_t envelope_len,
-    int64_t accepted_us);
-
-/*
- * Hands n frames to the service thread, taking the caller's references,
- * and wakes it if it was not already due to drain. After hub_close the
- * frames are dropped. Any thread.
+ * Hands n frames already encoded to the service thread, taking the
+ * caller's references, and wakes it if it was not already due to drain.
+ * After hub_close, or when the inbox cannot grow, the frames are dropped:
+ * the live view misses them; the events are journaled all the same. Any
+ * thread.
  */
 void hub_offer(struct hub *h, struct frame **frames, size_t n);
 
-/* Refuses further offers (shutdown). Any thread. */
+/* Gives f (an event frame: app and channel set) to every subscriber of its
+ * channel but f->except. The caller keeps its reference. */
+void hub_deliver(struct hub *h, struct frame *f);
+
+/* Delivers every frame offered by other threads, in the order offered,
+ * then runs the queries posted. */
+void hub_drain(struct hub *h);
+
+/*
+ * Posts fn(h, arg, status) to run on the service thread and wakes it.
+ * Returns SLUICE_OK (fn will be called exactly once), SLUICE_ESTOPPING
+ * (the hub is closed) or SLUICE_ENOMEM; fn is not called on an error.
+ * Any thread.
+ */
+int hub_query(struct hub *h, hub_query_fn fn, void *arg);
+
+/* Refuses further events and queries, and answers the queries still
+ * queued with SLUICE_ESTOPPING (shutdown). Any thread. */
 void hub_close(struct hub *h);
+
+/*
+ * Returns 0 when no subscriber takes channel (n bytes) of app, so that no
+ * frame need be made; 1 when one may (false positives happen; a
+ * subscription made meanwhile may miss the event). Any thread.
+ */
+int hub_wants(struct hub *h, unsigned app, const char *channel, size_t n);
 
 #endif

@@ -15,10 +15,11 @@
 
 #include <json-c/json.h>
 
+#include "core/app.h"
 #include "ingest/event.h"
 #include "core/isotime.h"
 #include "core/jsontext.h"
-#include "ws/pusher.h"
+#include "ingest/channel.h"
 #include "core/sluice.h"
 #include "core/uuid7.h"
 
@@ -295,11 +296,11 @@ event_check_channel(const struct config_app *app, struct event_fields *f,
 	} else
 		return event_why(r, EVENT_ERR_NO_CHANNEL,
 		    "channel: none given and the app has no default channel");
-	if (!pusher_channel_valid(f->chan, f->chan_len))
+	if (!channel_name_valid(f->chan, f->chan_len))
 		return event_why(r, EVENT_ERR_BAD_CHANNEL,
 		    "channel: must be 1 to %d characters of A-Z a-z 0-9 "
 		    "_ - = @ , . ;", EVENT_CHANNEL_MAX);
-	if (!config_app_may_publish(app, f->chan))
+	if (!app_may_publish(app, f->chan))
 		return event_why(r, EVENT_ERR_CHANNEL_FORBIDDEN,
 		    "channel: \"%.100s\" is not allowed for this app", f->chan);
 	return 0;
@@ -467,6 +468,21 @@ event_accept(struct event_run *run, size_t index,
 	acc = &run->out->accepted[run->out->naccepted];
 	if ((acc->record = event_record_encode(&rec, &acc->record_len)) == NULL)
 		return -1;
+	acc->live = malloc(f->chan_len + f->name_len + b->len + 3);
+	if (acc->live == NULL) {
+		free(acc->record);
+		acc->record = NULL;
+		return -1;
+	}
+	acc->channel_len = f->chan_len;
+	acc->event_len = f->name_len;
+	acc->envelope_len = b->len;
+	memcpy(EVENT_LIVE_CHANNEL(acc), f->chan, f->chan_len);
+	EVENT_LIVE_CHANNEL(acc)[f->chan_len] = '\0';
+	memcpy(EVENT_LIVE_EVENT(acc), f->name, f->name_len);
+	EVENT_LIVE_EVENT(acc)[f->name_len] = '\0';
+	memcpy(EVENT_LIVE_ENVELOPE(acc), b->p, b->len);
+	EVENT_LIVE_ENVELOPE(acc)[b->len] = '\0';
 	acc->index = index;
 	memcpy(acc->id, f->idtext, f->id_len);
 	acc->id[f->id_len] = '\0';
@@ -491,16 +507,26 @@ event_one(struct event_run *run, size_t index, struct json_object *ev)
 	}
 }
 
-/* What event_json_unfit found. */
 void
-event_batch_free(struct event_batch *batch)
+event_batch_shed(struct event_batch *batch)
 {
 	size_t i;
 
+	for (i = 0; i < batch->naccepted; i++) {
+		free(batch->accepted[i].record);
+		batch->accepted[i].record = NULL;
+		batch->accepted[i].record_len = 0;
+		free(batch->accepted[i].live);
+		batch->accepted[i].live = NULL;
+	}
+}
+
+void
+event_batch_free(struct event_batch *batch)
+{
 	if (batch == NULL)
 		return;
-	for (i = 0; i < batch->naccepted; i++)
-		free(batch->accepted[i].record);
+	event_batch_shed(batch);
 	free(batch->accepted);
 	free(batch->rejected);
 	memset(batch, 0, sizeof *batch);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "ingest/channel.h"
 #include "journal/record.h"
 
 struct json_object;
@@ -20,7 +21,7 @@ struct json_object;
 #define EVENT_NAME_MAX 200	/* characters */
 #define EVENT_ID_MAX 128	/* characters */
 #define EVENT_ID_MAX_BYTES 255	/* UTF-8 bytes: AMQP message_id, a shortstr */
-#define EVENT_CHANNEL_MAX 164	/* characters, Pusher's rule */
+#define EVENT_CHANNEL_MAX CHANNEL_NAME_MAX
 #define EVENT_JSON_DEPTH 64	/* nesting allowed in a body */
 
 /* Why one event was rejected. The names are part of the HTTP API. */
@@ -78,7 +79,20 @@ struct event_accepted {
 	char		 id[EVENT_ID_MAX_BYTES + 1]; /* UTF-8, NUL-terminated */
 	unsigned char	*record;		/* journal payload, owned */
 	size_t		 record_len;
+	/* For live delivery: the channel, the event's name and the
+	 * envelope, each NUL-terminated, in one owned buffer. */
+	char		*live;
+	size_t		 channel_len;
+	size_t		 event_len;
+	size_t		 envelope_len;
 };
+
+/* The parts of live, by their lengths. */
+#define EVENT_LIVE_CHANNEL(a)	((a)->live)
+#define EVENT_LIVE_EVENT(a)	((a)->live + (a)->channel_len + 1)
+#define EVENT_LIVE_ENVELOPE(a) \
+	((a)->live + (a)->channel_len + 1 + (a)->event_len + 1)
+
 
 struct event_batch {
 	size_t			 total;		/* events in the request */
@@ -108,6 +122,10 @@ enum event_body event_batch_from_json(struct json_object *events,
     struct event_batch *out, char *err, size_t errlen);
 
 void event_batch_free(struct event_batch *batch);
+
+/* Frees the journal record and live copy of each accepted event, keeping
+ * ids and rejections (what a reply needs). */
+void event_batch_shed(struct event_batch *batch);
 
 /* The ids of the accepted events, as a new JSON array (caller puts it). */
 struct json_object *event_batch_ids_json(const struct event_batch *batch);

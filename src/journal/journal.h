@@ -25,6 +25,7 @@
 
 struct journal;
 struct journal_reader;
+struct metrics_text;
 
 struct journal_config {
 	const char	*dir;		/* created if missing */
@@ -100,6 +101,10 @@ int journal_notify_fd(struct journal *j);
 void journal_confirm(struct journal *j, uint64_t seq);
 
 void journal_get_stats(struct journal *j, struct journal_stats *st);
+
+/* Adds the journal's stats to a /metrics render; journal is a struct
+ * journal (the signature of metrics_hooks.render). */
+void journal_metrics_render(struct metrics_text *t, void *journal);
 
 /*
  * Opens a reader positioned at the first unconfirmed record. Returns NULL

@@ -15,28 +15,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "hub/hub.h"
 #include "ws/pusher.h"
 
 #define PUSHER_MSG_DEPTH 32
-
-int
-pusher_channel_valid(const char *name, size_t n)
-{
-	size_t i;
-	char c;
-
-	if (n == 0 || n > PUSHER_CHANNEL_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		c = name[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9'))
-			continue;
-		if (c == '\0' || strchr("_-=@,.;", c) == NULL)
-			return 0;
-	}
-	return 1;
-}
 
 const char *
 pusher_close_reason(int code)
@@ -61,16 +43,6 @@ pusher_close_reason(int code)
 	default:
 		return "closing";
 	}
-}
-
-enum pusher_channel_kind
-pusher_channel_kind(const char *name)
-{
-	if (strncmp(name, "private-", 8) == 0)
-		return PUSHER_CHANNEL_PRIVATE;
-	if (strncmp(name, "presence-", 9) == 0)
-		return PUSHER_CHANNEL_PRESENCE;
-	return PUSHER_CHANNEL_PUBLIC;
 }
 
 void
@@ -252,4 +224,34 @@ pusher_put_subscription_error(struct jsontext *b, const char *channel,
 	jsontext_cstr(b, error);
 	snprintf(num, sizeof num, ",\"status\":%d}}", status);
 	jsontext_put(b, num, strlen(num));
+}
+
+struct frame *
+pusher_event_frame(const struct hub_event *ev)
+{
+	struct jsontext b;
+	struct frame *f;
+	char *name;
+
+	memset(&b, 0, sizeof b);
+	pusher_put_message(&b, ev->event, ev->event_len, ev->channel,
+	    ev->channel_len, ev->envelope, ev->envelope_len, 1);
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	/* The channel's name follows the payload: the hub routes by it. */
+	f = frame_new(b.p, b.len, ev->channel_len + 1);
+	free(b.p);
+	if (f == NULL)
+		return NULL;
+	name = (char *)frame_payload(f) + f->len;
+	memcpy(name, ev->channel, ev->channel_len);
+	name[ev->channel_len] = '\0';
+	f->channel = name;
+	f->app = ev->app;
+	f->seq = ev->seq;
+	f->accepted_us = ev->accepted_us;
+	f->except = ev->except;
+	return f;
 }

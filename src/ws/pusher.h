@@ -1,6 +1,6 @@
 /*
  * pusher.h: the Pusher Channels protocol (version 7) as sluiced speaks it:
- * channel names and kinds, socket ids, private-channel auth signatures,
+ * socket ids, private-channel auth signatures,
  * parsing a client's message and writing the server's. No I/O here.
  * Thread-safe, except where a function says otherwise.
  */
@@ -11,10 +11,11 @@
 
 #include "core/jsontext.h"
 
+struct frame;
+struct hub_event;
 struct json_object;
 
 #define PUSHER_PROTOCOL		7
-#define PUSHER_CHANNEL_MAX	164	/* characters */
 #define PUSHER_SOCKET_ID_MAX	32	/* "digits.digits" and a NUL */
 
 /* Close codes (and pusher:error codes), by Pusher's ranges. */
@@ -32,18 +33,6 @@ enum pusher_code {
 
 /* A short reason for the close frame of code (at most 123 bytes). */
 const char *pusher_close_reason(int code);
-
-enum pusher_channel_kind {
-	PUSHER_CHANNEL_PUBLIC,
-	PUSHER_CHANNEL_PRIVATE,		/* "private-": needs auth */
-	PUSHER_CHANNEL_PRESENCE		/* "presence-": not supported yet */
-};
-
-/* Returns 1 if the n bytes of name are a valid channel name: 1 to 164
- * characters of A-Z a-z 0-9 _ - = @ , . ; */
-int pusher_channel_valid(const char *name, size_t n);
-
-enum pusher_channel_kind pusher_channel_kind(const char *name);
 
 /*
  * Writes a new socket id, "digits.digits", unique within the process and
@@ -104,5 +93,12 @@ void pusher_put_error(struct jsontext *b, int code, const char *message);
 /* pusher:subscription_error for channel: data {type, error, status}. */
 void pusher_put_subscription_error(struct jsontext *b, const char *channel,
     const char *type, const char *error, int status);
+
+/*
+ * Makes the frame of an event: {"event":..,"channel":..,"data":"<the
+ * envelope as a JSON string>"}, routed to its channel and app. Returns a
+ * frame with one reference, or NULL when out of memory.
+ */
+struct frame *pusher_event_frame(const struct hub_event *ev);
 
 #endif

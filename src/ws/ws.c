@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "core/isotime.h"
-#include "journal/journal.h"
+#include "core/jsontext.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/sluice.h"
@@ -70,9 +70,17 @@ ws_raise_nofile(const struct config *cfg)
 	return want;
 }
 
-/* Set on the service thread: events accepted there are delivered at once
- * rather than through the hub's queue. */
-static __thread int ws_on_service_thread;
+/* libwebsockets writes its frame header in front of the payload. */
+_Static_assert(FRAME_PRE >= LWS_PRE, "FRAME_PRE must cover LWS_PRE");
+
+/* Set on the service thread. */
+static __thread int ws_service_thread;
+
+int
+ws_on_service_thread(void)
+{
+	return ws_service_thread;
+}
 
 /* libwebsockets' own messages go to our log. */
 static void
@@ -97,43 +105,12 @@ ws_wakeup(void *arg)
 	lws_cancel_service(srv->ctx);
 }
 
-void
-ws_fanout(struct ws_server *srv, const struct config_app *app,
-    const struct event_batch *batch)
+/* The hub's encoder: the Pusher frame of an event. Any thread. */
+static struct frame *
+ws_encode(const struct hub_event *ev, void *arg)
 {
-	struct frame *stack[64], **frames = stack, *f;
-	struct event_record rec;
-	int64_t now;
-	size_t i, n = 0;
-	int here;
-
-	if (srv == NULL || batch->naccepted == 0)
-		return;
-	here = ws_on_service_thread;
-	if (!here && batch->naccepted > SLUICE_ARRAY_LEN(stack)) {
-		frames = calloc(batch->naccepted, sizeof *frames);
-		if (frames == NULL)
-			return;		/* the live view misses these */
-	}
-	now = isotime_mono_us();
-	for (i = 0; i < batch->naccepted; i++) {
-		if (event_record_decode(batch->accepted[i].record,
-		    batch->accepted[i].record_len, &rec) == -1 ||
-		    !hub_wants(srv->hub, app, rec.channel, rec.channel_len))
-			continue;
-		f = hub_event_frame(app, rec.channel, rec.channel_len,
-		    rec.event, rec.event_len, rec.json, rec.json_len, now);
-		if (f == NULL)
-			continue;
-		if (here) {
-			hub_deliver(srv->hub, f);
-			frame_unref(f);
-		} else
-			frames[n++] = f;
-	}
-	hub_offer(srv->hub, frames, n);
-	if (frames != stack)
-		free(frames);
+	(void)arg;
+	return pusher_event_frame(ev);
 }
 
 /* Closes every connection with 4200 (once). */
@@ -189,7 +166,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		srv = lws_context_user(lws_get_context(wsi));
-		if (ws_session_origin_ok(wsi, srv->cfg))
+		if (ws_session_origin_ok(wsi, srv->apps))
 			return 0;
 		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN,
 		    "origin not allowed for this app");
@@ -235,7 +212,8 @@ ws_thread(void *arg)
 {
 	struct ws_server *srv = arg;
 
-	ws_on_service_thread = 1;
+	ws_service_thread = 1;
+	hub_enter(srv->hub);
 	for (;;) {
 		if (lws_service(srv->ctx, 0) < 0)
 			break;
@@ -268,7 +246,7 @@ ws_session_release(struct ws_conn *c)
 }
 
 int
-ws_start(const struct config *cfg, struct journal *j, struct ws_server **out)
+ws_start(const struct ws_deps *deps, struct ws_server **out)
 {
 	static const struct lws_protocols protocols[] = {
 		{ "pusher", ws_callback, sizeof(struct ws_conn *), WS_RX_BUFFER,
@@ -281,7 +259,9 @@ ws_start(const struct config *cfg, struct journal *j, struct ws_server **out)
 	 * connection and per message that walks the whole list.
 	 */
 	static const lws_retry_bo_t no_keepalive = { NULL, 0, 0, 0, 0, 0 };
+	const struct config *cfg = deps->cfg;
 	struct lws_context_creation_info info;
+	struct hub_ops ops;
 	struct ws_server *srv;
 	char host[256], err[300];
 	const char *port;
@@ -299,13 +279,15 @@ ws_start(const struct config *cfg, struct journal *j, struct ws_server **out)
 	if (srv == NULL)
 		return SLUICE_ENOMEM;
 	srv->cfg = cfg;
-	srv->journal = j;
+	srv->apps = deps->apps;
+	srv->ingest = deps->ingest;
+	srv->hub = deps->hub;
 	TAILQ_INIT(&srv->conns);
 	pthread_mutex_init(&srv->done_lock, NULL);
 	srv->done_tail = &srv->done;
-	srv->app_conns = calloc(cfg->napps + 1, sizeof *srv->app_conns);
-	srv->hub = hub_new(ws_session_deliver, ws_wakeup, srv);
-	if (srv->app_conns == NULL || srv->hub == NULL)
+	srv->app_conns = calloc(app_count(deps->apps) + 1,
+	    sizeof *srv->app_conns);
+	if (srv->app_conns == NULL)
 		goto nomem;
 
 	lws_set_log_level(LLL_ERR, ws_lws_log);
@@ -325,12 +307,16 @@ ws_start(const struct config *cfg, struct journal *j, struct ws_server **out)
 	srv->ctx = lws_create_context(&info);
 	if (srv->ctx == NULL) {
 		log_error("ws", "cannot listen on %s", cfg->ws_listen);
-		hub_free(srv->hub);
 		free(srv->app_conns);
 		pthread_mutex_destroy(&srv->done_lock);
 		free(srv);
 		return SLUICE_EIO;
 	}
+	ops.encode = ws_encode;
+	ops.deliver = ws_session_deliver;
+	ops.wakeup = ws_wakeup;
+	ops.arg = srv;
+	hub_attach(srv->hub, &ops);
 	if (pthread_create(&srv->thread, NULL, ws_thread, srv) != 0) {
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;
@@ -342,7 +328,6 @@ ws_start(const struct config *cfg, struct journal *j, struct ws_server **out)
 	*out = srv;
 	return SLUICE_OK;
 nomem:
-	hub_free(srv->hub);
 	free(srv->app_conns);
 	pthread_mutex_destroy(&srv->done_lock);
 	free(srv);
@@ -359,19 +344,12 @@ ws_quiesce(struct ws_server *srv)
 int
 ws_stop(struct ws_server *srv, unsigned timeout_ms)
 {
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	unsigned waited = 0;
-
 	if (srv == NULL)
 		return 0;
 	atomic_store(&srv->stopping, 1);
-	while (atomic_load(&srv->pending) > 0 && waited < timeout_ms) {
-		nanosleep(&pause, NULL);
-		waited += 10;
-	}
-	if (atomic_load(&srv->pending) > 0) {
-		log_error("ws", "%u publishes still wait for the journal after "
-		    "%u ms", atomic_load(&srv->pending), timeout_ms);
+	if (ingest_wait_idle(srv->ingest, timeout_ms) == -1) {
+		log_error("ws", "publishes still wait for the journal after "
+		    "%u ms", timeout_ms);
 		return -1;
 	}
 	hub_close(srv->hub);
@@ -382,7 +360,6 @@ ws_stop(struct ws_server *srv, unsigned timeout_ms)
 	/* Connections that lws closed while destroying are released by
 	 * their CLOSED callbacks; what remains are the pending-free ones. */
 	ws_publish_discard(srv);
-	hub_free(srv->hub);
 	free(srv->app_conns);
 	pthread_mutex_destroy(&srv->done_lock);
 	log_info("ws", "stopped");

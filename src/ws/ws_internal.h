@@ -16,14 +16,16 @@
 
 #include <libwebsockets.h>
 
+#include "core/app.h"
 #include "core/config.h"
 #include "hub/hub.h"
+#include "ingest/channel.h"
 #include "core/netaddr.h"
+#include "ingest/ingest.h"
 #include "ws/pusher.h"
 #include "core/ratelimit.h"
 #include "hub/sendq.h"
 
-struct journal;
 struct ws_pending;
 
 #define WS_DISCARD_TOO_LARGE	1
@@ -36,6 +38,7 @@ struct ws_conn {
 	struct ws_server	*srv;
 	struct lws		*wsi;		/* NULL once closed */
 	const struct config_app	*app;		/* NULL until accepted */
+	unsigned		 app_index;	/* app's, once accepted */
 	struct sendq		 q;
 	struct hub_channel	**subs;
 	unsigned		 nsubs;
@@ -58,8 +61,9 @@ struct ws_conn {
 TAILQ_HEAD(ws_conn_list, ws_conn);
 
 struct ws_server {
-	const struct config	*cfg;
-	struct journal		*journal;
+	const struct config		*cfg;
+	const struct app_registry	*apps;
+	struct ingest			*ingest;
 	struct lws_context	*ctx;
 	struct hub		*hub;
 	pthread_t		 thread;
@@ -74,17 +78,20 @@ struct ws_server {
 	unsigned		*app_conns;	/* per app, by index */
 	lws_sorted_usec_list_t	 sweep;		/* pings and pong timeouts */
 
-	/* Publishes answered by the journal (any thread), to reply to. */
+	/* Publishes answered by the pipeline on another thread (the
+	 * journal's writer), to reply to. */
 	pthread_mutex_t		 done_lock;
 	struct ws_pending	*done;
 	struct ws_pending	**done_tail;
-	atomic_uint		 pending;	/* publishes on the journal */
 };
 
 /* ws_session.c */
 
 /* The handshake's Origin check: 1 when allowed (or nothing to check). */
-int ws_session_origin_ok(struct lws *wsi, const struct config *cfg);
+int ws_session_origin_ok(struct lws *wsi, const struct app_registry *apps);
+
+/* Whether the caller is the service thread. Any thread. */
+int ws_on_service_thread(void);
 
 /* Checks the request (path, key, protocol, limits) of a new connection and
  * greets it, or closes it with the right code. */

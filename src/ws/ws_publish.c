@@ -1,45 +1,42 @@
 /*
  * ws_publish.c: sluice:publish, acknowledged publishing over a WebSocket.
- * The events are checked and enriched by the same code as POST /v1/events,
- * appended to the journal and fanned out at once; the reply (sluice:ack, or
- * sluice:nack naming what was refused) goes out once the journal says they
- * are durable. The journal's callback runs on its writer thread and only
- * queues the publish for the service thread; everything else runs on the
- * WebSocket service thread.
+ * The events go through the ingest pipeline like those of POST /v1/events;
+ * the reply (sluice:ack, or sluice:nack naming what was refused) goes out
+ * once the pipeline says they are durable. The pipeline's answer, when it
+ * comes on the journal's writer thread, only queues the publish for the
+ * service thread; everything else runs on the WebSocket service thread.
  */
 #define _GNU_SOURCE
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
-#include "ingest/event.h"
 #include "core/isotime.h"
-#include "journal/journal.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/sluice.h"
+#include "ingest/ingest.h"
 #include "ws/ws.h"
 #include "ws/ws_internal.h"
 
 #define WS_REF_MAX		128
-#define WS_RETRY_FULL_S		5
 #define WS_RETRY_STOPPING_S	2
 
-/* A publish waiting for the journal. */
+/* A publish in the pipeline. */
 struct ws_pending {
 	struct ws_pending	*next;
 	struct ws_conn		*conn;
-	int			 status;	/* the journal's answer */
 	char			*ref;
-	struct event_batch	 batch;		/* ids and rejections */
+	struct ingest_request	 ingest;
 };
 
 /* A refusal of the whole message: errors[] gets {index: null, ...}. */
 struct ws_refusal {
 	const char	*code;		/* NULL: none */
-	char		 message[200];
+	const char	*message;
 	int		 retry_after;	/* seconds; 0: none */
 };
 
@@ -90,142 +87,73 @@ ws_publish_refuse(struct ws_conn *c, const char *ref, const char *code,
 {
 	struct event_batch none;
 	struct ws_refusal r;
+	char message[200];
 	va_list ap;
 
 	memset(&none, 0, sizeof none);
-	r.code = code;
-	r.retry_after = retry_after;
 	va_start(ap, fmt);
-	vsnprintf(r.message, sizeof r.message, fmt, ap);
+	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
+	r.code = code;
+	r.message = message;
+	r.retry_after = retry_after;
 	ws_publish_reply(c, ref, &none, 0, &r);
-}
-
-/* Runs on the journal's writer thread (or this one): queue the answer. */
-static void
-ws_publish_durable(void *arg, int status)
-{
-	struct ws_pending *p = arg;
-	struct ws_server *srv = p->conn->srv;
-
-	p->status = status;
-	pthread_mutex_lock(&srv->done_lock);
-	*srv->done_tail = p;
-	srv->done_tail = &p->next;
-	pthread_mutex_unlock(&srv->done_lock);
-	lws_cancel_service(srv->ctx);
-	/* Last: ws_stop may go on once this reaches zero. */
-	atomic_fetch_sub(&srv->pending, 1);
 }
 
 static void
 ws_pending_free(struct ws_pending *p)
 {
-	event_batch_free(&p->batch);
+	ingest_request_free(&p->ingest);
 	free(p->ref);
 	free(p);
 }
 
-/* Counts the per-event rejections of a publish. */
+/* Replies to p with the pipeline's outcome and frees it. Service thread. */
 static void
-ws_publish_count_rejected(const struct event_batch *b)
+ws_publish_answer(struct ws_pending *p)
 {
-	size_t i;
+	const struct ingest_request *ir = &p->ingest;
+	struct ws_conn *c = p->conn;
+	struct ws_refusal r = { NULL, "", 0 };
+	int durable;
 
-	for (i = 0; i < b->nrejected; i++)
-		metrics_event_rejected(b->rejected[i].error);
+	durable = ir->status == INGEST_OK || ir->status == INGEST_NONE_VALID;
+	if (!durable) {
+		/* The library's retry logic knows this code for a message
+		 * that can never be valid. */
+		r.code = ir->status == INGEST_BAD_JSON ? "invalid_body" :
+		    ir->code;
+		r.message = ir->message;
+		r.retry_after = ir->retry_after;
+	}
+	if (c->wsi != NULL)
+		ws_publish_reply(c, p->ref, &ir->batch, durable, &r);
+	c->pending--;
+	ws_pending_free(p);
+	ws_session_release(c);
 }
 
-/* Appends p's accepted events; returns 0, or -1 after replying. */
-static int
-ws_publish_append(struct ws_conn *c, struct ws_pending *p, uint64_t *last)
-{
-	struct ws_server *srv = c->srv;
-	struct event_batch *b = &p->batch;
-	struct ws_refusal r;
-	struct iovec *iov;
-	size_t i;
-	int rc;
-
-	iov = calloc(b->naccepted, sizeof *iov);
-	if (iov == NULL)
-		rc = SLUICE_ENOMEM;
-	else {
-		for (i = 0; i < b->naccepted; i++) {
-			iov[i].iov_base = b->accepted[i].record;
-			iov[i].iov_len = b->accepted[i].record_len;
-		}
-		/* Counted before stopping is looked at, as on HTTP. */
-		atomic_fetch_add(&srv->pending, 1);
-		if (atomic_load(&srv->stopping))
-			rc = SLUICE_ESTOPPING;
-		else
-			rc = journal_append(srv->journal, iov, b->naccepted,
-			    last);
-		if (rc != SLUICE_OK)
-			atomic_fetch_sub(&srv->pending, 1);
-		free(iov);
-	}
-	if (rc == SLUICE_OK)
-		return 0;
-	r.retry_after = 0;
-	switch (rc) {
-	case SLUICE_EFULL:
-		metrics_events_refused(METRICS_REJECT_JOURNAL_FULL,
-		    b->naccepted);
-		r.code = "journal_full";
-		r.retry_after = WS_RETRY_FULL_S;
-		snprintf(r.message, sizeof r.message, "the journal is full "
-		    "until the broker catches up; retry later");
-		break;
-	case SLUICE_ESTOPPING:
-		metrics_events_refused(METRICS_REJECT_STOPPING, b->naccepted);
-		r.code = "stopping";
-		r.retry_after = WS_RETRY_STOPPING_S;
-		snprintf(r.message, sizeof r.message, "the gateway is "
-		    "shutting down");
-		break;
-	case SLUICE_ETOOBIG:
-		r.code = "event_too_large";
-		snprintf(r.message, sizeof r.message, "an event is larger "
-		    "than a journal segment");
-		break;
-	default:
-		r.code = "journal_unavailable";
-		r.retry_after = WS_RETRY_FULL_S;
-		snprintf(r.message, sizeof r.message, "the journal cannot be "
-		    "written: %s", sluice_strerror(rc));
-		break;
-	}
-	ws_publish_reply(c, p->ref, b, 0, &r);
-	return -1;
-}
-
-/* The whole-message outcome of event_batch_from_json as a nack. */
+/*
+ * The pipeline's answer: on the service thread (a refusal, or events
+ * durable already) it replies at once; on the journal's writer thread it
+ * queues the publish and wakes the service thread.
+ */
 static void
-ws_publish_refuse_body(struct ws_conn *c, const char *ref, enum event_body rc,
-    const char *err)
+ws_publish_done(struct ingest_request *ir, void *arg)
 {
-	const char *code;
+	struct ws_pending *p = arg;
+	struct ws_server *srv = p->conn->srv;
 
-	switch (rc) {
-	case EVENT_BODY_TOO_MANY:
-		metrics_events_refused(METRICS_REJECT_TOO_MANY, 1);
-		code = "too_many_events";
-		break;
-	case EVENT_BODY_EMPTY:
-		metrics_events_refused(METRICS_REJECT_BAD_SHAPE, 1);
-		code = "no_events";
-		break;
-	case EVENT_BODY_NOMEM:
-		code = "internal";
-		break;
-	default:
-		metrics_events_refused(METRICS_REJECT_BAD_SHAPE, 1);
-		code = "invalid_body";
-		break;
+	(void)ir;
+	if (ws_on_service_thread()) {
+		ws_publish_answer(p);
+		return;
 	}
-	ws_publish_refuse(c, ref, code, 0, "%s", err);
+	pthread_mutex_lock(&srv->done_lock);
+	*srv->done_tail = p;
+	srv->done_tail = &p->next;
+	pthread_mutex_unlock(&srv->done_lock);
+	lws_cancel_service(srv->ctx);
 }
 
 /* Takes the tokens for n events; returns 0, or -1 after refusing. */
@@ -261,16 +189,11 @@ void
 ws_publish(struct ws_conn *c, struct json_object *data)
 {
 	struct ws_server *srv = c->srv;
-	const struct config *cfg = srv->cfg;
 	struct json_object *jref, *events;
-	struct event_limits lim;
 	struct event_source src;
 	struct ws_pending *p;
-	enum event_body rc;
 	const char *ref;
-	char err[256];
-	uint64_t last;
-	size_t n, i;
+	size_t n;
 
 	if (data == NULL || !json_object_object_get_ex(data, "ref", &jref) ||
 	    !json_object_is_type(jref, json_type_string) ||
@@ -312,46 +235,16 @@ ws_publish(struct ws_conn *c, struct json_object *data)
 	src.user_agent = c->user_agent;
 	src.origin = c->origin;
 	src.received_at_ms = isotime_now_ms();
-	lim.max_event_bytes = cfg->max_event_bytes;
-	lim.max_events = cfg->max_events_per_request;
-	rc = event_batch_from_json(events, &lim, &src, &p->batch, err,
-	    sizeof err);
-	if (rc != EVENT_BODY_OK) {
-		ws_publish_refuse_body(c, ref, rc, err);
-		ws_pending_free(p);
-		return;
-	}
-	ws_publish_count_rejected(&p->batch);
-	if (p->batch.naccepted == 0) {
-		struct ws_refusal none = { NULL, "", 0 };
-
-		ws_publish_reply(c, ref, &p->batch, 1, &none);
-		ws_pending_free(p);
-		return;
-	}
-	if (ws_publish_append(c, p, &last) == -1) {
-		ws_pending_free(p);
-		return;
-	}
-	ws_fanout(srv, c->app, &p->batch);
-	/* The records are in the journal now; keep only ids and errors. */
-	for (i = 0; i < p->batch.naccepted; i++) {
-		free(p->batch.accepted[i].record);
-		p->batch.accepted[i].record = NULL;
-		p->batch.accepted[i].record_len = 0;
-	}
+	/* Answered exactly once, maybe before this returns. */
 	c->pending++;
-	if (journal_wait(srv->journal, last, ws_publish_durable, p) !=
-	    SLUICE_OK)
-		ws_publish_durable(p, SLUICE_ENOMEM);
+	ingest_submit(srv->ingest, &p->ingest, events, &src, NULL,
+	    ws_publish_done, p);
 }
 
 void
 ws_publish_drain(struct ws_server *srv)
 {
 	struct ws_pending *p, *next;
-	struct ws_refusal r;
-	struct ws_conn *c;
 
 	pthread_mutex_lock(&srv->done_lock);
 	p = srv->done;
@@ -360,24 +253,7 @@ ws_publish_drain(struct ws_server *srv)
 	pthread_mutex_unlock(&srv->done_lock);
 	for (; p != NULL; p = next) {
 		next = p->next;
-		c = p->conn;
-		r.code = NULL;
-		r.retry_after = 0;
-		if (p->status == SLUICE_OK)
-			metrics_events_accepted(p->batch.naccepted);
-		else {
-			r.code = "journal_unavailable";
-			r.retry_after = WS_RETRY_FULL_S;
-			snprintf(r.message, sizeof r.message, "the events "
-			    "could not be made durable: %s",
-			    sluice_strerror(p->status));
-		}
-		if (c->wsi != NULL)
-			ws_publish_reply(c, p->ref, &p->batch,
-			    p->status == SLUICE_OK, &r);
-		c->pending--;
-		ws_pending_free(p);
-		ws_session_release(c);
+		ws_publish_answer(p);
 	}
 }
 

@@ -25,7 +25,7 @@
 
 /* The app of the request's path ("/app/KEY"), or NULL: *why says what. */
 static const struct config_app *
-ws_session_app(struct lws *wsi, const struct config *cfg, int *why)
+ws_session_app(struct lws *wsi, const struct app_registry *apps, int *why)
 {
 	char path[256];
 	const char *key;
@@ -38,7 +38,7 @@ ws_session_app(struct lws *wsi, const struct config *cfg, int *why)
 	}
 	key = path + 5;
 	*why = PUSHER_UNKNOWN_APP;
-	return config_app_by_key(cfg, key);
+	return app_by_key(apps, key);
 }
 
 /* A copy of header h, or NULL when absent (or out of memory). */
@@ -59,18 +59,18 @@ ws_session_header(struct lws *wsi, enum lws_token_indexes h)
 }
 
 int
-ws_session_origin_ok(struct lws *wsi, const struct config *cfg)
+ws_session_origin_ok(struct lws *wsi, const struct app_registry *apps)
 {
 	const struct config_app *app;
 	char *origin;
 	int why, ok = 1;
 
-	app = ws_session_app(wsi, cfg, &why);
+	app = ws_session_app(wsi, apps, &why);
 	origin = ws_session_header(wsi, WSI_TOKEN_ORIGIN);
 	/* Without an app there is nothing to check against: the session
 	 * reports the bad key or path over the socket. */
 	if (app != NULL && origin != NULL &&
-	    !config_app_origin_allowed(app, origin)) {
+	    !app_origin_allowed(app, origin)) {
 		log_info("ws", "origin %s refused for app %s", origin, app->id);
 		ok = 0;
 	}
@@ -145,7 +145,7 @@ ws_session_open(struct ws_conn *c)
 		    "shutting down; reconnect", 1);
 		return;
 	}
-	app = ws_session_app(c->wsi, cfg, &code);
+	app = ws_session_app(c->wsi, srv->apps, &code);
 	if (app == NULL) {
 		ws_session_error(c, code, code == PUSHER_WRONG_PATH ?
 		    "connect to /app/KEY?protocol=7" : "no app has this key",
@@ -157,7 +157,7 @@ ws_session_open(struct ws_conn *c)
 		ws_session_error(c, code, msg, 1);
 		return;
 	}
-	idx = (size_t)(app - cfg->apps);
+	idx = app_index(srv->apps, app);
 	if (srv->app_conns[idx] >= app->max_connections) {
 		snprintf(msg, sizeof msg, "app %s has its %u connections "
 		    "already", app->id, app->max_connections);
@@ -166,6 +166,7 @@ ws_session_open(struct ws_conn *c)
 	}
 	srv->app_conns[idx]++;
 	c->app = app;
+	c->app_index = (unsigned)idx;
 	c->user_agent = ws_session_header(c->wsi, WSI_TOKEN_HTTP_USER_AGENT);
 	c->origin = ws_session_header(c->wsi, WSI_TOKEN_ORIGIN);
 	ws_session_peer(c);
@@ -413,22 +414,22 @@ ws_session_subscribe(struct ws_conn *c, struct json_object *data)
 	    json_object_is_type(jauth, json_type_string) &&
 	    json_object_get_string_len(jauth) > 0)
 		auth = json_object_get_string(jauth);
-	if (!pusher_channel_valid(name, (size_t)json_object_get_string_len(
+	if (!channel_name_valid(name, (size_t)json_object_get_string_len(
 	    jch))) {
 		snprintf(msg, sizeof msg, "a channel name is 1 to %d "
 		    "characters of A-Z a-z 0-9 _ - = @ , . ;",
-		    PUSHER_CHANNEL_MAX);
+		    CHANNEL_NAME_MAX);
 		ws_session_subscription_error(c, name, "InvalidChannel",
 		    msg, 400);
 		return;
 	}
-	switch (pusher_channel_kind(name)) {
-	case PUSHER_CHANNEL_PRESENCE:
+	switch (channel_kind(name)) {
+	case CHANNEL_PRESENCE:
 		ws_session_subscription_error(c, name,
 		    "UnsupportedChannel", "presence channels are not "
 		    "supported", 501);
 		return;
-	case PUSHER_CHANNEL_PRIVATE:
+	case CHANNEL_PRIVATE:
 		if (!pusher_auth_valid(c->app->key, c->app->secret,
 		    c->socket_id, name, auth)) {
 			ws_session_subscription_error(c, name, "AuthError",
@@ -437,8 +438,8 @@ ws_session_subscribe(struct ws_conn *c, struct json_object *data)
 			return;
 		}
 		break;
-	case PUSHER_CHANNEL_PUBLIC:
-		if (config_app_is_public(c->app, name))
+	case CHANNEL_PUBLIC:
+		if (app_is_public(c->app, name))
 			break;
 		if (auth == NULL) {
 			snprintf(msg, sizeof msg, "channel %s may not be read "
@@ -472,7 +473,8 @@ ws_session_subscribe(struct ws_conn *c, struct json_object *data)
 		return;
 	}
 	c->subs = subs;
-	if (hub_subscribe(c->srv->hub, c->app, name, c, &ch) != SLUICE_OK) {
+	if (hub_subscribe(c->srv->hub, c->app_index, name, c, &ch) !=
+	    SLUICE_OK) {
 		ws_session_error(c, 0, "out of memory", 0);
 		return;
 	}
@@ -646,7 +648,7 @@ ws_session_closed(struct ws_conn *c)
 	c->nsubs = 0;
 	sendq_clear(&c->q);
 	if (c->app != NULL)
-		srv->app_conns[c->app - srv->cfg->apps]--;
+		srv->app_conns[c->app_index]--;
 	metrics_ws_closed();
 	c->wsi = NULL;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "core/app.h"
 #include "core/config.h"
 #include "core/sluice.h"
 
@@ -225,7 +226,7 @@ TEST_file_with_one_app_gets_defaults(void)
 	CU_ASSERT_EQUAL(app->publish_channels.count, 0);
 	/* Nothing is readable without auth unless the config says so. */
 	CU_ASSERT_EQUAL(app->public_channels.count, 0);
-	CU_ASSERT_FALSE(config_app_is_public(app, "events"));
+	CU_ASSERT_FALSE(app_is_public(app, "events"));
 	CU_ASSERT_EQUAL(app->max_connections, CONFIG_APP_MAX_CONNECTIONS);
 	unload(cfg, &errs);
 }
@@ -263,7 +264,6 @@ TEST_shipped_conf_loads(void)
 	CU_ASSERT_EQUAL_FATAL(app->publish_channels.count, 2);
 	CU_ASSERT_STRING_EQUAL(app->publish_channels.items[0], "events");
 	CU_ASSERT_STRING_EQUAL(app->publish_channels.items[1], "game-*");
-	CU_ASSERT_PTR_EQUAL(config_app_by_key(cfg, "demo-key-0001"), app);
 	config_free(cfg);
 	config_errors_free(&errs);
 }
@@ -373,10 +373,10 @@ TEST_every_key_set(void)
 	CU_ASSERT_STRING_EQUAL(app->default_channel, "orders@eu");
 	CU_ASSERT_EQUAL(app->publish_channels.count, 2);
 	CU_ASSERT_EQUAL(app->public_channels.count, 2);
-	CU_ASSERT_TRUE(config_app_is_public(app, "orders@us"));
-	CU_ASSERT_TRUE(config_app_is_public(app, "private-x"));
-	CU_ASSERT_FALSE(config_app_is_public(app, "returns"));
-	CU_ASSERT_FALSE(config_app_is_public(app, NULL));
+	CU_ASSERT_TRUE(app_is_public(app, "orders@us"));
+	CU_ASSERT_TRUE(app_is_public(app, "private-x"));
+	CU_ASSERT_FALSE(app_is_public(app, "returns"));
+	CU_ASSERT_FALSE(app_is_public(app, NULL));
 	CU_ASSERT_EQUAL(app->max_connections, 10000000);
 	CU_ASSERT_STRING_EQUAL(cfg->ws_listen, "*:9091");
 	CU_ASSERT_EQUAL(cfg->ws_activity_timeout_s, 3600);
@@ -909,22 +909,67 @@ static void
 TEST_app_by_key(void)
 {
 	struct config_errors errs;
+	struct app_registry *r;
 	struct config *cfg;
 
 	cfg = load_ok(two_apps, &errs);
 	CU_ASSERT_EQUAL_FATAL(cfg->napps, 2);
-	CU_ASSERT_PTR_EQUAL(config_app_by_key(cfg, "key-1111-0001"),
-	    &cfg->apps[0]);
-	CU_ASSERT_PTR_EQUAL(config_app_by_key(cfg, "key-2222-0002"),
-	    &cfg->apps[1]);
-	CU_ASSERT_PTR_NULL(config_app_by_key(cfg, "key-3333-0003"));
-	CU_ASSERT_PTR_NULL(config_app_by_key(cfg, "key-1111-000"));
-	CU_ASSERT_PTR_NULL(config_app_by_key(cfg, "KEY-1111-0001"));
-	CU_ASSERT_PTR_NULL(config_app_by_key(cfg, ""));
-	CU_ASSERT_PTR_NULL(config_app_by_key(cfg, NULL));
-	/* The app's secret is not a key. */
-	CU_ASSERT_PTR_NULL(config_app_by_key(cfg, "secret-1111-1111-0001"));
+	CU_ASSERT_EQUAL_FATAL(app_registry_new(cfg, &r), SLUICE_OK);
+	CU_ASSERT_EQUAL(app_count(r), 2);
+	CU_ASSERT_PTR_EQUAL(app_by_key(r, "key-1111-0001"), &cfg->apps[0]);
+	CU_ASSERT_PTR_EQUAL(app_by_key(r, "key-2222-0002"), &cfg->apps[1]);
+	CU_ASSERT_PTR_NULL(app_by_key(r, "key-3333-0003"));
+	CU_ASSERT_PTR_NULL(app_by_key(r, "key-1111-000"));
+	CU_ASSERT_PTR_NULL(app_by_key(r, "KEY-1111-0001"));
+	CU_ASSERT_PTR_NULL(app_by_key(r, ""));
+	CU_ASSERT_PTR_NULL(app_by_key(r, NULL));
+	/* The app's secret is not a key, nor its id. */
+	CU_ASSERT_PTR_NULL(app_by_key(r, "secret-1111-1111-0001"));
+	CU_ASSERT_PTR_NULL(app_by_key(r, cfg->apps[0].id));
+	/* By id and by index, and back. */
+	CU_ASSERT_PTR_EQUAL(app_by_id(r, cfg->apps[1].id), &cfg->apps[1]);
+	CU_ASSERT_PTR_EQUAL(app_by_id(r, cfg->apps[0].id), &cfg->apps[0]);
+	CU_ASSERT_PTR_NULL(app_by_id(r, "nosuchapp"));
+	CU_ASSERT_PTR_NULL(app_by_id(r, NULL));
+	CU_ASSERT_PTR_EQUAL(app_by_index(r, 0), &cfg->apps[0]);
+	CU_ASSERT_PTR_EQUAL(app_by_index(r, 1), &cfg->apps[1]);
+	CU_ASSERT_PTR_NULL(app_by_index(r, 2));
+	CU_ASSERT_EQUAL(app_index(r, &cfg->apps[1]), 1);
+	app_registry_free(r);
 	unload(cfg, &errs);
+}
+
+/* Many apps: every one is found by key and by id through the tables. */
+static void
+TEST_app_registry_many(void)
+{
+	struct config_errors errs;
+	struct app_registry *r;
+	struct config *cfg;
+	char *text, *p, key[64], id[32];
+	size_t i, n = 300;
+
+	text = malloc(n * 200 + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	p = text;
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "[app a%zu]\nkey = key-%06zu-abcdef\n"
+		    "secret = secret-%06zu-0123456789\norigins = *\n"
+		    "publish_channels = *\n", i, i, i);
+	cfg = load_ok(text, &errs);
+	CU_ASSERT_EQUAL_FATAL(cfg->napps, n);
+	CU_ASSERT_EQUAL_FATAL(app_registry_new(cfg, &r), SLUICE_OK);
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "key-%06zu-abcdef", i);
+		snprintf(id, sizeof id, "a%zu", i);
+		CU_ASSERT_PTR_EQUAL(app_by_key(r, key), &cfg->apps[i]);
+		CU_ASSERT_PTR_EQUAL(app_by_id(r, id), &cfg->apps[i]);
+		CU_ASSERT_EQUAL(app_index(r, app_by_id(r, id)), i);
+	}
+	CU_ASSERT_PTR_NULL(app_by_key(r, "key-000300-abcdef"));
+	app_registry_free(r);
+	unload(cfg, &errs);
+	free(text);
 }
 
 static void
@@ -935,21 +980,21 @@ TEST_origins(void)
 	const struct config_app *one, *two;
 
 	cfg = load_two_apps(&errs, &one, &two);
-	CU_ASSERT_TRUE(config_app_origin_allowed(one, "https://one.example"));
-	CU_ASSERT_TRUE(config_app_origin_allowed(one,
+	CU_ASSERT_TRUE(app_origin_allowed(one, "https://one.example"));
+	CU_ASSERT_TRUE(app_origin_allowed(one,
 	    "http://localhost:3000"));
-	CU_ASSERT_FALSE(config_app_origin_allowed(one, "http://one.example"));
-	CU_ASSERT_FALSE(config_app_origin_allowed(one,
+	CU_ASSERT_FALSE(app_origin_allowed(one, "http://one.example"));
+	CU_ASSERT_FALSE(app_origin_allowed(one,
 	    "https://one.example:443"));
-	CU_ASSERT_FALSE(config_app_origin_allowed(one,
+	CU_ASSERT_FALSE(app_origin_allowed(one,
 	    "https://one.example.evil"));
-	CU_ASSERT_FALSE(config_app_origin_allowed(one, "http://localhost"));
-	CU_ASSERT_FALSE(config_app_origin_allowed(one, "null"));
-	CU_ASSERT_FALSE(config_app_origin_allowed(one, ""));
-	CU_ASSERT_FALSE(config_app_origin_allowed(one, NULL));
-	CU_ASSERT_TRUE(config_app_origin_allowed(two, "https://any.example"));
-	CU_ASSERT_TRUE(config_app_origin_allowed(two, "null"));
-	CU_ASSERT_FALSE(config_app_origin_allowed(two, NULL));
+	CU_ASSERT_FALSE(app_origin_allowed(one, "http://localhost"));
+	CU_ASSERT_FALSE(app_origin_allowed(one, "null"));
+	CU_ASSERT_FALSE(app_origin_allowed(one, ""));
+	CU_ASSERT_FALSE(app_origin_allowed(one, NULL));
+	CU_ASSERT_TRUE(app_origin_allowed(two, "https://any.example"));
+	CU_ASSERT_TRUE(app_origin_allowed(two, "null"));
+	CU_ASSERT_FALSE(app_origin_allowed(two, NULL));
 	unload(cfg, &errs);
 }
 
@@ -964,19 +1009,19 @@ TEST_publish_patterns(void)
 	/* Without publish_channels, only the default channel. */
 	CU_ASSERT_EQUAL_FATAL(one->publish_channels.count, 1);
 	CU_ASSERT_STRING_EQUAL(one->publish_channels.items[0], "events");
-	CU_ASSERT_TRUE(config_app_may_publish(one, "events"));
-	CU_ASSERT_FALSE(config_app_may_publish(one, "events2"));
-	CU_ASSERT_FALSE(config_app_may_publish(one, "game-1"));
-	CU_ASSERT_FALSE(config_app_may_publish(one, NULL));
-	CU_ASSERT_TRUE(config_app_may_publish(two, "game-1"));
-	CU_ASSERT_TRUE(config_app_may_publish(two, "game-"));
-	CU_ASSERT_FALSE(config_app_may_publish(two, "game"));
-	CU_ASSERT_TRUE(config_app_may_publish(two, "chat-a"));
-	CU_ASSERT_TRUE(config_app_may_publish(two, "chat-b"));
-	CU_ASSERT_FALSE(config_app_may_publish(two, "chat-c"));
-	CU_ASSERT_TRUE(config_app_may_publish(two, "room-7"));
-	CU_ASSERT_FALSE(config_app_may_publish(two, "room-77"));
-	CU_ASSERT_FALSE(config_app_may_publish(two, "events"));
+	CU_ASSERT_TRUE(app_may_publish(one, "events"));
+	CU_ASSERT_FALSE(app_may_publish(one, "events2"));
+	CU_ASSERT_FALSE(app_may_publish(one, "game-1"));
+	CU_ASSERT_FALSE(app_may_publish(one, NULL));
+	CU_ASSERT_TRUE(app_may_publish(two, "game-1"));
+	CU_ASSERT_TRUE(app_may_publish(two, "game-"));
+	CU_ASSERT_FALSE(app_may_publish(two, "game"));
+	CU_ASSERT_TRUE(app_may_publish(two, "chat-a"));
+	CU_ASSERT_TRUE(app_may_publish(two, "chat-b"));
+	CU_ASSERT_FALSE(app_may_publish(two, "chat-c"));
+	CU_ASSERT_TRUE(app_may_publish(two, "room-7"));
+	CU_ASSERT_FALSE(app_may_publish(two, "room-77"));
+	CU_ASSERT_FALSE(app_may_publish(two, "events"));
 	unload(cfg, &errs);
 }
 
@@ -988,11 +1033,11 @@ TEST_no_publish_channels(void)
 
 	/* Neither a default channel nor patterns: nothing may be published. */
 	cfg = load_ok(APP_OK, &errs);
-	CU_ASSERT_FALSE(config_app_may_publish(&cfg->apps[0], "events"));
+	CU_ASSERT_FALSE(app_may_publish(&cfg->apps[0], "events"));
 	unload(cfg, &errs);
 	cfg = load_ok(APP_OK "publish_channels =\n", &errs);
 	CU_ASSERT_EQUAL(cfg->apps[0].publish_channels.count, 0);
-	CU_ASSERT_FALSE(config_app_may_publish(&cfg->apps[0], "events"));
+	CU_ASSERT_FALSE(app_may_publish(&cfg->apps[0], "events"));
 	unload(cfg, &errs);
 	/* An explicit empty list must still allow the default channel. */
 	CHECK_BAD(APP_OK "default_channel = events\npublish_channels =\n", 1,
@@ -1029,6 +1074,7 @@ test_config_register(void)
 		{ "TEST_missing_file", TEST_missing_file },
 		{ "TEST_parse_size", TEST_parse_size },
 		{ "TEST_app_by_key", TEST_app_by_key },
+		{ "TEST_app_registry_many", TEST_app_registry_many },
 		{ "TEST_origins", TEST_origins },
 		{ "TEST_publish_patterns", TEST_publish_patterns },
 		{ "TEST_no_publish_channels", TEST_no_publish_channels },

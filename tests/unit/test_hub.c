@@ -19,8 +19,8 @@
 #include <json-c/json.h>
 
 #include "unit.h"
-#include "core/config.h"
 #include "hub/hub.h"
+#include "ws/pusher.h"
 #include "core/sluice.h"
 
 /* What the hub delivered, in order. */
@@ -38,8 +38,9 @@ static int		 log_overflow;
 static atomic_uint	 wakeups;
 static sem_t		*wake_sem;	/* posted by each wakeup when set */
 
-static struct config_app app_a;
-static struct config_app app_b;
+/* Apps are known to the hub by their index. */
+#define APP_A 0u
+#define APP_B 1u
 
 /* Connections are just distinct addresses. */
 #define CONNS 300
@@ -76,17 +77,51 @@ log_reset(void)
 	log_len = 0;
 }
 
+/* The Pusher encoder, as the WebSocket gateway attaches it. */
+static struct frame *
+encode(const struct hub_event *ev, void *arg)
+{
+	(void)arg;
+	return pusher_event_frame(ev);
+}
+
+/* The frame of an event, as hub_publish would have it encoded. */
+static struct frame *
+hub_event_frame(unsigned app, const char *channel, size_t channel_len,
+    const char *name, size_t name_len, const char *envelope,
+    size_t envelope_len, int64_t accepted_us)
+{
+	struct hub_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.app = app;
+	ev.channel = channel;
+	ev.channel_len = channel_len;
+	ev.event = name;
+	ev.event_len = name_len;
+	ev.envelope = envelope;
+	ev.envelope_len = envelope_len;
+	ev.accepted_us = accepted_us;
+	return pusher_event_frame(&ev);
+}
+
 static struct hub *
 hub_make(void)
 {
+	struct hub_ops ops;
 	struct hub *h;
 
 	log_reset();
 	log_overflow = 0;
 	atomic_store(&wakeups, 0);
 	wake_sem = NULL;
-	h = hub_new(record, wakeup, &wakeups);
+	h = hub_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	ops.encode = encode;
+	ops.deliver = record;
+	ops.wakeup = wakeup;
+	ops.arg = &wakeups;
+	hub_attach(h, &ops);
 	return h;
 }
 
@@ -104,7 +139,7 @@ got(void *conn, struct frame *f)
 
 /* An event frame for channel of app. */
 static struct frame *
-event(const struct config_app *app, const char *channel, int64_t at)
+event(unsigned app, const char *channel, int64_t at)
 {
 	static const char env[] = "{\"id\":\"x\"}";
 	struct frame *f;
@@ -130,24 +165,24 @@ TEST_subscribe_unsubscribe(void)
 	struct hub *h;
 
 	h = hub_make();
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, name, CONN(1), &ch),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, name, CONN(1), &ch),
 	    SLUICE_OK);
 	/* The name is copied. */
 	strcpy(name, "other");
 	CU_ASSERT_STRING_EQUAL(hub_channel_name(ch), "events");
 	CU_ASSERT_EQUAL(hub_channel_subscribers(ch), 1);
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(2), &ch2),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(2), &ch2),
 	    SLUICE_OK);
 	CU_ASSERT_PTR_EQUAL(ch2, ch);
 	CU_ASSERT_EQUAL(hub_channel_subscribers(ch), 2);
 	/* Twice is once. */
 	ch3 = NULL;
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(1), &ch3),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(1), &ch3),
 	    SLUICE_OK);
 	CU_ASSERT_PTR_EQUAL(ch3, ch);
 	CU_ASSERT_EQUAL(hub_channel_subscribers(ch), 2);
 
-	f = event(&app_a, "events", 1);
+	f = event(APP_A, "events", 1);
 	hub_deliver(h, f);
 	CU_ASSERT_EQUAL(log_len, 2);
 	CU_ASSERT_EQUAL(got(CONN(1), f), 1);
@@ -172,8 +207,8 @@ TEST_subscribe_unsubscribe(void)
 	log_reset();
 	hub_deliver(h, f);
 	CU_ASSERT_EQUAL(log_len, 0);
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "events", 6), 0);
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(1), &ch),
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "events", 6), 0);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(1), &ch),
 	    SLUICE_OK);
 	CU_ASSERT_EQUAL(hub_channel_subscribers(ch), 1);
 	hub_deliver(h, f);
@@ -196,14 +231,14 @@ TEST_many_subscribers_leave_in_any_order(void)
 
 	h = hub_make();
 	for (i = 0; i < CONNS; i++) {
-		CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "room", CONN(i), &c),
+		CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "room", CONN(i), &c),
 		    SLUICE_OK);
 		CU_ASSERT(ch == NULL || c == ch);
 		ch = c;
 		in[i] = 1;
 	}
 	CU_ASSERT_EQUAL(hub_channel_subscribers(ch), CONNS);
-	f = event(&app_a, "room", 0);
+	f = event(APP_A, "room", 0);
 	while (left > 1) {
 		/* Someone leaves; the rest get the next event, once each. */
 		do {
@@ -237,18 +272,18 @@ TEST_apps_are_separate(void)
 	struct hub *h;
 
 	h = hub_make();
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(1), &ca),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(1), &ca),
 	    SLUICE_OK);
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "events", 6), 1);
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_b, "events", CONN(2), &cb),
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "events", 6), 1);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_B, "events", CONN(2), &cb),
 	    SLUICE_OK);
 	CU_ASSERT_PTR_NOT_EQUAL(ca, cb);
 	CU_ASSERT_EQUAL(hub_channel_subscribers(ca), 1);
 	CU_ASSERT_EQUAL(hub_channel_subscribers(cb), 1);
-	CU_ASSERT_EQUAL(hub_wants(h, &app_b, "events", 6), 1);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_B, "events", 6), 1);
 
-	fa = event(&app_a, "events", 1);
-	fb = event(&app_b, "events", 2);
+	fa = event(APP_A, "events", 1);
+	fb = event(APP_B, "events", 2);
 	hub_deliver(h, fa);
 	CU_ASSERT_EQUAL(log_len, 1);
 	CU_ASSERT_EQUAL(got(CONN(1), fa), 1);
@@ -265,9 +300,9 @@ TEST_apps_are_separate(void)
 	hub_deliver(h, fb);
 	CU_ASSERT_EQUAL(log_len, 1);
 	CU_ASSERT_EQUAL(got(CONN(2), fb), 1);
-	CU_ASSERT_EQUAL(hub_wants(h, &app_b, "events", 6), 1);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_B, "events", 6), 1);
 	hub_unsubscribe(h, cb, CONN(2));
-	CU_ASSERT_EQUAL(hub_wants(h, &app_b, "events", 6), 0);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_B, "events", 6), 0);
 	frame_unref(fa);
 	frame_unref(fb);
 	hub_free(h);
@@ -281,27 +316,27 @@ TEST_wants(void)
 
 	h = hub_make();
 	/* Nothing subscribed: nothing wanted. */
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "events", 6), 0);
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "private-x", 9), 0);
-	CU_ASSERT_EQUAL(hub_wants(h, &app_b, "events", 6), 0);
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(1), &ch),
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "events", 6), 0);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "private-x", 9), 0);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_B, "events", 6), 0);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(1), &ch),
 	    SLUICE_OK);
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "events", 6), 1);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "events", 6), 1);
 	/* Only n bytes of the name count. */
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "eventsXYZ", 6), 1);
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(2), &ch2),
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "eventsXYZ", 6), 1);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(2), &ch2),
 	    SLUICE_OK);
 	hub_unsubscribe(h, ch, CONN(1));
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "events", 6), 1);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "events", 6), 1);
 	hub_unsubscribe(h, ch, CONN(2));
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "events", 6), 0);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "events", 6), 0);
 	/* Subscribing twice and leaving once leaves nothing behind. */
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(1), &ch),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(1), &ch),
 	    SLUICE_OK);
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(1), &ch),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(1), &ch),
 	    SLUICE_OK);
 	hub_unsubscribe(h, ch, CONN(1));
-	CU_ASSERT_EQUAL(hub_wants(h, &app_a, "events", 6), 0);
+	CU_ASSERT_EQUAL(hub_wants(h, APP_A, "events", 6), 0);
 	hub_free(h);
 }
 
@@ -316,18 +351,18 @@ TEST_deliver_reaches_exactly_subscribers(void)
 	h = hub_make();
 	/* x: 0..99, y: 50..149 (overlapping), z: 200. */
 	for (i = 0; i < 100; i++)
-		CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "x", CONN(i), &x),
+		CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "x", CONN(i), &x),
 		    SLUICE_OK);
 	for (i = 50; i < 150; i++)
-		CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "y", CONN(i), &y),
+		CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "y", CONN(i), &y),
 		    SLUICE_OK);
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "z", CONN(200), &z),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "z", CONN(200), &z),
 	    SLUICE_OK);
-	fx = event(&app_a, "x", 0);
-	fy = event(&app_a, "y", 0);
-	fz = event(&app_a, "z", 0);
-	fw = event(&app_a, "w", 0);
-	fother = event(&app_b, "x", 0);
+	fx = event(APP_A, "x", 0);
+	fy = event(APP_A, "y", 0);
+	fz = event(APP_A, "z", 0);
+	fw = event(APP_A, "w", 0);
+	fother = event(APP_B, "x", 0);
 	fnone = frame_new("{}", 2, 0);	/* no routing */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fnone);
 
@@ -388,11 +423,11 @@ TEST_many_channels(void)
 	 * half of them in app B. */
 	for (i = 0; i < MANY; i++) {
 		snprintf(name, sizeof name, "ch-%zu", i);
-		CU_ASSERT_EQUAL_FATAL(hub_subscribe(h, i % 2 ? &app_b : &app_a,
+		CU_ASSERT_EQUAL_FATAL(hub_subscribe(h, i % 2 ? APP_B : APP_A,
 		    name, CONN(i % CONNS), &ch[i]), SLUICE_OK);
 		if (i % 3 == 0)
 			CU_ASSERT_EQUAL_FATAL(hub_subscribe(h,
-			    i % 2 ? &app_b : &app_a, name,
+			    i % 2 ? APP_B : APP_A, name,
 			    CONN((i + 1) % CONNS), &ch[i]), SLUICE_OK);
 	}
 	for (i = 0; i < MANY; i++) {
@@ -400,11 +435,11 @@ TEST_many_channels(void)
 		if (strcmp(hub_channel_name(ch[i]), name) != 0 ||
 		    hub_channel_subscribers(ch[i]) != (i % 3 == 0 ? 2u : 1u))
 			bad++;
-		if (!hub_wants(h, i % 2 ? &app_b : &app_a, name,
+		if (!hub_wants(h, i % 2 ? APP_B : APP_A, name,
 		    strlen(name)))
 			bad++;
 		log_reset();
-		f = event(i % 2 ? &app_b : &app_a, name, (int64_t)i);
+		f = event(i % 2 ? APP_B : APP_A, name, (int64_t)i);
 		hub_deliver(h, f);
 		if (log_len != (i % 3 == 0 ? 2u : 1u) ||
 		    got(CONN(i % CONNS), f) != 1 ||
@@ -412,7 +447,7 @@ TEST_many_channels(void)
 			bad++;
 		/* The other app has no such channel. */
 		log_reset();
-		f->app = i % 2 ? &app_a : &app_b;
+		f->app = i % 2 ? APP_A : APP_B;
 		hub_deliver(h, f);
 		if (log_len != 0)
 			bad++;
@@ -429,7 +464,7 @@ TEST_many_channels(void)
 	for (i = 0; i < MANY; i++) {
 		snprintf(name, sizeof name, "ch-%zu", i);
 		log_reset();
-		f = event(i % 2 ? &app_b : &app_a, name, (int64_t)i);
+		f = event(i % 2 ? APP_B : APP_A, name, (int64_t)i);
 		hub_deliver(h, f);
 		if (log_len != (ch[i] == NULL ? 0 : i % 3 == 0 ? 2u : 1u))
 			bad++;
@@ -444,8 +479,8 @@ TEST_many_channels(void)
 	/* All gone: no interest left anywhere. */
 	for (i = 0; i < MANY; i++) {
 		snprintf(name, sizeof name, "ch-%zu", i);
-		wanted += (size_t)hub_wants(h, &app_a, name, strlen(name));
-		wanted += (size_t)hub_wants(h, &app_b, name, strlen(name));
+		wanted += (size_t)hub_wants(h, APP_A, name, strlen(name));
+		wanted += (size_t)hub_wants(h, APP_B, name, strlen(name));
 	}
 	CU_ASSERT_EQUAL(wanted, 0);
 	free(ch);
@@ -510,7 +545,7 @@ TEST_event_frame_text(void)
 	const char *s;
 	size_t len;
 
-	f = hub_event_frame(&app_a, "eventsXX", 6, "clickYY", 5, env,
+	f = hub_event_frame(APP_A, "eventsXX", 6, "clickYY", 5, env,
 	    sizeof env - 1, 1234567890123LL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(f->len, sizeof want - 1);
@@ -520,7 +555,7 @@ TEST_event_frame_text(void)
 	    memcmp(frame_payload(f), want, f->len) != 0)
 		fprintf(stderr, "\n  want: %s\n  got:  %.*s\n", want,
 		    (int)f->len, frame_payload(f));
-	CU_ASSERT_PTR_EQUAL(f->app, &app_a);
+	CU_ASSERT_PTR_EQUAL(f->app, APP_A);
 	CU_ASSERT_STRING_EQUAL(f->channel, "events");
 	CU_ASSERT_EQUAL(f->accepted_us, 1234567890123LL);
 	CU_ASSERT_EQUAL(refs(f), 1);
@@ -551,7 +586,7 @@ TEST_event_frame_any_channel_length(void)
 	env[sizeof env - 1] = '\0';
 	/* The channel name kept after the payload never spoils it. */
 	for (n = 1; n <= 164; n += 17) {
-		f = hub_event_frame(&app_b, chan, n, "ev", 2, env,
+		f = hub_event_frame(APP_B, chan, n, "ev", 2, env,
 		    strlen(env), 5);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 		CU_ASSERT_EQUAL(strlen(f->channel), n);
@@ -574,10 +609,10 @@ TEST_offer_wakes_when_empty(void)
 	size_t i;
 
 	h = hub_make();
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(7), &ch),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(7), &ch),
 	    SLUICE_OK);
 	for (i = 0; i < 6; i++) {
-		f[i] = event(&app_a, "events", (int64_t)i);
+		f[i] = event(APP_A, "events", (int64_t)i);
 		frame_ref(f[i]);	/* ours; the other is offered */
 	}
 	hub_drain(h);
@@ -629,7 +664,7 @@ TEST_offer_without_subscribers_releases(void)
 
 	h = hub_make();
 	for (i = 0; i < 100; i++) {
-		f[i] = event(&app_a, i % 2 ? "nobody" : "none", (int64_t)i);
+		f[i] = event(APP_A, i % 2 ? "nobody" : "none", (int64_t)i);
 		frame_ref(f[i]);
 	}
 	/* One at a time and all at once; the inbox grows past its first
@@ -656,10 +691,10 @@ TEST_close_drops_offers(void)
 	size_t i;
 
 	h = hub_make();
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "events", CONN(1), &ch),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "events", CONN(1), &ch),
 	    SLUICE_OK);
 	for (i = 0; i < 4; i++) {
-		f[i] = event(&app_a, "events", (int64_t)i);
+		f[i] = event(APP_A, "events", (int64_t)i);
 		frame_ref(f[i]);
 	}
 	hub_offer(h, &f[0], 2);		/* before closing: kept */
@@ -716,7 +751,7 @@ offer_run(void *arg)
 			n = OFFER_FRAMES - sent;
 		for (i = 0; i < n; i++) {
 			chan = o->id % 2 ? "odd" : "even";
-			batch[i] = hub_event_frame(&app_a, chan,
+			batch[i] = hub_event_frame(APP_A, chan,
 			    strlen(chan), "e", 1, "{}", 2,
 			    (int64_t)o->id * 1000000 + (int64_t)(sent + i));
 			if (batch[i] == NULL) {
@@ -748,9 +783,9 @@ TEST_offer_from_threads(void)
 	h = hub_make();
 	CU_ASSERT_FATAL(sem_init(&sem, 0, 0) == 0);
 	wake_sem = &sem;
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "even", CONN(0), &even),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "even", CONN(0), &even),
 	    SLUICE_OK);
-	CU_ASSERT_EQUAL(hub_subscribe(h, &app_a, "odd", CONN(1), &odd),
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "odd", CONN(1), &odd),
 	    SLUICE_OK);
 	for (i = 0; i < OFFER_THREADS; i++) {
 		o[i].h = h;
@@ -813,6 +848,288 @@ TEST_offer_from_threads(void)
 	hub_free(h);
 }
 
+/* hub_deliver skips the frame's except subscriber, and only that one. */
+static void
+TEST_deliver_except(void)
+{
+	struct hub_channel *ch;
+	struct frame *f;
+	struct hub *h;
+	int i;
+
+	h = hub_make();
+	for (i = 1; i <= 3; i++)
+		CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "room", CONN(i), &ch),
+		    SLUICE_OK);
+	f = event(APP_A, "room", 1);
+	f->except = CONN(2);
+	hub_deliver(h, f);
+	CU_ASSERT_EQUAL(log_len, 2);
+	CU_ASSERT_EQUAL(got(CONN(1), f), 1);
+	CU_ASSERT_EQUAL(got(CONN(2), f), 0);
+	CU_ASSERT_EQUAL(got(CONN(3), f), 1);
+	/* Someone not subscribed as except: everyone gets it. */
+	log_reset();
+	f->except = CONN(9);
+	hub_deliver(h, f);
+	CU_ASSERT_EQUAL(log_len, 3);
+	frame_unref(f);
+	for (i = 1; i <= 3; i++)
+		hub_unsubscribe(h, ch, CONN(i));
+	hub_free(h);
+}
+
+/* Counts the channels it is called for and their subscribers. */
+static void
+count_channel(const struct hub_channel *ch, void *arg)
+{
+	size_t *seen = arg;
+
+	seen[0]++;
+	seen[1] += hub_channel_subscribers(ch);
+}
+
+/* Exact counts per channel and overall, whatever the interest filter. */
+static void
+TEST_exact_counts(void)
+{
+	static struct hub_channel *ch[200];
+	struct hub_channel *other;
+	char name[32];
+	size_t seen[2];
+	struct hub *h;
+	int i, k;
+
+	h = hub_make();
+	CU_ASSERT_EQUAL(hub_channel_count(h), 0);
+	CU_ASSERT_EQUAL(hub_subscribers(h, APP_A, "c0"), 0);
+	/* Channel i of app A gets i % 5 + 1 subscribers. */
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		for (k = 0; k <= i % 5; k++)
+			CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, name,
+			    CONN(k), &ch[i]), SLUICE_OK);
+	}
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_B, "c0", CONN(7), &other),
+	    SLUICE_OK);
+	CU_ASSERT_EQUAL(hub_channel_count(h), 201);
+	CU_ASSERT_EQUAL(hub_subscription_count(h), 200 * 3 + 1);
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		CU_ASSERT_EQUAL(hub_subscribers(h, APP_A, name),
+		    (size_t)(i % 5 + 1));
+	}
+	CU_ASSERT_EQUAL(hub_subscribers(h, APP_B, "c0"), 1);
+	CU_ASSERT_EQUAL(hub_subscribers(h, APP_B, "c1"), 0);
+	CU_ASSERT_EQUAL(hub_subscribers(h, APP_A, "c200"), 0);
+	memset(seen, 0, sizeof seen);
+	hub_channels_each(h, APP_A, count_channel, seen);
+	CU_ASSERT_EQUAL(seen[0], 200);
+	CU_ASSERT_EQUAL(seen[1], 600);
+	memset(seen, 0, sizeof seen);
+	hub_channels_each(h, APP_B, count_channel, seen);
+	CU_ASSERT_EQUAL(seen[0], 1);
+	CU_ASSERT_EQUAL(seen[1], 1);
+	/* Leaving brings every count back down. */
+	hub_unsubscribe(h, other, CONN(7));
+	for (i = 0; i < 200; i++)
+		for (k = 0; k <= i % 5; k++)
+			hub_unsubscribe(h, ch[i], CONN(k));
+	CU_ASSERT_EQUAL(hub_channel_count(h), 0);
+	CU_ASSERT_EQUAL(hub_subscription_count(h), 0);
+	hub_free(h);
+}
+
+/* Three events for hub_publish: two to "news", one to nobody's channel. */
+struct publish_ctx {
+	struct hub		*h;
+	struct hub_event	 ev[3];
+};
+
+static void *
+publish_thread(void *arg)
+{
+	struct publish_ctx *p = arg;
+
+	hub_publish(p->h, p->ev, 3);
+	return NULL;
+}
+
+/* hub_publish encodes only what a subscriber may take, delivers at once
+ * on the service thread and through the inbox from any other. */
+static void
+TEST_publish(void)
+{
+	struct publish_ctx p;
+	struct hub_channel *ch;
+	pthread_t t;
+	int i;
+
+	p.h = hub_make();
+	CU_ASSERT_EQUAL(hub_subscribe(p.h, APP_A, "news", CONN(1), &ch),
+	    SLUICE_OK);
+	memset(p.ev, 0, sizeof p.ev);
+	for (i = 0; i < 3; i++) {
+		p.ev[i].app = APP_A;
+		p.ev[i].channel = i == 1 ? "nobody" : "news";
+		p.ev[i].channel_len = strlen(p.ev[i].channel);
+		p.ev[i].event = "e";
+		p.ev[i].event_len = 1;
+		p.ev[i].envelope = "{}";
+		p.ev[i].envelope_len = 2;
+		p.ev[i].seq = 100 + (uint64_t)i;
+	}
+	CU_ASSERT_EQUAL(pthread_create(&t, NULL, publish_thread, &p), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(log_len, 0);
+	CU_ASSERT_EQUAL(atomic_load(&wakeups), 1);
+	hub_drain(p.h);
+	CU_ASSERT_EQUAL_FATAL(log_len, 2);
+	CU_ASSERT_EQUAL(log_items[0].f->seq, 100);
+	CU_ASSERT_EQUAL(log_items[1].f->seq, 102);
+	/* On the service thread: at once, the except carried along. */
+	hub_enter(p.h);
+	log_reset();
+	p.ev[0].except = CONN(1);
+	hub_publish(p.h, p.ev, 3);
+	CU_ASSERT_EQUAL(log_len, 1);
+	CU_ASSERT_EQUAL(log_items[0].f->seq, 102);
+	CU_ASSERT_EQUAL(atomic_load(&wakeups), 1);
+	hub_unsubscribe(p.h, ch, CONN(1));
+	hub_free(p.h);
+}
+
+/* What a query saw. */
+struct query_ctx {
+	struct hub	*h;
+	pthread_t	 ran_on;
+	int		 status;
+	int		 runs;
+	size_t		 channels;
+};
+
+static void
+query_fn(struct hub *h, void *arg, int status)
+{
+	struct query_ctx *q = arg;
+
+	q->ran_on = pthread_self();
+	q->status = status;
+	q->runs++;
+	if (status == SLUICE_OK)
+		q->channels = hub_channel_count(h);
+}
+
+static void *
+query_thread(void *arg)
+{
+	struct query_ctx *q = arg;
+
+	CU_ASSERT_EQUAL(hub_query(q->h, query_fn, q), SLUICE_OK);
+	return NULL;
+}
+
+/* A query from another thread runs once, on the thread that drains; one
+ * queued when the hub closes is answered with ESTOPPING. */
+static void
+TEST_query(void)
+{
+	struct query_ctx q[2];
+	struct hub_channel *ch;
+	pthread_t t;
+	struct hub *h;
+
+	h = hub_make();
+	memset(q, 0, sizeof q);
+	q[0].h = q[1].h = h;
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "x", CONN(1), &ch),
+	    SLUICE_OK);
+	CU_ASSERT_EQUAL(pthread_create(&t, NULL, query_thread, &q[0]), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(q[0].runs, 0);
+	CU_ASSERT_EQUAL(atomic_load(&wakeups), 1);
+	hub_drain(h);
+	CU_ASSERT_EQUAL(q[0].runs, 1);
+	CU_ASSERT_EQUAL(q[0].status, SLUICE_OK);
+	CU_ASSERT(pthread_equal(q[0].ran_on, pthread_self()));
+	CU_ASSERT_EQUAL(q[0].channels, 1);
+	hub_drain(h);
+	CU_ASSERT_EQUAL(q[0].runs, 1);
+	CU_ASSERT_EQUAL(hub_query(h, query_fn, &q[1]), SLUICE_OK);
+	hub_close(h);
+	CU_ASSERT_EQUAL(q[1].runs, 1);
+	CU_ASSERT_EQUAL(q[1].status, SLUICE_ESTOPPING);
+	CU_ASSERT_EQUAL(q[1].channels, 0);
+	CU_ASSERT_EQUAL(hub_query(h, query_fn, &q[1]), SLUICE_ESTOPPING);
+	CU_ASSERT_EQUAL(q[1].runs, 1);
+	hub_unsubscribe(h, ch, CONN(1));
+	hub_free(h);
+}
+
+/* Without a front door attached, queries are refused, events dropped. */
+static void
+TEST_unattached(void)
+{
+	struct hub_event ev;
+	struct query_ctx q;
+	struct hub *h;
+
+	h = hub_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	memset(&q, 0, sizeof q);
+	CU_ASSERT_EQUAL(hub_query(h, query_fn, &q), SLUICE_ESTOPPING);
+	memset(&ev, 0, sizeof ev);
+	ev.channel = "x";
+	ev.channel_len = 1;
+	hub_publish(h, &ev, 1);
+	hub_free(h);
+	CU_ASSERT_EQUAL(q.runs, 0);
+}
+
+static void *
+query_many(void *arg)
+{
+	struct query_ctx *q = arg;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		CU_ASSERT_EQUAL(hub_query(q[i].h, query_fn, &q[i]), SLUICE_OK);
+	return NULL;
+}
+
+/* Four threads posting queries while this one drains: each runs once. */
+static void
+TEST_query_from_threads(void)
+{
+	static struct query_ctx q[4][100];
+	pthread_t t[4];
+	struct hub *h;
+	int i, k, done = 0;
+
+	h = hub_make();
+	memset(q, 0, sizeof q);
+	for (i = 0; i < 4; i++)
+		for (k = 0; k < 100; k++)
+			q[i][k].h = h;
+	for (i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(pthread_create(&t[i], NULL, query_many, q[i]),
+		    0);
+	while (done < 400) {
+		hub_drain(h);
+		for (done = 0, i = 0; i < 4; i++)
+			for (k = 0; k < 100; k++)
+				done += q[i][k].runs;
+		sched_yield();
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	hub_drain(h);
+	for (i = 0; i < 4; i++)
+		for (k = 0; k < 100; k++)
+			CU_ASSERT_EQUAL(q[i][k].runs, 1);
+	hub_free(h);
+}
+
 void
 test_hub_register(void)
 {
@@ -833,6 +1150,12 @@ test_hub_register(void)
 		    TEST_offer_without_subscribers_releases },
 		{ "TEST_close_drops_offers", TEST_close_drops_offers },
 		{ "TEST_offer_from_threads", TEST_offer_from_threads },
+		{ "TEST_deliver_except", TEST_deliver_except },
+		{ "TEST_exact_counts", TEST_exact_counts },
+		{ "TEST_publish", TEST_publish },
+		{ "TEST_query", TEST_query },
+		{ "TEST_unattached", TEST_unattached },
+		{ "TEST_query_from_threads", TEST_query_from_threads },
 		{ NULL, NULL }
 	};
 

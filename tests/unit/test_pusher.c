@@ -14,6 +14,7 @@
 
 #include "unit.h"
 #include "core/jsontext.h"
+#include "ingest/channel.h"
 #include "ws/pusher.h"
 #include "core/sluice.h"
 
@@ -82,11 +83,11 @@ TEST_channel_every_allowed_char(void)
 	for (i = 0; channel_chars[i] != '\0'; i++) {
 		name[0] = channel_chars[i];
 		name[1] = '\0';
-		CU_ASSERT_EQUAL(pusher_channel_valid(name, 1), 1);
+		CU_ASSERT_EQUAL(channel_name_valid(name, 1), 1);
 	}
-	CU_ASSERT_EQUAL(pusher_channel_valid(channel_chars,
+	CU_ASSERT_EQUAL(channel_name_valid(channel_chars,
 	    strlen(channel_chars)), 1);
-	CU_ASSERT_EQUAL(pusher_channel_valid("private-user@example.com;a=b,c",
+	CU_ASSERT_EQUAL(channel_name_valid("private-user@example.com;a=b,c",
 	    30), 1);
 }
 
@@ -101,15 +102,15 @@ TEST_channel_every_other_byte(void)
 		allowed = c != 0 && strchr(channel_chars, (int)c) != NULL;
 		/* Alone, first, in the middle and last. */
 		name[0] = (char)c;
-		CU_ASSERT_EQUAL(pusher_channel_valid(name, 1), allowed);
+		CU_ASSERT_EQUAL(channel_name_valid(name, 1), allowed);
 		memcpy(name, "ab", 2);
 		name[2] = (char)c;
 		memcpy(name + 3, "cd", 2);
-		CU_ASSERT_EQUAL(pusher_channel_valid(name, 5), allowed);
-		CU_ASSERT_EQUAL(pusher_channel_valid(name, 3), allowed);
+		CU_ASSERT_EQUAL(channel_name_valid(name, 5), allowed);
+		CU_ASSERT_EQUAL(channel_name_valid(name, 3), allowed);
 		name[0] = (char)c;
-		CU_ASSERT_EQUAL(pusher_channel_valid(name, 5), allowed);
-		if (pusher_channel_valid(name, 5) != allowed)
+		CU_ASSERT_EQUAL(channel_name_valid(name, 5), allowed);
+		if (channel_name_valid(name, 5) != allowed)
 			fprintf(stderr, "\n  byte 0x%02x\n", c);
 	}
 }
@@ -125,18 +126,18 @@ TEST_channel_named_bad_classes(void)
 	size_t i;
 
 	for (i = 0; i < SLUICE_ARRAY_LEN(bad); i++) {
-		CU_ASSERT_EQUAL(pusher_channel_valid(bad[i], strlen(bad[i])),
+		CU_ASSERT_EQUAL(channel_name_valid(bad[i], strlen(bad[i])),
 		    0);
-		if (pusher_channel_valid(bad[i], strlen(bad[i])) != 0)
+		if (channel_name_valid(bad[i], strlen(bad[i])) != 0)
 			fprintf(stderr, "\n  accepted \"%s\"\n", bad[i]);
 	}
 	/* A NUL inside the n bytes is not part of any name. */
-	CU_ASSERT_EQUAL(pusher_channel_valid("ab\0cd", 5), 0);
-	CU_ASSERT_EQUAL(pusher_channel_valid("ab\0", 3), 0);
-	CU_ASSERT_EQUAL(pusher_channel_valid("\0", 1), 0);
+	CU_ASSERT_EQUAL(channel_name_valid("ab\0cd", 5), 0);
+	CU_ASSERT_EQUAL(channel_name_valid("ab\0", 3), 0);
+	CU_ASSERT_EQUAL(channel_name_valid("\0", 1), 0);
 	/* Empty. */
-	CU_ASSERT_EQUAL(pusher_channel_valid("", 0), 0);
-	CU_ASSERT_EQUAL(pusher_channel_valid("abc", 0), 0);
+	CU_ASSERT_EQUAL(channel_name_valid("", 0), 0);
+	CU_ASSERT_EQUAL(channel_name_valid("abc", 0), 0);
 }
 
 static void
@@ -145,52 +146,52 @@ TEST_channel_length_limit(void)
 	char name[400];
 
 	memset(name, 'x', sizeof name);
-	CU_ASSERT_EQUAL(PUSHER_CHANNEL_MAX, 164);
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 1), 1);
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 163), 1);
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 164), 1);
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 165), 0);
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 166), 0);
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, sizeof name), 0);
+	CU_ASSERT_EQUAL(CHANNEL_NAME_MAX, 164);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 1), 1);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 163), 1);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 164), 1);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 165), 0);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 166), 0);
+	CU_ASSERT_EQUAL(channel_name_valid(name, sizeof name), 0);
 	memcpy(name, "private-", 8);
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 164), 1);
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 165), 0);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 164), 1);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 165), 0);
 	/* Only n bytes count: a bad byte just past them is not looked at. */
 	name[164] = ' ';
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 164), 1);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 164), 1);
 	name[163] = ' ';
-	CU_ASSERT_EQUAL(pusher_channel_valid(name, 164), 0);
+	CU_ASSERT_EQUAL(channel_name_valid(name, 164), 0);
 }
 
 static void
 TEST_channel_kinds(void)
 {
-	CU_ASSERT_EQUAL(pusher_channel_kind("private-x"),
-	    PUSHER_CHANNEL_PRIVATE);
-	CU_ASSERT_EQUAL(pusher_channel_kind("private-"),
-	    PUSHER_CHANNEL_PRIVATE);
-	CU_ASSERT_EQUAL(pusher_channel_kind("private-encrypted-x"),
-	    PUSHER_CHANNEL_PRIVATE);
-	CU_ASSERT_EQUAL(pusher_channel_kind("presence-room"),
-	    PUSHER_CHANNEL_PRESENCE);
-	CU_ASSERT_EQUAL(pusher_channel_kind("presence-"),
-	    PUSHER_CHANNEL_PRESENCE);
-	CU_ASSERT_EQUAL(pusher_channel_kind("events"), PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind("private"), PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind("privatex"),
-	    PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind("Private-x"),
-	    PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind("PRIVATE-x"),
-	    PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind("presence"),
-	    PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind("x-private-y"),
-	    PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind("x-presence-y"),
-	    PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind("privat"), PUSHER_CHANNEL_PUBLIC);
-	CU_ASSERT_EQUAL(pusher_channel_kind(""), PUSHER_CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("private-x"),
+	    CHANNEL_PRIVATE);
+	CU_ASSERT_EQUAL(channel_kind("private-"),
+	    CHANNEL_PRIVATE);
+	CU_ASSERT_EQUAL(channel_kind("private-encrypted-x"),
+	    CHANNEL_PRIVATE);
+	CU_ASSERT_EQUAL(channel_kind("presence-room"),
+	    CHANNEL_PRESENCE);
+	CU_ASSERT_EQUAL(channel_kind("presence-"),
+	    CHANNEL_PRESENCE);
+	CU_ASSERT_EQUAL(channel_kind("events"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("private"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("privatex"),
+	    CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("Private-x"),
+	    CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("PRIVATE-x"),
+	    CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("presence"),
+	    CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("x-private-y"),
+	    CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("x-presence-y"),
+	    CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("privat"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind(""), CHANNEL_PUBLIC);
 }
 
 /* Returns 1 if s is digits "." digits, with nothing else. */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libwebsockets.h>
+
 #include "unit.h"
 #include "hub/frame.h"
 #include "hub/sendq.h"

@@ -1,0 +1,35 @@
+/*
+ * channel.c: channel name rules. Thread-safe: no state.
+ */
+#include <string.h>
+
+#include "ingest/channel.h"
+
+int
+channel_name_valid(const char *name, size_t n)
+{
+	size_t i;
+	char c;
+
+	if (n == 0 || n > CHANNEL_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = name[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (c == '\0' || strchr("_-=@,.;", c) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+enum channel_kind
+channel_kind(const char *name)
+{
+	if (strncmp(name, "private-", 8) == 0)
+		return CHANNEL_PRIVATE;
+	if (strncmp(name, "presence-", 9) == 0)
+		return CHANNEL_PRESENCE;
+	return CHANNEL_PUBLIC;
+}

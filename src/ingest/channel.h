@@ -1,0 +1,27 @@
+/*
+ * channel.h: channel names as every front door and the hub know them:
+ * which names are valid (Pusher's rule, which Sluice follows for all of
+ * its channels) and which kind a name denotes. Thread-safe: no state.
+ */
+#ifndef SLUICE_CHANNEL_H
+#define SLUICE_CHANNEL_H
+
+#include <stddef.h>
+
+#define CHANNEL_NAME_MAX	164	/* characters */
+
+enum channel_kind {
+	CHANNEL_PUBLIC,
+	CHANNEL_PRIVATE,	/* "private-": needs auth */
+	CHANNEL_PRESENCE	/* "presence-": not supported yet */
+};
+
+/* Returns 1 if the n bytes of name are a valid channel name: 1 to 164
+ * characters of A-Z a-z 0-9 _ - = @ , . ; and 0 otherwise (a NUL byte
+ * included). */
+int channel_name_valid(const char *name, size_t n);
+
+/* The kind of the channel named by the NUL-terminated name, by prefix. */
+enum channel_kind channel_kind(const char *name);
+
+#endif
