@@ -12,14 +12,14 @@
 	const MAX_LINES = 8;
 
 	// The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a
-	// power of ten) that is >= x: the top of the y axis.
-	function nice(x) {
-		const p = 10 ** Math.floor(Math.log10(x));
-		for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-			if (m * p >= x)
-				return m * p;
+	// power of ten) that is >= value: the top of the y axis.
+	function nice(value) {
+		const power = 10 ** Math.floor(Math.log10(value));
+		for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+			if (step * power >= value)
+				return step * power;
 		}
-		return 10 * p;
+		return 10 * power;
 	}
 
 	class RateChart {
@@ -33,24 +33,24 @@
 
 		// Counts one event called name, arrived at ms.
 		add(name, ms) {
-			const sec = Math.floor(ms / 1000);
-			let b = this.buckets.get(sec);
+			const second = Math.floor(ms / 1000);
+			let bucket = this.buckets.get(second);
 
-			if (!b)
-				this.buckets.set(sec, b = new Map());
-			b.set(name, (b.get(name) || 0) + 1);
+			if (!bucket)
+				this.buckets.set(second, bucket = new Map());
+			bucket.set(name, (bucket.get(name) || 0) + 1);
 			if (!this.colors.has(name) && this.colors.size < COLORS.length)
 				this.colors.set(name, COLORS[this.colors.size]);
 		}
 
 		// Events in the whole second before the one of ms.
 		lastSecond(ms) {
-			const b = this.buckets.get(Math.floor(ms / 1000) - 1);
-			let n = 0;
+			const bucket = this.buckets.get(Math.floor(ms / 1000) - 1);
+			let count = 0;
 
-			for (const v of b ? b.values() : [])
-				n += v;
-			return n;
+			for (const events of bucket ? bucket.values() : [])
+				count += events;
+			return count;
 		}
 
 		/*
@@ -63,18 +63,18 @@
 			const start = end - this.seconds + 1;
 			const sums = new Map();
 
-			for (const sec of this.buckets.keys()) {
-				if (sec < start - 1)
-					this.buckets.delete(sec);
+			for (const second of this.buckets.keys()) {
+				if (second < start - 1)
+					this.buckets.delete(second);
 			}
-			for (const [sec, b] of this.buckets) {
-				if (sec < start || sec > end)
+			for (const [second, bucket] of this.buckets) {
+				if (second < start || second > end)
 					continue;
-				for (const [name, v] of b)
-					sums.set(name, (sums.get(name) || 0) + v);
+				for (const [name, count] of bucket)
+					sums.set(name, (sums.get(name) || 0) + count);
 			}
-			const names = [...sums.keys()].sort((a, b) => sums.get(b) -
-			    sums.get(a));
+			const names = [...sums.keys()].sort((left, right) =>
+			    sums.get(right) - sums.get(left));
 			const shown = names.slice(0, names.length > MAX_LINES ?
 			    MAX_LINES - 1 : MAX_LINES);
 			const rest = new Set(names.slice(shown.length));
@@ -82,99 +82,105 @@
 			    this.colors.get(name) || OTHER, points: [] }));
 			if (rest.size)
 				out.push({ name: 'other', color: OTHER, points: [] });
-			for (let sec = start; sec <= end; sec++) {
-				const b = this.buckets.get(sec) || new Map();
+			for (let second = start; second <= end; second++) {
+				const bucket = this.buckets.get(second) || new Map();
 				let other = 0;
-				for (const s of out) {
-					if (s.name !== 'other' || !rest.size)
-						s.points.push(b.get(s.name) || 0);
+				for (const line of out) {
+					if (line.name !== 'other' || !rest.size)
+						line.points.push(bucket.get(line.name) || 0);
 				}
 				for (const name of rest)
-					other += b.get(name) || 0;
+					other += bucket.get(name) || 0;
 				if (rest.size)
 					out[out.length - 1].points.push(other);
 			}
-			for (const s of out)
-				s.now = s.points[s.points.length - 1];
+			for (const line of out)
+				line.now = line.points[line.points.length - 1];
 			return out;
 		}
 
 		// Draws the window ending at ms; returns its series.
 		draw(ms) {
-			const cv = this.canvas;
-			const dpr = window.devicePixelRatio || 1;
-			const w = cv.clientWidth;
-			const h = cv.clientHeight;
+			const canvas = this.canvas;
+			const ratio = window.devicePixelRatio || 1;
+			const width = canvas.clientWidth;
+			const height = canvas.clientHeight;
 			const all = this.series(ms);
-			const L = 46;
-			const R = 8;
-			const T = 8;
-			const B = 22;
+			const left = 46;	// the margins, px
+			const right = 8;
+			const top = 8;
+			const bottom = 22;
 
-			if (cv.width !== Math.round(w * dpr) ||
-			    cv.height !== Math.round(h * dpr)) {
-				cv.width = Math.round(w * dpr);
-				cv.height = Math.round(h * dpr);
+			if (canvas.width !== Math.round(width * ratio) ||
+			    canvas.height !== Math.round(height * ratio)) {
+				canvas.width = Math.round(width * ratio);
+				canvas.height = Math.round(height * ratio);
 			}
-			const g = cv.getContext('2d');
-			g.setTransform(dpr, 0, 0, dpr, 0, 0);
-			g.clearRect(0, 0, w, h);
+			const context = canvas.getContext('2d');
+			context.setTransform(ratio, 0, 0, ratio, 0, 0);
+			context.clearRect(0, 0, width, height);
 			let max = 0;
-			for (const s of all) {
-				for (const v of s.points)
-					max = Math.max(max, v);
+			for (const line of all) {
+				for (const value of line.points)
+					max = Math.max(max, value);
 			}
-			const top = nice(Math.max(max, 5));
-			const pw = w - L - R;
-			const ph = h - T - B;
-			const x = (i) => L + pw * i / (this.seconds - 1);
-			const y = (v) => T + ph - ph * v / top;
+			const highest = nice(Math.max(max, 5));
+			const plotWidth = width - left - right;
+			const plotHeight = height - top - bottom;
+			const x = (i) => left + plotWidth * i / (this.seconds - 1);
+			const y = (value) => top + plotHeight - plotHeight * value /
+			    highest;
+			// The path through points, one a second.
+			const trace = (points) => points.forEach((value, i) => (i ?
+			    context.lineTo(x(i), y(value)) :
+			    context.moveTo(x(i), y(value))));
 
-			g.font = '11px system-ui, sans-serif';
-			g.lineWidth = 1;
-			g.strokeStyle = '#2a3550';
-			g.fillStyle = '#8b97b0';
-			g.textAlign = 'right';
-			g.textBaseline = 'middle';
+			context.font = '11px system-ui, sans-serif';
+			context.lineWidth = 1;
+			context.strokeStyle = '#2a3550';
+			context.fillStyle = '#8b97b0';
+			context.textAlign = 'right';
+			context.textBaseline = 'middle';
 			for (let k = 0; k <= 4; k++) {
-				const v = top * k / 4;
-				g.beginPath();
-				g.moveTo(L, Math.round(y(v)) + 0.5);
-				g.lineTo(w - R, Math.round(y(v)) + 0.5);
-				g.stroke();
-				g.fillText(String(Math.round(v * 10) / 10), L - 6, y(v));
+				const value = highest * k / 4;
+				context.beginPath();
+				context.moveTo(left, Math.round(y(value)) + 0.5);
+				context.lineTo(width - right, Math.round(y(value)) + 0.5);
+				context.stroke();
+				context.fillText(String(Math.round(value * 10) / 10), left - 6,
+				    y(value));
 			}
-			g.textAlign = 'center';
-			g.textBaseline = 'top';
+			context.textAlign = 'center';
+			context.textBaseline = 'top';
 			for (const ago of [60, 45, 30, 15, 0]) {
 				if (ago >= this.seconds)
 					continue;
 				const i = this.seconds - 1 - ago;
-				g.textAlign = ago ? 'center' : 'right';
-				g.fillText(ago ? `-${ago}s` : 'now', x(i), T + ph + 6);
+				context.textAlign = ago ? 'center' : 'right';
+				context.fillText(ago ? `-${ago}s` : 'now', x(i),
+				    top + plotHeight + 6);
 			}
-			for (const s of [...all].reverse()) {
-				g.beginPath();
-				s.points.forEach((v, i) => (i ? g.lineTo(x(i), y(v)) :
-				    g.moveTo(x(i), y(v))));
-				g.lineTo(x(s.points.length - 1), y(0));
-				g.lineTo(x(0), y(0));
-				g.closePath();
-				g.globalAlpha = 0.12;
-				g.fillStyle = s.color;
-				g.fill();
-				g.globalAlpha = 1;
-				g.beginPath();
-				s.points.forEach((v, i) => (i ? g.lineTo(x(i), y(v)) :
-				    g.moveTo(x(i), y(v))));
-				g.strokeStyle = s.color;
-				g.lineWidth = 2;
-				g.stroke();
+			for (const line of [...all].reverse()) {
+				context.beginPath();
+				trace(line.points);
+				context.lineTo(x(line.points.length - 1), y(0));
+				context.lineTo(x(0), y(0));
+				context.closePath();
+				context.globalAlpha = 0.12;
+				context.fillStyle = line.color;
+				context.fill();
+				context.globalAlpha = 1;
+				context.beginPath();
+				trace(line.points);
+				context.strokeStyle = line.color;
+				context.lineWidth = 2;
+				context.stroke();
 			}
 			if (!all.length) {
-				g.fillStyle = '#8b97b0';
-				g.textBaseline = 'middle';
-				g.fillText('waiting for events…', L + pw / 2, T + ph / 2);
+				context.fillStyle = '#8b97b0';
+				context.textBaseline = 'middle';
+				context.fillText('waiting for events…', left + plotWidth / 2,
+				    top + plotHeight / 2);
 			}
 			return all;
 		}

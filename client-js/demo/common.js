@@ -16,43 +16,46 @@
 (function () {
 	'use strict';
 
-	const q = new URLSearchParams(location.search);
+	const query = new URLSearchParams(location.search);
 	const host = location.hostname || '127.0.0.1';
 
-	function num(name, dflt) {
-		const v = Number(q.get(name));
-		return q.has(name) && Number.isFinite(v) && v >= 0 ? v : dflt;
+	// The query's argument name as a number >= 0, else fallback.
+	function number(name, fallback) {
+		const value = Number(query.get(name));
+		return query.has(name) && Number.isFinite(value) && value >= 0 ?
+		    value : fallback;
 	}
 
 	const settings = {
-		key: q.get('key') || 'demo-key-0001',
-		wsUrl: q.get('ws') || `ws://${host.includes(':') ? `[${host}]` :
-		    host}:8081`,
-		httpUrl: q.has('http') ? q.get('http').replace(/\/+$/, '') : '',
-		room: q.get('room') || 'game-1',
-		channels: (q.get('channels') || 'events,game-1').split(',')
-		    .map((c) => c.trim()).filter(Boolean),
-		flushInterval: num('flush', 200),
+		key: query.get('key') || 'demo-key-0001',
+		wsUrl: query.get('ws') || `ws://${host.includes(':') ?
+		    `[${host}]` : host}:8081`,
+		httpUrl: query.has('http') ?
+		    query.get('http').replace(/\/+$/, '') : '',
+		room: query.get('room') || 'game-1',
+		channels: (query.get('channels') || 'events,game-1').split(',')
+		    .map((channel) => channel.trim()).filter(Boolean),
+		flushInterval: number('flush', 200),
 	};
 
 	// A client of the settings' app, with extra options.
-	function client(opts) {
+	function client(options) {
 		return new window.Sluice({
 			key: settings.key,
 			wsUrl: settings.wsUrl,
 			httpUrl: settings.httpUrl,
 			flushInterval: settings.flushInterval,
-			...opts,
+			...options,
 		});
 	}
 
-	// Shows the client's connection state in element el (a .pill).
-	function showState(c, el) {
+	// Shows the connection state of sluice in element (a .pill).
+	function showState(sluice, element) {
 		const draw = () => {
-			el.textContent = c.state;
-			el.className = `pill state-${c.state}`;
+			element.textContent = sluice.state;
+			element.className = `pill state-${sluice.state}`;
 		};
-		c.on('state', draw);
+		sluice.on('state', draw);
 		draw();
 	}
 
@@ -61,7 +64,7 @@
 		return path + location.search;
 	}
 
-	const fmt = new Intl.NumberFormat('en-US');
+	const numberFormat = new Intl.NumberFormat('en-US');
 
 	window.SluiceDemo = {
 		settings,
@@ -69,7 +72,7 @@
 		showState,
 		linkTo,
 		// A number with thousands separators.
-		n: (x) => fmt.format(x),
+		format: (value) => numberFormat.format(value),
 		// A short random id (a player's), persisted under name.
 		persistentId(name) {
 			let id = null;

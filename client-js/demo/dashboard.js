@@ -10,13 +10,13 @@
 (function () {
 	'use strict';
 
-	const D = window.SluiceDemo;
-	const S = D.settings;
+	const demo = window.SluiceDemo;
+	const settings = demo.settings;
 	const $ = (id) => document.getElementById(id);
 	const FEED_ROWS = 200;
 	const KEEP_IDS = 200000;
 
-	const sluice = D.client();
+	const sluice = demo.client();
 	const chart = new window.SluiceChart.RateChart($('chart'));
 	const totals = new Map();	// event name -> events received
 	const seen = new Set();		// ids received (the last KEEP_IDS)
@@ -37,31 +37,35 @@
 		return true;
 	}
 
-	function onEvent(channel, env, name) {
-		if (!firstSight(env.id)) {
+	function onEvent(channel, envelope, name) {
+		if (!firstSight(envelope.id)) {
 			dups++;
 			return;
 		}
 		received++;
 		totals.set(name, (totals.get(name) || 0) + 1);
 		chart.add(name, Date.now());
-		pending.push({ channel, env, name });
+		pending.push({ channel, envelope, name });
 		if (pending.length > FEED_ROWS)
 			pending.splice(0, pending.length - FEED_ROWS);
 	}
 
-	for (const ch of S.channels)
-		sluice.subscribe(ch, (env, name) => onEvent(ch, env, name));
-	sluice.on('error', (e) => {
-		lastError = e.channel ? `${e.channel}: ${e.message}` : e.message;
+	for (const channel of settings.channels) {
+		sluice.subscribe(channel, (envelope, name) => onEvent(channel,
+		    envelope, name));
+	}
+	sluice.on('error', (err) => {
+		lastError = err.channel ? `${err.channel}: ${err.message}` :
+		    err.message;
 	});
 
-	function cell(tr, text, cls) {
+	// Appends a cell of text (of class className, if given) to row.
+	function cell(row, text, className) {
 		const td = document.createElement('td');
 		td.textContent = text;
-		if (cls)
-			td.className = cls;
-		tr.appendChild(td);
+		if (className)
+			td.className = className;
+		row.appendChild(td);
 	}
 
 	// Moves what arrived since the last call to the top of the feed.
@@ -69,105 +73,107 @@
 		if (!pending.length)
 			return;
 		const body = $('feed');
-		const frag = document.createDocumentFragment();
+		const rows = document.createDocumentFragment();
 		for (let i = pending.length - 1; i >= 0; i--) {
-			const { channel, env, name } = pending[i];
-			const tr = document.createElement('tr');
-			tr.dataset.id = env.id;
-			tr.dataset.event = name;
-			cell(tr, String(env.received_at || '').slice(11, 23));
-			cell(tr, channel);
-			cell(tr, name, 'ev');
-			cell(tr, env.source || '');
-			cell(tr, String(env.id).slice(-12));
+			const { channel, envelope, name } = pending[i];
+			const row = document.createElement('tr');
+			row.dataset.id = envelope.id;
+			row.dataset.event = name;
+			cell(row, String(envelope.received_at || '').slice(11, 23));
+			cell(row, channel);
+			cell(row, name, 'ev');
+			cell(row, envelope.source || '');
+			cell(row, String(envelope.id).slice(-12));
 			let data = '';
 			try {
-				data = JSON.stringify(env.data);
+				data = JSON.stringify(envelope.data);
 			} catch {
 				// not JSON after all
 			}
-			cell(tr, (data || '').slice(0, 160));
-			const c = chart.colors.get(name);
-			if (c)
-				tr.children[2].style.color = c;
-			frag.appendChild(tr);
+			cell(row, (data || '').slice(0, 160));
+			const color = chart.colors.get(name);
+			if (color)
+				row.children[2].style.color = color;
+			rows.appendChild(row);
 		}
 		pending.length = 0;
-		body.insertBefore(frag, body.firstChild);
+		body.insertBefore(rows, body.firstChild);
 		while (body.rows.length > FEED_ROWS)
 			body.deleteRow(-1);
 	}
 
 	function drawLegend(series) {
-		const el = $('legend');
-		el.textContent = '';
-		for (const s of series) {
+		const legend = $('legend');
+		legend.textContent = '';
+		for (const line of series) {
 			const item = document.createElement('span');
-			const sw = document.createElement('span');
-			const b = document.createElement('b');
-			sw.className = 'sw';
-			sw.style.background = s.color;
-			b.textContent = `${s.now}/s`;
-			item.appendChild(sw);
-			item.appendChild(document.createTextNode(`${s.name} `));
-			item.appendChild(b);
-			const total = totals.get(s.name);
+			const swatch = document.createElement('span');
+			const rate = document.createElement('b');
+			swatch.className = 'sw';
+			swatch.style.background = line.color;
+			rate.textContent = `${line.now}/s`;
+			item.appendChild(swatch);
+			item.appendChild(document.createTextNode(`${line.name} `));
+			item.appendChild(rate);
+			const total = totals.get(line.name);
 			if (total !== undefined) {
 				item.appendChild(document.createTextNode(
-				    ` · ${D.n(total)}`));
+				    ` · ${demo.format(total)}`));
 			}
-			el.appendChild(item);
+			legend.appendChild(item);
 		}
 	}
 
 	// Parses Prometheus text: name (labels included) -> number.
 	function parseMetrics(text) {
-		const m = new Map();
+		const values = new Map();
 		for (const line of text.split('\n')) {
 			if (!line || line[0] === '#')
 				continue;
-			const sp = line.lastIndexOf(' ');
-			m.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+			const space = line.lastIndexOf(' ');
+			values.set(line.slice(0, space), Number(line.slice(space + 1)));
 		}
-		return m;
+		return values;
 	}
 
-	function sumOf(m, prefix) {
-		let n = 0;
-		for (const [k, v] of m) {
-			if (k.startsWith(prefix))
-				n += v;
+	// The sum of the values whose names start with prefix.
+	function sumOf(values, prefix) {
+		let sum = 0;
+		for (const [name, value] of values) {
+			if (name.startsWith(prefix))
+				sum += value;
 		}
-		return n;
+		return sum;
 	}
 
 	async function pollMetrics() {
 		try {
-			const r = await fetch(`${S.httpUrl}/metrics`,
+			const response = await fetch(`${settings.httpUrl}/metrics`,
 			    { cache: 'no-store' });
-			if (!r.ok)
-				throw new Error(`HTTP ${r.status}`);
-			const m = parseMetrics(await r.text());
+			if (!response.ok)
+				throw new Error(`HTTP ${response.status}`);
+			const values = parseMetrics(await response.text());
 			metrics = {
-				accepted: m.get('sluice_events_accepted_total'),
-				rejected: sumOf(m, 'sluice_events_rejected_total{'),
-				waiting: m.get('sluice_journal_unconfirmed_records'),
-				confirmed: m.get(
+				accepted: values.get('sluice_events_accepted_total'),
+				rejected: sumOf(values, 'sluice_events_rejected_total{'),
+				waiting: values.get('sluice_journal_unconfirmed_records'),
+				confirmed: values.get(
 				    'sluice_amqp_confirms_total{outcome="ack"}'),
-				connections: m.get('sluice_ws_connections'),
-				amqp: m.get('sluice_amqp_connected') === 1 ?
-				    (m.get('sluice_amqp_blocked') ? 'blocked' :
+				connections: values.get('sluice_ws_connections'),
+				amqp: values.get('sluice_amqp_connected') === 1 ?
+				    (values.get('sluice_amqp_blocked') ? 'blocked' :
 				    'connected') : 'not connected',
-				journalBytes: m.get('sluice_journal_bytes'),
+				journalBytes: values.get('sluice_journal_bytes'),
 			};
 		} catch {
 			metrics = null;
 		}
 	}
 
-	function show(id, v) {
-		$(id).textContent = v === undefined || v === null ? '–' :
-		    typeof v === 'number' ? D.n(v) : v;
+	// Shows value in the element of id ('–' for none).
+	function show(id, value) {
+		$(id).textContent = value === undefined || value === null ? '–' :
+		    typeof value === 'number' ? demo.format(value) : value;
 	}
 
 	function draw() {
@@ -177,15 +183,15 @@
 		show('t-received', received);
 		show('t-rate', chart.lastSecond(now));
 		show('t-dups', dups);
-		const m = metrics || {};
-		show('t-accepted', m.accepted);
-		show('t-waiting', m.waiting);
-		show('t-confirmed', m.confirmed);
-		show('t-rejected', m.rejected);
-		show('t-conns', m.connections);
-		show('c-amqp', m.amqp);
-		show('c-journal', m.journalBytes === undefined ? undefined :
-		    `${(m.journalBytes / 1048576).toFixed(1)} MB`);
+		const gateway = metrics || {};
+		show('t-accepted', gateway.accepted);
+		show('t-waiting', gateway.waiting);
+		show('t-confirmed', gateway.confirmed);
+		show('t-rejected', gateway.rejected);
+		show('t-conns', gateway.connections);
+		show('c-amqp', gateway.amqp);
+		show('c-journal', gateway.journalBytes === undefined ? undefined :
+		    `${(gateway.journalBytes / 1048576).toFixed(1)} MB`);
 		show('c-state', sluice.state);
 		show('c-queued', sluice.queued);
 		show('c-acked', sluice.acked);
@@ -195,20 +201,20 @@
 	}
 
 	let testRun = 0;
-	function sendTest(n) {
+	function sendTest(count) {
 		const run = ++testRun;
-		for (let i = 0; i < n; i++)
+		for (let i = 0; i < count; i++)
 			sluice.track('dashboard_test', { run, i }).catch(() => {});
 		draw();
 	}
 
-	$('channels').textContent = S.channels.join(', ');
-	$('c-ws').textContent = S.wsUrl;
-	$('c-key').textContent = S.key;
-	$('to-game').href = D.linkTo('./');
+	$('channels').textContent = settings.channels.join(', ');
+	$('c-ws').textContent = settings.wsUrl;
+	$('c-key').textContent = settings.key;
+	$('to-game').href = demo.linkTo('./');
 	$('send-100').addEventListener('click', () => sendTest(100));
 	$('send-1000').addEventListener('click', () => sendTest(1000));
-	D.showState(sluice, $('state'));
+	demo.showState(sluice, $('state'));
 	pollMetrics().then(draw);
 	setInterval(pollMetrics, 1000);
 	setInterval(draw, 500);

@@ -12,12 +12,12 @@
 (function () {
 	'use strict';
 
-	const D = window.SluiceDemo;
-	const S = D.settings;
+	const demo = window.SluiceDemo;
+	const settings = demo.settings;
 	const $ = (id) => document.getElementById(id);
 
-	const sluice = D.client();
-	const player = D.persistentId('clash:player');
+	const sluice = demo.client();
+	const player = demo.persistentId('clash:player');
 	let team = null;
 	try {
 		team = localStorage.getItem('clash:team');
@@ -38,14 +38,15 @@
 
 	sluice.identify(player);
 
-	function setTeam(t) {
-		team = t;
+	function setTeam(chosen) {
+		team = chosen;
 		try {
-			localStorage.setItem('clash:team', t);
+			localStorage.setItem('clash:team', chosen);
 		} catch {
 			// no storage
 		}
-		sluice.track('join', { team }, { channel: S.room }).catch(() => {});
+		sluice.track('join', { team }, { channel: settings.room })
+		    .catch(() => {});
 		dirty = true;
 	}
 
@@ -60,21 +61,22 @@
 		return true;
 	}
 
-	sluice.subscribe(S.room, (env, name) => {
-		const d = env.data || {};
-		const who = d.user && d.user.id;
-		const t = d.team;
+	sluice.subscribe(settings.room, (envelope, name) => {
+		const data = envelope.data || {};
+		const who = data.user && data.user.id;
+		const side = data.team;
 
-		if ((t !== 'red' && t !== 'blue') || !firstSight(env.id))
+		if ((side !== 'red' && side !== 'blue') ||
+		    !firstSight(envelope.id))
 			return;
 		if (who)
-			players[t].add(who);
+			players[side].add(who);
 		if (name !== 'click')
 			return;
-		score[t]++;
+		score[side]++;
 		arrivals.push(Date.now());
-		recent.unshift({ t, who, at: env.received_at, mine: who ===
-		    player });
+		recent.unshift({ team: side, who, at: envelope.received_at,
+		    mine: who === player });
 		recent.length = Math.min(recent.length, 6);
 		dirty = true;
 	});
@@ -83,7 +85,7 @@
 		const id = window.Sluice.uuid7();
 
 		tracked.push(id);
-		sluice.track('click', { team }, { channel: S.room, id })
+		sluice.track('click', { team }, { channel: settings.room, id })
 		    .catch(() => {});
 		dirty = true;
 		draw();
@@ -94,15 +96,15 @@
 	});
 
 	function drawRecent() {
-		const ul = $('recent');
-		ul.textContent = '';
-		for (const r of recent) {
-			const li = document.createElement('li');
-			const time = String(r.at || '').slice(11, 19);
-			li.textContent = `${time}  ${r.t} +1  ${r.mine ? 'you' :
-			    `player ${r.who || '?'}`}`;
-			li.style.color = r.t === 'red' ? 'var(--red)' : 'var(--blue)';
-			ul.appendChild(li);
+		const list = $('recent');
+		list.textContent = '';
+		for (const click of recent) {
+			const item = document.createElement('li');
+			const time = String(click.at || '').slice(11, 19);
+			item.textContent = `${time}  ${click.team} +1  ${click.mine ?
+			    'you' : `player ${click.who || '?'}`}`;
+			item.style.color = `var(--${click.team})`;
+			list.appendChild(item);
 		}
 	}
 
@@ -111,19 +113,19 @@
 		while (arrivals.length && arrivals[0] < now - 5000)
 			arrivals.shift();
 		$('rate').textContent = (arrivals.length / 5).toFixed(1);
-		$('mine').textContent = D.n(tracked.length);
-		$('acked').textContent = D.n(sluice.acked);
-		$('queued').textContent = D.n(sluice.queued);
-		$('dropped').textContent = D.n(sluice.dropped);
+		$('mine').textContent = demo.format(tracked.length);
+		$('acked').textContent = demo.format(sluice.acked);
+		$('queued').textContent = demo.format(sluice.queued);
+		$('dropped').textContent = demo.format(sluice.dropped);
 		if (!dirty)
 			return;
 		dirty = false;
-		$('score-red').textContent = D.n(score.red);
-		$('score-blue').textContent = D.n(score.blue);
-		for (const t of ['red', 'blue']) {
-			const n = players[t].size;
-			$(`players-${t}`).textContent = n === 1 ? '1 player' :
-			    `${n || 'no'} players${n ? '' : ' yet'}`;
+		$('score-red').textContent = demo.format(score.red);
+		$('score-blue').textContent = demo.format(score.blue);
+		for (const side of ['red', 'blue']) {
+			const count = players[side].size;
+			$(`players-${side}`).textContent = count === 1 ? '1 player' :
+			    `${count || 'no'} players${count ? '' : ' yet'}`;
 		}
 		const all = score.red + score.blue;
 		$('tug').style.width = `${all ? 100 * score.red / all : 50}%`;
@@ -133,12 +135,12 @@
 		drawRecent();
 	}
 
-	$('room').textContent = S.room;
+	$('room').textContent = settings.room;
 	$('player').textContent = player;
-	$('to-dashboard').href = D.linkTo('dashboard');
-	D.showState(sluice, $('state'));
+	$('to-dashboard').href = demo.linkTo('dashboard');
+	demo.showState(sluice, $('state'));
 	setTeam(team);
-	sluice.page({ team }, { channel: S.room }).catch(() => {});
+	sluice.page({ team }, { channel: settings.room }).catch(() => {});
 	draw();
 	setInterval(draw, 250);
 

@@ -9,40 +9,42 @@ import { utf8 } from './util.js';
 const KEEPALIVE_BYTES = 65536;	// what a page may have in flight with keepalive
 
 // The URL events are posted to.
-export function eventsUrl(o) {
-	return `${o.httpUrl}/v1/events?key=${encodeURIComponent(o.key)}`;
+export function eventsUrl(options) {
+	return `${options.httpUrl}/v1/events?key=` +
+	    encodeURIComponent(options.key);
 }
 
-// POSTs the events of batch b (as sent: body) and hands the outcome to
-// c.posted(b, status, reply, Retry-After); status 0: no answer.
-export async function post(c, b, body) {
+// POSTs the events of batch (as sent: body) and hands the outcome to
+// client._posted(batch, status, reply, Retry-After); status 0: no answer.
+export async function post(client, batch, body) {
+	const options = client._options;
 	const text = JSON.stringify(body);
-	const n = utf8(text);
-	const keepalive = c.keepalive + n <= KEEPALIVE_BYTES;
+	const bytes = utf8(text);
+	const keepalive = client._keepaliveBytes + bytes <= KEEPALIVE_BYTES;
 	let status = 0;
 	let reply = {};
-	let retry = null;
+	let retryAfter = null;
 
 	if (keepalive)
-		c.keepalive += n;
+		client._keepaliveBytes += bytes;
 	try {
-		const r = await c.fetch(eventsUrl(c.o), {
+		const response = await client._fetch(eventsUrl(options), {
 			method: 'POST',
 			body: text,
 			keepalive,
 			headers: { 'Content-Type': 'text/plain' },
 			signal: AbortSignal.timeout &&
-			    AbortSignal.timeout(c.o.ackTimeout),
+			    AbortSignal.timeout(options.ackTimeout),
 		});
-		status = r.status;
-		retry = r.headers.get('Retry-After');
-		reply = await r.json().catch(() => ({}));
+		status = response.status;
+		retryAfter = response.headers.get('Retry-After');
+		reply = await response.json().catch(() => ({}));
 	} catch {
 		// no answer: retried
 	}
 	if (keepalive)
-		c.keepalive -= n;
-	c.posted(b, status, reply || {}, retry);
+		client._keepaliveBytes -= bytes;
+	client._posted(batch, status, reply || {}, retryAfter);
 }
 
 /*
@@ -53,37 +55,41 @@ export async function post(c, b, body) {
  * the first chunk the browser refuses (its budget is 64 KB in flight).
  * Nothing is sent when the browser knows it is offline.
  */
-export function beacon(c) {
-	const o = c.o;
-	const send = c.sendBeacon;
-	const now = c.now();
+export function beacon(client) {
+	const options = client._options;
+	const send = client._sendBeacon;
+	const beaconed = client._beaconed;
+	const now = client._now();
 	const chunks = [];
-	let chunk;
+	let current;
 
-	if (!send || o.httpUrl == null || c.nav.onLine === false)
+	if (!send || options.httpUrl == null ||
+	    client._navigator.onLine === false)
 		return;
-	const queued = new Set(c.q.map((x) => x.e.id));
-	for (const id of c.beaconed) {
+	const queued = new Set(client._queue.map((entry) => entry._event.id));
+	for (const id of beaconed) {
 		if (!queued.has(id))
-			c.beaconed.delete(id);
+			beaconed.delete(id);
 	}
-	const xs = c.q.filter((x) => !c.beaconed.has(x.e.id));
-	xs.sort((a, b) => c.busy.has(a.e.id) - c.busy.has(b.e.id));
-	for (const x of xs) {
-		const text = JSON.stringify({ ...x.e, sent_at: now });
-		const n = utf8(text) + 1;
-		if (n + 2 > o.beaconBytes)
+	const events = client._queue.map((entry) => entry._event)
+	    .filter((event) => !beaconed.has(event.id));
+	events.sort((left, right) => client._busy.has(left.id) -
+	    client._busy.has(right.id));
+	for (const event of events) {
+		const text = JSON.stringify({ ...event, sent_at: now });
+		const bytes = utf8(text) + 1;
+		if (bytes + 2 > options.beaconBytes)
 			continue;
-		if (!chunk || chunk.n + n > o.beaconBytes)
-			chunks.push(chunk = { n: 2, texts: [], ids: [] });
-		chunk.n += n;
-		chunk.texts.push(text);
-		chunk.ids.push(x.e.id);
+		if (!current || current._bytes + bytes > options.beaconBytes)
+			chunks.push(current = { _bytes: 2, _texts: [], _ids: [] });
+		current._bytes += bytes;
+		current._texts.push(text);
+		current._ids.push(event.id);
 	}
-	for (const ch of chunks) {
-		if (!send(eventsUrl(o), `[${ch.texts.join(',')}]`))
+	for (const chunk of chunks) {
+		if (!send(eventsUrl(options), `[${chunk._texts.join(',')}]`))
 			break;
-		for (const id of ch.ids)
-			c.beaconed.add(id);
+		for (const id of chunk._ids)
+			beaconed.add(id);
 	}
 }

@@ -10,206 +10,216 @@ import { call, error } from './util.js';
 export const VERSION = '0.1.0';
 
 /*
- * The wait in ms before reconnecting after a close with code, when n
+ * The wait in ms before reconnecting after a close with code, when failures
  * connection attempts in a row have failed: -1 for 4000-4099 (do not
- * reconnect), 0 for 4200-4299 (at once), else min * 2^n (8 times that for
- * 4100-4199) capped at max, of which a random part (up to a half) is taken
- * off so that clients spread out.
+ * reconnect), 0 for 4200-4299 (at once), else min * 2^failures (8 times
+ * that for 4100-4199) capped at max, of which a random part (up to a half)
+ * is taken off so that clients spread out.
  */
-export function backoff(code, n, min, max, random) {
+export function backoff(code, failures, min, max, random) {
 	if (code >= 4000 && code < 4100)
 		return -1;
 	if (code >= 4200 && code < 4300)
 		return 0;
-	const d = Math.min(max, min * 2 ** (n + (code >= 4100 && code < 4200 ?
-	    3 : 0)));
-	return d - random() * d / 2;
+	const delay = Math.min(max, min * 2 ** (failures + (code >= 4100 &&
+	    code < 4200 ? 3 : 0)));
+	return delay - random() * delay / 2;
 }
 
 export class Link {
-	// The link of client c, with WS the WebSocket class; open() starts it.
-	constructor(c, WS) {
-		this.c = c;
-		this.WS = WS;
-		this.subs = new Map();	// channel -> Set of handlers
-		this.n = 0;		// failed attempts since the last success
-		this.sid = null;	// socket_id once established
-		this.ws = null;
-		this.dead = false;	// closed with 4000-4099: not reconnecting
+	// The link of client, with WebSocket the WebSocket class; _open()
+	// starts it.
+	constructor(client, WebSocket) {
+		this._client = client;
+		this._WebSocket = WebSocket;
+		this._subscriptions = new Map();	// channel -> Set of handlers
+		this._failures = 0;	// failed attempts since the last success
+		this._socketId = null;	// socket_id once established
+		this._socket = null;
+		this._dead = false;	// closed with 4000-4099: not reconnecting
+		this._activityTimeout = 0;	// ms of silence before a ping
 	}
 
 	// Opens a WebSocket; a constructor that throws (a bad URL) is final.
-	open() {
-		const c = this.c;
-		const o = c.o;
-		let ws;
+	_open() {
+		const client = this._client;
+		const options = client._options;
+		let socket;
 
 		try {
-			ws = this.ws = new this.WS(`${o.wsUrl}/app/` +
-			    `${encodeURIComponent(o.key)}?protocol=7&client=sluice-js` +
-			    `&version=${VERSION}`);
-		} catch (e) {
-			this.dead = true;
-			c.emit('error', error('ws', e.message));
-			c.setState('failed');
+			socket = this._socket = new this._WebSocket(
+			    `${options.wsUrl}/app/${encodeURIComponent(options.key)}` +
+			    `?protocol=7&client=sluice-js&version=${VERSION}`);
+		} catch (err) {
+			this._dead = true;
+			client._emit('error', error('ws', err.message));
+			client._setState('failed');
 			return;
 		}
-		c.setState('connecting');
-		c.timer('ws', o.connectTimeout, () => this.drop());
-		ws.onmessage = (ev) => ws === this.ws && this.recv(ev.data);
-		ws.onclose = (ev) => ws === this.ws && this.closed(ev.code);
-		ws.onerror = () => {};	// onclose follows
+		client._setState('connecting');
+		client._timer('ws', options.connectTimeout, () => this._giveUp());
+		socket.onmessage = (message) => socket === this._socket &&
+		    this._receive(message.data);
+		socket.onclose = (closeEvent) => socket === this._socket &&
+		    this._onClose(closeEvent.code);
+		socket.onerror = () => {};	// onclose follows
 	}
 
 	// Gives up on the WebSocket (no connection or no pong in time).
-	drop() {
-		const ws = this.ws;
+	_giveUp() {
+		const socket = this._socket;
 
-		if (!ws)
+		if (!socket)
 			return;
-		this.ws = null;
+		this._socket = null;
 		try {
-			ws.close();
+			socket.close();
 		} catch {
 			// closing anyway
 		}
-		this.closed(1006);
+		this._onClose(1006);
 	}
 
 	// The WebSocket closed with code: the client gets its batches back,
 	// and a reconnect is timed by the code.
-	closed(code) {
-		const c = this.c;
-		const o = c.o;
+	_onClose(code) {
+		const client = this._client;
+		const options = client._options;
 
-		if (!this.sid)
-			this.n++;
-		this.ws = this.sid = null;
-		c.timer('ping');
-		c.timer('ws');
-		const d = backoff(code, this.n, o.reconnectMin, o.reconnectMax,
-		    c.random);
-		if (d < 0)
-			this.dead = true;
-		c.lost();
-		if (c.closed)
+		if (!this._socketId)
+			this._failures++;
+		this._socket = this._socketId = null;
+		client._timer('ping');
+		client._timer('ws');
+		const delay = backoff(code, this._failures, options.reconnectMin,
+		    options.reconnectMax, client._random);
+		if (delay < 0)
+			this._dead = true;
+		client._lost();
+		if (client._closed)
 			return;
-		if (d < 0) {
-			c.setState('failed');
+		if (delay < 0) {
+			client._setState('failed');
 		} else {
-			c.setState('disconnected');
-			c.timer('ws', d, () => this.open());
+			client._setState('disconnected');
+			client._timer('ws', delay, () => this._open());
 		}
 	}
 
 	// One message from the server.
-	recv(text) {
-		const c = this.c;
-		const o = c.o;
-		let m;
-		let d;
+	_receive(text) {
+		const client = this._client;
+		const options = client._options;
+		let message;
+		let data;
 
 		try {
-			m = JSON.parse(text);
-			d = m.data;
-			if (typeof d === 'string')
-				d = JSON.parse(d);
+			message = JSON.parse(text);
+			data = message.data;
+			if (typeof data === 'string')
+				data = JSON.parse(data);
 		} catch {
-			if (!m)
+			if (!message)
 				return;
 		}
-		const ev = m.event;
-		d ||= {};
-		if (ev === 'pusher:connection_established') {
-			this.sid = d.socket_id;
-			this.n = 0;
-			this.activity = Math.min(o.activityTimeout,
-			    d.activity_timeout * 1000 || Infinity);
-			c.timer('ws');
-			c.setState('connected');
-			for (const ch of this.subs.keys())
-				this.sub(ch);
-			c.pump(true);
-		} else if (ev === 'pusher:ping') {
-			this.send('pusher:pong', {});
-		} else if (ev === 'pusher:error') {
-			c.emit('error', error(d.code || 'ws', d.message));
-		} else if (ev === 'pusher:subscription_error') {
-			c.emit('error', error('subscription', d.error,
-			    { channel: m.channel, status: d.status, type: d.type }));
-		} else if (ev === 'sluice:ack' || ev === 'sluice:nack') {
-			c.reply(d);
-		} else if (m.channel && !/^pusher/.test(ev)) {
-			for (const fn of this.subs.get(m.channel) || [])
-				call(fn, d, ev);
+		const name = message.event;
+		data ||= {};
+		if (name === 'pusher:connection_established') {
+			this._socketId = data.socket_id;
+			this._failures = 0;
+			this._activityTimeout = Math.min(options.activityTimeout,
+			    data.activity_timeout * 1000 || Infinity);
+			client._timer('ws');
+			client._setState('connected');
+			for (const channel of this._subscriptions.keys())
+				this._sendSubscribe(channel);
+			client._pump(true);
+		} else if (name === 'pusher:ping') {
+			this._send('pusher:pong', {});
+		} else if (name === 'pusher:error') {
+			client._emit('error', error(data.code || 'ws', data.message));
+		} else if (name === 'pusher:subscription_error') {
+			client._emit('error', error('subscription', data.error,
+			    { channel: message.channel, status: data.status,
+			    type: data.type }));
+		} else if (name === 'sluice:ack' || name === 'sluice:nack') {
+			client._reply(data);
+		} else if (message.channel && !/^pusher/.test(name)) {
+			for (const handler of
+			    this._subscriptions.get(message.channel) || [])
+				call(handler, data, name);
 		}
-		// Silence for activity_timeout: ping; no answer: drop.
-		if (this.sid) {
-			c.timer('ping', this.activity, () => {
-				this.send('pusher:ping', {});
-				c.timer('ping', o.pongTimeout, () => this.drop());
+		// Silence for activity_timeout: ping; no answer: give up.
+		if (this._socketId) {
+			client._timer('ping', this._activityTimeout, () => {
+				this._send('pusher:ping', {});
+				client._timer('ping', options.pongTimeout,
+				    () => this._giveUp());
 			});
 		}
 	}
 
 	// Sends {event, data}; false when the WebSocket is not open.
-	send(event, data) {
-		const ws = this.ws;
+	_send(event, data) {
+		const socket = this._socket;
 
-		if (!ws || ws.readyState !== 1)
+		if (!socket || socket.readyState !== 1)
 			return false;
-		ws.send(JSON.stringify({ event, data }));
+		socket.send(JSON.stringify({ event, data }));
 		return true;
 	}
 
 	// Subscribes channel on the current connection (if any), with the
 	// auth from the authorizer for private- channels.
-	sub(channel) {
-		const c = this.c;
-		const sid = this.sid;
-		const auth = c.o.authorizer;
+	_sendSubscribe(channel) {
+		const client = this._client;
+		const socketId = this._socketId;
+		const authorizer = client._options.authorizer;
 
-		if (!sid)
+		if (!socketId)
 			return;
-		if (!auth || !/^private-/.test(channel)) {
-			this.send('pusher:subscribe', { channel });
+		if (!authorizer || !/^private-/.test(channel)) {
+			this._send('pusher:subscribe', { channel });
 			return;
 		}
-		Promise.resolve().then(() => auth(sid, channel)).then((a) => {
-			if (this.sid === sid && this.subs.has(channel))
-				this.send('pusher:subscribe', { channel, auth: a });
-		}, (e) => c.emit('error', error('auth', e && e.message,
-		    { channel })));
+		const subscribe = (auth) => {
+			if (this._socketId === socketId &&
+			    this._subscriptions.has(channel))
+				this._send('pusher:subscribe', { channel, auth });
+		};
+		Promise.resolve().then(() => authorizer(socketId, channel)).then(
+		    subscribe, (err) => client._emit('error', error('auth',
+		    err && err.message, { channel })));
 	}
 
 	// Adds handler to channel; returns the function that removes it (and
 	// unsubscribes once the channel has no handler left).
-	subscribe(channel, handler) {
-		let set = this.subs.get(channel);
+	_subscribe(channel, handler) {
+		let handlers = this._subscriptions.get(channel);
 
-		if (!set) {
-			this.subs.set(channel, set = new Set());
-			this.sub(channel);
+		if (!handlers) {
+			this._subscriptions.set(channel, handlers = new Set());
+			this._sendSubscribe(channel);
 		}
-		set.add(handler);
+		handlers.add(handler);
 		return () => {
-			if (set.delete(handler) && !set.size &&
-			    this.subs.get(channel) === set) {
-				this.subs.delete(channel);
-				this.send('pusher:unsubscribe', { channel });
+			if (handlers.delete(handler) && !handlers.size &&
+			    this._subscriptions.get(channel) === handlers) {
+				this._subscriptions.delete(channel);
+				this._send('pusher:unsubscribe', { channel });
 			}
 		};
 	}
 
 	// Closes the WebSocket for good.
-	close() {
-		const ws = this.ws;
+	_close() {
+		const socket = this._socket;
 
-		this.ws = this.sid = null;
-		this.dead = true;
-		if (ws) {
+		this._socket = this._socketId = null;
+		this._dead = true;
+		if (socket) {
 			try {
-				ws.close(1000);
+				socket.close(1000);
 			} catch {
 				// gone already
 			}

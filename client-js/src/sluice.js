@@ -1,5 +1,5 @@
 // sluice.js: the client, its public API. track() queues an event with a
-// UUIDv7 id; the queue is persisted (store.js) and bounded; pump() cuts it
+// UUIDv7 id; the queue is persisted (store.js) and bounded; _pump() cuts it
 // into batches by count, bytes and time and sends each over the WebSocket
 // (link.js) as sluice:publish, or with fetch (http.js) while the WebSocket
 // cannot connect. A batch waits for its answer: acknowledged events leave
@@ -7,7 +7,9 @@
 // dropped and reported; the rest (no answer in time, a lost connection, a
 // retry_after) are sent again, with the same ids and a new sent_at. When
 // the page is hidden or goes away, the queue is saved and beaconed.
-// Single-threaded: every method runs on the page's event loop.
+// Single-threaded: every method runs on the page's event loop. Members
+// named with a leading _ are private (build.mjs shortens them in the
+// minified build); the rest are the API of index.d.ts.
 
 import { beacon, post } from './http.js';
 import { backoff, Link } from './link.js';
@@ -40,96 +42,101 @@ const DEFAULTS = {
 export class Sluice extends Emitter {
 	// A client of the app key (see index.d.ts for the options); it
 	// connects and adopts what earlier pages left queued.
-	constructor(opts) {
+	constructor(settings) {
 		super();
-		const o = this.o = { ...DEFAULTS, ...opts };
-		const w = this.w = o.window || globalThis;
-		const nav = this.nav = w.navigator || {};
-		const WS = o.WebSocket || globalThis.WebSocket;
+		const options = this._options = { ...DEFAULTS, ...settings };
+		const window = this._window = options.window || globalThis;
+		const navigator = this._navigator = window.navigator || {};
+		const WebSocket = options.WebSocket || globalThis.WebSocket;
 
-		this.now = o.now || Date.now;
-		this.st = o.setTimeout || ((fn, ms) => setTimeout(fn, ms));
-		this.ct = o.clearTimeout || ((h) => clearTimeout(h));
-		this.random = o.random || Math.random;
-		this.fetch = o.fetch || (globalThis.fetch &&
-		    ((u, init) => fetch(u, init)));
-		this.sendBeacon = o.sendBeacon || (nav.sendBeacon &&
-		    ((u, body) => nav.sendBeacon(u, body)));
-		this.id = uuid7(this.now()).slice(-12);	// this instance's
-		this.q = [];			// {e: event, n: bytes}, oldest first
-		this.busy = new Set();		// ids in a batch in flight
-		this.fly = new Map();		// ref -> batch in flight
-		this.waits = new Map();		// id -> [resolve, reject, promise]
-		this.beaconed = new Set();	// ids handed to sendBeacon
-		this.t = {};			// timers by name
-		this.max = o.batchSize;
-		this.seq = 0;
-		this.due = false;		// partial batches may go
-		this.hold = 0;			// send nothing before (ms)
-		this.hhold = 0;			// post nothing before (ms)
-		this.hn = 0;			// failed posts in a row
-		this.keepalive = 0;		// bytes posted with keepalive
+		this._now = options.now || Date.now;
+		this._setTimeout = options.setTimeout ||
+		    ((callback, ms) => setTimeout(callback, ms));
+		this._clearTimeout = options.clearTimeout ||
+		    ((handle) => clearTimeout(handle));
+		this._random = options.random || Math.random;
+		this._fetch = options.fetch || (globalThis.fetch &&
+		    ((url, init) => fetch(url, init)));
+		this._sendBeacon = options.sendBeacon || (navigator.sendBeacon &&
+		    ((url, body) => navigator.sendBeacon(url, body)));
+		this._id = uuid7(this._now()).slice(-12);	// this instance's
+		this._queue = [];		// {_event, _bytes}, oldest first
+		this._busy = new Set();		// ids in a batch in flight
+		this._inFlight = new Map();	// ref -> batch in flight
+		this._pending = new Map();	// id -> {_resolve, _reject, _promise}
+		this._beaconed = new Set();	// ids handed to sendBeacon
+		this._timers = {};		// timer handles by name
+		this._batchSize = options.batchSize;	// halved by too_many_events
+		this._sequence = 0;		// batches made (their refs)
+		this._due = false;		// partial batches may go
+		this._holdUntil = 0;		// send nothing before (ms)
+		this._httpHoldUntil = 0;	// post nothing before (ms)
+		this._httpFailures = 0;		// failed posts in a row
+		this._keepaliveBytes = 0;	// bytes posted with keepalive
 		this.acked = 0;
 		this.dropped = 0;
-		this.closed = false;
+		this._closed = false;
 		this.state = 'disconnected';
-		this.store = new Store(this);
-		this.user = this.store.get('u');
-		this.store.start();
-		this.link = o.wsUrl && WS ? new Link(this, WS) : null;
-		if (this.link)
-			this.link.open();
-		const doc = w.document;
-		const hide = (ev) => {
-			if (ev.type !== 'pagehide' && doc.visibilityState !== 'hidden')
+		this._store = new Store(this);
+		this.user = this._store._get('u');
+		this._store._start();
+		this._link = options.wsUrl && WebSocket ? new Link(this, WebSocket) :
+		    null;
+		if (this._link)
+			this._link._open();
+		const document = window.document;
+		const hide = (event) => {
+			if (event.type !== 'pagehide' &&
+			    document.visibilityState !== 'hidden')
 				return;
-			this.store.save(true);
+			this._store._save(true);
 			beacon(this);
-			if (ev.type === 'pagehide' && !ev.persisted)
-				this.stop();
+			if (event.type === 'pagehide' && !event.persisted)
+				this._stop();
 		};
-		if (w.addEventListener) {
-			w.addEventListener('pagehide', hide);
-			if (doc)
-				doc.addEventListener('visibilitychange', hide);
-			this.unlisten = () => {
-				w.removeEventListener('pagehide', hide);
-				if (doc)
-					doc.removeEventListener('visibilitychange', hide);
+		if (window.addEventListener) {
+			window.addEventListener('pagehide', hide);
+			if (document)
+				document.addEventListener('visibilitychange', hide);
+			this._unlisten = () => {
+				window.removeEventListener('pagehide', hide);
+				if (document)
+					document.removeEventListener('visibilitychange',
+					    hide);
 			};
 		}
 	}
 
 	get queued() {
-		return this.q.length;
+		return this._queue.length;
 	}
 
 	static uuid7(ms) {
 		return uuid7(ms);
 	}
 
-	// Runs fn after ms under name, replacing the timer of that name; no
-	// ms (or a negative one) only cancels it.
-	timer(name, ms, fn) {
-		const t = this.t;
+	// Runs callback after ms under name, replacing the timer of that
+	// name; no ms (or a negative one) only cancels it.
+	_timer(name, ms, callback) {
+		const timers = this._timers;
 
-		if (t[name] !== undefined)
-			this.ct(t[name]);
-		delete t[name];
+		if (timers[name] !== undefined)
+			this._clearTimeout(timers[name]);
+		delete timers[name];
 		if (ms >= 0) {
-			t[name] = this.st(() => {
-				delete t[name];
-				fn();
+			timers[name] = this._setTimeout(() => {
+				delete timers[name];
+				callback();
 			}, ms);
 		}
 	}
 
-	setState(state) {
-		const prev = this.state;
+	_setState(state) {
+		const previous = this.state;
 
-		if (state !== prev) {
+		if (state !== previous) {
 			this.state = state;
-			this.emit('state', state, prev);
+			this._emit('state', state, previous);
 		}
 	}
 
@@ -139,34 +146,35 @@ export class Sluice extends Emitter {
 	 * dropped: rejected by the server, pushed out of a full queue, or too
 	 * large to send.
 	 */
-	track(event, data, opts = {}) {
-		if (this.closed)
+	track(name, data, trackOptions = {}) {
+		if (this._closed)
 			return Promise.reject(error('closed', 'the client is closed'));
-		const now = this.now();
-		const e = { id: opts.id || uuid7(now), event };
-		const channel = opts.channel || this.o.channel;
-		const u = this.user;
+		const now = this._now();
+		const event = { id: trackOptions.id || uuid7(now), event: name };
+		const channel = trackOptions.channel || this._options.channel;
+		const user = this.user;
 		if (channel)
-			e.channel = channel;
-		if (u && (data == null || (typeof data === 'object' &&
+			event.channel = channel;
+		if (user && (data == null || (typeof data === 'object' &&
 		    !Array.isArray(data))))
-			data = { ...data, user: u };
+			data = { ...data, user };
 		if (data !== undefined)
-			e.data = data;
-		e.timestamp = now;
-		const p = this.wait(e.id);
-		this.add([e]);
-		this.pump();
-		return p;
+			event.data = data;
+		event.timestamp = now;
+		const promise = this._wait(event.id);
+		this._add([event]);
+		this._pump();
+		return promise;
 	}
 
 	// A page_view of the page: url, path, referrer and title (and data).
-	page(data, opts) {
-		const l = this.w.location || {};
-		const d = this.w.document || {};
+	page(data, trackOptions) {
+		const location = this._window.location || {};
+		const document = this._window.document || {};
 
-		return this.track('page_view', { url: l.href, path: l.pathname,
-		    referrer: d.referrer, title: d.title, ...data }, opts);
+		return this.track('page_view', { url: location.href,
+		    path: location.pathname, referrer: document.referrer,
+		    title: document.title, ...data }, trackOptions);
 	}
 
 	// Attaches {id, traits} as data.user to the events tracked from now
@@ -174,22 +182,23 @@ export class Sluice extends Emitter {
 	// loads; identify(null) forgets it.
 	identify(id, traits) {
 		this.user = id == null ? null : traits ? { id, traits } : { id };
-		this.store.set('u', this.user);
+		this._store._set('u', this.user);
 	}
 
 	// Calls handler(envelope, eventName) for every event of channel;
 	// returns the function that stops it.
 	subscribe(channel, handler) {
-		return this.link ? this.link.subscribe(channel, handler) :
+		return this._link ? this._link._subscribe(channel, handler) :
 		    () => {};
 	}
 
 	// Sends what is queued now; resolves once all of it was acknowledged
 	// or dropped.
 	flush() {
-		const all = this.q.map((x) => this.wait(x.e.id).catch(() => {}));
+		const all = this._queue.map((entry) =>
+		    this._wait(entry._event.id).catch(() => {}));
 
-		this.pump(true);
+		this._pump(true);
 		return Promise.all(all).then(() => {});
 	}
 
@@ -199,126 +208,134 @@ export class Sluice extends Emitter {
 	 * with code "closed".
 	 */
 	close() {
-		this.closing ||= (async () => {
-			let h;
+		this._closing ||= (async () => {
+			let handle;
 			await Promise.race([this.flush(), new Promise((resolve) => {
-				h = this.st(resolve, this.o.closeTimeout);
+				handle = this._setTimeout(resolve,
+				    this._options.closeTimeout);
 			})]);
-			this.ct(h);
-			this.stop();
+			this._clearTimeout(handle);
+			this._stop();
 		})();
-		return this.closing;
+		return this._closing;
 	}
 
 	// Stops at once (close(), or the page goes away): timers, WebSocket,
 	// listeners; lets go of the stored queue for another instance.
-	stop() {
-		if (this.closed)
+	_stop() {
+		if (this._closed)
 			return;
-		this.closed = true;
-		for (const name of Object.keys(this.t))
-			this.timer(name);
-		for (const b of this.fly.values())
-			this.done(b);
-		if (this.link)
-			this.link.close();
-		this.store.release();
-		if (this.unlisten)
-			this.unlisten();
+		this._closed = true;
+		for (const name of Object.keys(this._timers))
+			this._timer(name);
+		for (const batch of this._inFlight.values())
+			this._done(batch);
+		if (this._link)
+			this._link._close();
+		this._store._release();
+		if (this._unlisten)
+			this._unlisten();
 		const err = error('closed', 'closed before it was acknowledged; ' +
 		    'it stays queued');
-		for (const id of [...this.waits.keys()])
-			this.settle(id, err);
-		this.setState('closed');
+		for (const id of [...this._pending.keys()])
+			this._settle(id, err);
+		this._setState('closed');
 	}
 
 	// The promise of event id (made on first use).
-	wait(id) {
-		let w = this.waits.get(id);
+	_wait(id) {
+		let pending = this._pending.get(id);
 
-		if (!w) {
-			w = [];
-			w[2] = new Promise((resolve, reject) => {
-				w[0] = resolve;
-				w[1] = reject;
+		if (!pending) {
+			pending = {};
+			pending._promise = new Promise((resolve, reject) => {
+				pending._resolve = resolve;
+				pending._reject = reject;
 			});
-			w[2].catch(() => {});	// no unhandled rejection
-			this.waits.set(id, w);
+			pending._promise.catch(() => {});	// no unhandled rejection
+			this._pending.set(id, pending);
 		}
-		return w[2];
+		return pending._promise;
 	}
 
 	// Resolves (or, with err, rejects) the promise of id, if any.
-	settle(id, err) {
-		const w = this.waits.get(id);
+	_settle(id, err) {
+		const pending = this._pending.get(id);
 
-		if (w) {
-			this.waits.delete(id);
+		if (pending) {
+			this._pending.delete(id);
 			if (err)
-				w[1](err);
+				pending._reject(err);
 			else
-				w[0](id);
+				pending._resolve(id);
 		}
 	}
 
 	// Appends events to the queue (at the front if older; an id already
 	// queued is left out), drops what does not fit, saves.
-	add(events, older) {
-		const have = new Set(this.q.map((x) => x.e.id));
-		const xs = [];
-		const big = [];
+	_add(events, older) {
+		const options = this._options;
+		const have = new Set(this._queue.map((entry) => entry._event.id));
+		const entries = [];
+		const tooLarge = [];
 
-		for (const e of events) {
-			if (!e || !e.id || have.has(e.id))
+		for (const event of events) {
+			if (!event || !event.id || have.has(event.id))
 				continue;
-			const n = utf8(JSON.stringify(e));
-			(n + 40 > this.o.batchBytes ? big : xs).push({ e, n });
+			const bytes = utf8(JSON.stringify(event));
+			(bytes + 40 > options.batchBytes ? tooLarge : entries).push(
+			    { _event: event, _bytes: bytes });
 		}
-		this.q = older ? xs.concat(this.q) : this.q.concat(xs);
-		if (big.length)
-			this.drop(big.map((x) => x.e), error('event_too_large',
-			    `an event is over ${this.o.batchBytes} bytes`));
+		this._queue = older ? entries.concat(this._queue) :
+		    this._queue.concat(entries);
+		if (tooLarge.length)
+			this._drop(tooLarge.map((entry) => entry._event),
+			    error('event_too_large',
+			    `an event is over ${options.batchBytes} bytes`));
+		const queue = this._queue;
 		let bytes = 0;
-		let k = 0;
-		for (const x of this.q)
-			bytes += x.n;
-		while (k < this.q.length && (this.q.length - k > this.o.maxQueue ||
-		    bytes > this.o.maxQueueBytes))
-			bytes -= this.q[k++].n;
-		if (k)
-			this.drop(this.q.slice(0, k).map((x) => x.e),
+		let over = 0;
+		for (const entry of queue)
+			bytes += entry._bytes;
+		while (over < queue.length && (queue.length - over >
+		    options.maxQueue || bytes > options.maxQueueBytes))
+			bytes -= queue[over++]._bytes;
+		if (over)
+			this._drop(queue.slice(0, over).map((entry) => entry._event),
 			    error('queue_full', `the queue is full: dropped the ` +
-			    `${k} oldest events`), true);
-		this.store.save();
+			    `${over} oldest events`), true);
+		this._store._save();
 	}
 
 	// Drops events for err: out of the queue, promises rejected, counted,
 	// reported by 'drop' (and by 'error' unless quiet).
-	drop(events, err, quiet) {
-		const ids = new Set(events.map((e) => e.id));
+	_drop(events, err, quiet) {
+		const ids = new Set(events.map((event) => event.id));
 
-		this.q = this.q.filter((x) => !ids.has(x.e.id));
+		this._queue = this._queue.filter((entry) =>
+		    !ids.has(entry._event.id));
 		for (const id of ids)
-			this.settle(id, err);
+			this._settle(id, err);
 		this.dropped += events.length;
 		err.events = events;
 		if (!quiet)
-			this.emit('error', err);
-		this.emit('drop', { reason: err.code, message: err.message,
+			this._emit('error', err);
+		this._emit('drop', { reason: err.code, message: err.message,
 		    events });
-		this.store.save();
+		this._store._save();
 	}
 
 	// The events of ids were acknowledged.
-	ok(ids) {
-		const set = new Set(ids);
-		const n = this.q.length;
+	_acknowledge(ids) {
+		const acknowledged = new Set(ids);
+		const before = this._queue.length;
 
-		this.q = this.q.filter((x) => !set.has(x.e.id));
-		this.acked += n - this.q.length;
-		for (const id of set)
-			this.settle(id);
-		this.store.save();
+		this._queue = this._queue.filter((entry) =>
+		    !acknowledged.has(entry._event.id));
+		this.acked += before - this._queue.length;
+		for (const id of acknowledged)
+			this._settle(id);
+		this._store._save();
 	}
 
 	/*
@@ -326,112 +343,117 @@ export class Sluice extends Emitter {
 	 * when the batch is no longer known): an error with an index drops
 	 * that event; one for the whole message halves the batches
 	 * (too_many_events), drops them all (invalid_body, no_events) or
-	 * holds everything for retry seconds. Then top, if given, drops the
-	 * events of the batch still queued.
+	 * holds everything for retryAfter seconds. Then allError, if given,
+	 * drops the events of the batch still queued.
 	 */
-	fail(events, errors, retry, top) {
-		for (const x of errors) {
-			const e = events && events[x.index];
-			if (e) {
-				this.drop([e], error(x.code, x.message));
-			} else if (x.index != null) {
+	_fail(events, errors, retryAfter, allError) {
+		for (const problem of errors) {
+			const event = events && events[problem.index];
+			if (event) {
+				this._drop([event], error(problem.code, problem.message));
+			} else if (problem.index != null) {
 				continue;
-			} else if (x.code === 'too_many_events') {
+			} else if (problem.code === 'too_many_events') {
 				if (events)
-					this.halve(events.length);
-			} else if (x.code === 'invalid_body' || x.code === 'no_events') {
-				top = error(x.code, x.message);
+					this._halve(events.length);
+			} else if (problem.code === 'invalid_body' ||
+			    problem.code === 'no_events') {
+				allError = error(problem.code, problem.message);
 			} else {
-				this.hold = this.now() + (retry || this.o.retryAfter) *
-				    1000;
+				this._holdUntil = this._now() + (retryAfter ||
+				    this._options.retryAfter) * 1000;
 			}
 		}
-		if (top && events) {
-			const queued = new Set(this.q.map((x) => x.e));
-			this.drop(events.filter((e) => queued.has(e)), top);
+		if (allError && events) {
+			const queued = new Set(this._queue.map((entry) =>
+			    entry._event));
+			this._drop(events.filter((event) => queued.has(event)),
+			    allError);
 		}
 	}
 
-	// A batch of n events was too large: later ones get half of it.
-	halve(n) {
-		this.max = Math.min(this.max, Math.ceil(n / 2));
+	// A batch of count events was too large: later ones get half of it.
+	_halve(count) {
+		this._batchSize = Math.min(this._batchSize, Math.ceil(count / 2));
 	}
 
-	// Batch b is answered or given up: its events are free again.
-	done(b) {
-		this.fly.delete(b.ref);
-		this.ct(b.t);
-		for (const e of b.events)
-			this.busy.delete(e.id);
+	// The batch is answered or given up: its events are free again.
+	_done(batch) {
+		this._inFlight.delete(batch._ref);
+		this._clearTimeout(batch._timer);
+		for (const event of batch._events)
+			this._busy.delete(event.id);
 	}
 
 	// The WebSocket closed: its batches go out again.
-	lost() {
-		for (const b of this.fly.values()) {
-			if (b.ws)
-				this.done(b);
+	_lost() {
+		for (const batch of this._inFlight.values()) {
+			if (batch._overSocket)
+				this._done(batch);
 		}
-		this.pump(true);
+		this._pump(true);
 	}
 
-	// sluice:ack or sluice:nack d.
-	reply(d) {
-		const b = this.fly.get(d.ref);
+	// The data of a sluice:ack or sluice:nack.
+	_reply(data) {
+		const batch = this._inFlight.get(data.ref);
 
-		if (b)
-			this.done(b);
-		this.ok(d.ids || []);
-		if (d.errors)
-			this.fail(b && b.events, d.errors, d.retry_after);
-		this.pump(!!d.errors);
+		if (batch)
+			this._done(batch);
+		this._acknowledge(data.ids || []);
+		if (data.errors)
+			this._fail(batch && batch._events, data.errors,
+			    data.retry_after);
+		this._pump(!!data.errors);
 	}
 
-	// The answer to the POST of batch b: status (0: none), the reply's
+	// The answer to the POST of batch: status (0: none), the reply's
 	// JSON and its Retry-After.
-	posted(b, status, d, retry) {
-		const o = this.o;
-		const n = b.events.length;
+	_posted(batch, status, reply, retryAfter) {
+		const options = this._options;
+		const count = batch._events.length;
 
-		if (this.fly.get(b.ref) !== b)
+		if (this._inFlight.get(batch._ref) !== batch)
 			return;
-		this.done(b);
+		this._done(batch);
 		if (status >= 200 && status < 300) {
-			this.hn = 0;
-			this.ok(d.ids || []);
-			if (d.errors)
-				this.fail(b.events, d.errors);
-			this.pump();
+			this._httpFailures = 0;
+			this._acknowledge(reply.ids || []);
+			if (reply.errors)
+				this._fail(batch._events, reply.errors);
+			this._pump();
 			return;
 		} else if (status === 429 || status === 503) {
-			this.hold = this.now() + (parseFloat(retry) || o.retryAfter) *
-			    1000;
-		} else if (status === 413 && n > 1) {
-			this.halve(n);
+			this._holdUntil = this._now() + (parseFloat(retryAfter) ||
+			    options.retryAfter) * 1000;
+		} else if (status === 413 && count > 1) {
+			this._halve(count);
 		} else if (status >= 400 && status < 500 && status !== 408) {
-			this.fail(b.events, d.errors || [], 0, error(d.error ||
-			    `http_${status}`, d.message || `HTTP ${status}`,
-			    { status }));
+			this._fail(batch._events, reply.errors || [], 0,
+			    error(reply.error || `http_${status}`,
+			    reply.message || `HTTP ${status}`, { status }));
 		} else {
-			this.hhold = this.now() + backoff(0, this.hn++, o.reconnectMin,
-			    o.reconnectMax, this.random);
+			this._httpHoldUntil = this._now() + backoff(0,
+			    this._httpFailures++, options.reconnectMin,
+			    options.reconnectMax, this._random);
 		}
-		this.pump(true);
+		this._pump(true);
 	}
 
 	// The events of the next batch: the oldest not in flight, up to the
 	// batch size and bytes.
-	take() {
+	_take() {
 		const events = [];
 		let bytes = 2;
 
-		for (const x of this.q) {
-			if (this.busy.has(x.e.id))
+		for (const entry of this._queue) {
+			if (this._busy.has(entry._event.id))
 				continue;
-			if (events.length >= this.max || (events.length &&
-			    bytes + x.n + 40 > this.o.batchBytes))
+			if (events.length >= this._batchSize || (events.length &&
+			    bytes + entry._bytes + 40 > this._options.batchBytes))
 				break;
-			events.push(x.e);
-			bytes += x.n + 40;
+			events.push(entry._event);
+			bytes += entry._bytes + 40;
 		}
 		return events;
 	}
@@ -443,51 +465,56 @@ export class Sluice extends Emitter {
 	 * when due: forced (flushInterval passed, a flush, events to send
 	 * again) and not yet all sent since; else it waits for the flush timer.
 	 */
-	pump(force) {
-		const o = this.o;
-		const L = this.link;
-		const ws = !!(L && L.sid);
-		const http = !ws && !!this.fetch && o.httpUrl != null &&
-		    (!L || L.dead || L.n >= o.wsFailures);
-		const now = this.now();
-		const hold = Math.max(this.hold, http ? this.hhold : 0);
+	_pump(force) {
+		const options = this._options;
+		const link = this._link;
+		const overSocket = !!(link && link._socketId);
+		const http = !overSocket && !!this._fetch &&
+		    options.httpUrl != null && (!link || link._dead ||
+		    link._failures >= options.wsFailures);
+		const now = this._now();
+		const holdUntil = Math.max(this._holdUntil,
+		    http ? this._httpHoldUntil : 0);
 
-		if (this.closed || (!ws && !http))
+		if (this._closed || (!overSocket && !http))
 			return;
-		if (hold > now) {
-			this.timer('pump', hold - now, () => this.pump(true));
+		if (holdUntil > now) {
+			this._timer('pump', holdUntil - now, () => this._pump(true));
 			return;
 		}
 		if (force)
-			this.due = true;
-		while (this.fly.size < o.maxInflight) {
-			const events = this.take();
+			this._due = true;
+		while (this._inFlight.size < options.maxInflight) {
+			const events = this._take();
 			if (!events.length) {
-				this.due = false;
+				this._due = false;
 				return;
 			}
-			if (events.length < this.max && !this.due) {
-				if (this.t.flush === undefined)
-					this.timer('flush', o.flushInterval,
-					    () => this.pump(true));
+			if (events.length < this._batchSize && !this._due) {
+				if (this._timers.flush === undefined)
+					this._timer('flush', options.flushInterval,
+					    () => this._pump(true));
 				return;
 			}
-			const b = { ref: `${this.id}.${++this.seq}`, events, ws };
-			const sentAt = this.now();
-			const body = events.map((e) => ({ ...e, sent_at: sentAt }));
-			this.fly.set(b.ref, b);
-			for (const e of events)
-				this.busy.add(e.id);
-			if (ws) {
-				L.send('sluice:publish', { ref: b.ref, events: body });
-				b.t = this.st(() => {
-					if (this.fly.get(b.ref) === b) {
-						this.done(b);
-						this.pump(true);
+			const batch = { _ref: `${this._id}.${++this._sequence}`,
+			    _events: events, _overSocket: overSocket };
+			const sentAt = this._now();
+			const body = events.map((event) =>
+			    ({ ...event, sent_at: sentAt }));
+			this._inFlight.set(batch._ref, batch);
+			for (const event of events)
+				this._busy.add(event.id);
+			if (overSocket) {
+				link._send('sluice:publish', { ref: batch._ref,
+				    events: body });
+				batch._timer = this._setTimeout(() => {
+					if (this._inFlight.get(batch._ref) === batch) {
+						this._done(batch);
+						this._pump(true);
 					}
-				}, o.ackTimeout);
+				}, options.ackTimeout);
 			} else {
-				post(this, b, body);
+				post(this, batch, body);
 			}
 		}
 	}

@@ -16,166 +16,177 @@
 import { error } from './util.js';
 
 export class Store {
-	// The store of client c; start() takes hold of it.
-	constructor(c) {
-		const o = c.o;
-		let st = o.storage;
+	// The store of client; _start() takes hold of it.
+	constructor(client) {
+		const options = client._options;
+		let storage = options.storage;
 
-		if (st === undefined) {
+		if (storage === undefined) {
 			try {
-				st = c.w.localStorage;
+				storage = client._window.localStorage;
 			} catch {
 				// storage disabled: the queue lives in memory only
 			}
 		}
-		this.c = c;
-		this.st = st || null;
-		this.p = `${o.prefix || `sluice:${o.key}`}:`;
-		this.locks = o.locks !== undefined ? o.locks : c.nav.locks;
-		this.own = !this.st;	// may write our queue key
-		this.dirty = false;
-		this.free = null;	// releases our lock
+		this._client = client;
+		this._storage = storage || null;
+		this._prefix = `${options.prefix || `sluice:${options.key}`}:`;
+		this._locks = options.locks !== undefined ? options.locks :
+		    client._navigator.locks;
+		this._owned = !this._storage;	// may write our queue key
+		this._dirty = false;
+		this._unlock = null;	// releases our lock
 	}
 
-	// The value stored under PREFIX:k, or null.
-	get(k) {
+	// The value stored under PREFIX:key, or null.
+	_get(key) {
 		try {
-			return JSON.parse(this.st.getItem(this.p + k));
+			return JSON.parse(this._storage.getItem(this._prefix + key));
 		} catch {
 			return null;
 		}
 	}
 
-	// Stores v under PREFIX:k (null removes it); a failure (quota) is
-	// reported as an error "storage", and the events stay in memory.
-	set(k, v) {
-		if (!this.st)
+	// Stores value under PREFIX:key (null removes it); a failure (quota)
+	// is reported as an error "storage", and the events stay in memory.
+	_set(key, value) {
+		const storage = this._storage;
+
+		if (!storage)
 			return;
 		try {
-			if (v == null)
-				this.st.removeItem(this.p + k);
+			if (value == null)
+				storage.removeItem(this._prefix + key);
 			else
-				this.st.setItem(this.p + k, JSON.stringify(v));
-		} catch (e) {
-			this.c.emit('error', error('storage', e.message));
+				storage.setItem(this._prefix + key, JSON.stringify(value));
+		} catch (err) {
+			this._client._emit('error', error('storage', err.message));
 		}
 	}
 
 	// Takes hold of our queue key, then adopts orphans every scanInterval.
-	start() {
-		const c = this.c;
+	_start() {
+		const client = this._client;
 		const ready = () => {
-			this.own = true;
-			this.save(true);
-			this.scan();
+			this._owned = true;
+			this._save(true);
+			this._scan();
 		};
 
-		if (!this.st)
+		if (!this._storage)
 			return;
-		if (!this.locks) {
+		if (!this._locks) {
 			ready();
 			return;
 		}
-		this.locks.request(this.p + c.id, () => {
-			if (c.closed)
+		this._locks.request(this._prefix + client._id, () => {
+			if (client._closed)
 				return null;
 			ready();
 			return new Promise((resolve) => {
-				this.free = resolve;
+				this._unlock = resolve;
 			});
-		}).catch((e) => c.emit('error', error('lock', e && e.message)));
+		}).catch((err) => client._emit('error', error('lock',
+		    err && err.message)));
 	}
 
 	// Writes the queue, at once if now, else at the end of this task (all
 	// the changes of one task make one write).
-	save(now) {
-		const c = this.c;
+	_save(now) {
+		const client = this._client;
 
 		if (!now) {
-			if (!this.dirty) {
-				this.dirty = true;
-				queueMicrotask(() => this.dirty && this.save(true));
+			if (!this._dirty) {
+				this._dirty = true;
+				queueMicrotask(() => this._dirty && this._save(true));
 			}
 			return;
 		}
-		if (!this.own)
+		if (!this._owned)
 			return;
-		this.dirty = false;
-		const q = c.q.length ? c.q.map((x) => x.e) : null;
-		this.set(`q:${c.id}`, q);
-		if (!this.locks)
-			this.lease(q);
+		this._dirty = false;
+		const events = client._queue.length ?
+		    client._queue.map((entry) => entry._event) : null;
+		this._set(`q:${client._id}`, events);
+		if (!this._locks)
+			this._lease(events);
 	}
 
-	// Lease mode: holds (or lets go of) our lease, renewed in time.
-	lease(q) {
-		const c = this.c;
-		const ttl = c.o.leaseTtl;
+	// Lease mode: holds our lease (while held is true) or lets go of it,
+	// renewed in time.
+	_lease(held) {
+		const client = this._client;
+		const ttl = client._options.leaseTtl;
 
-		this.set(`l:${c.id}`, q && [c.id, c.now() + ttl]);
-		c.timer('lease', q ? ttl / 3 : -1, () => this.lease(c.q.length));
+		this._set(`l:${client._id}`, held &&
+		    [client._id, client._now() + ttl]);
+		client._timer('lease', held ? ttl / 3 : -1,
+		    () => this._lease(client._queue.length));
 	}
 
 	// Adopts the queues of the instances that are gone.
-	scan() {
-		const c = this.c;
-		const st = this.st;
-		const pre = `${this.p}q:`;
+	_scan() {
+		const client = this._client;
+		const options = client._options;
+		const storage = this._storage;
+		const queuePrefix = `${this._prefix}q:`;
 		const ids = [];
 
-		for (let i = 0; i < st.length; i++) {
-			const k = st.key(i);
-			if (k && k.startsWith(pre) && k !== pre + c.id)
-				ids.push(k.slice(pre.length));
+		for (let i = 0; i < storage.length; i++) {
+			const key = storage.key(i);
+			if (key && key.startsWith(queuePrefix) &&
+			    key !== queuePrefix + client._id)
+				ids.push(key.slice(queuePrefix.length));
 		}
 		for (const id of ids) {
-			if (this.locks) {
-				this.locks.request(this.p + id, { ifAvailable: true },
+			if (this._locks) {
+				this._locks.request(this._prefix + id, { ifAvailable: true },
 				    (lock) => {
 					if (lock)
-						this.adopt(id);
+						this._adopt(id);
 				}).catch(() => {});
 				continue;
 			}
-			const l = this.get(`l:${id}`);
-			if (l && l[1] > c.now())
+			const lease = this._get(`l:${id}`);
+			if (lease && lease[1] > client._now())
 				continue;
-			this.set(`l:${id}`, [c.id, c.now() + c.o.leaseTtl]);
-			c.st(() => {
-				const l2 = this.get(`l:${id}`);
-				if (l2 && l2[0] === c.id && this.own) {
-					this.adopt(id);
-					this.set(`l:${id}`, null);
+			this._set(`l:${id}`, [client._id, client._now() +
+			    options.leaseTtl]);
+			client._setTimeout(() => {
+				const claim = this._get(`l:${id}`);
+				if (claim && claim[0] === client._id && this._owned) {
+					this._adopt(id);
+					this._set(`l:${id}`, null);
 				}
-			}, c.o.claimDelay);
+			}, options.claimDelay);
 		}
-		c.timer('scan', c.o.scanInterval, () => this.scan());
+		client._timer('scan', options.scanInterval, () => this._scan());
 	}
 
 	// Takes the events queued under id into our queue, writes it, then
 	// removes the orphan's key.
-	adopt(id) {
-		const c = this.c;
-		const events = this.get(`q:${id}`);
+	_adopt(id) {
+		const client = this._client;
+		const events = this._get(`q:${id}`);
 
-		if (c.closed)
+		if (client._closed)
 			return;
 		if (Array.isArray(events))
-			c.add(events, true);
-		this.save(true);
-		this.set(`q:${id}`, null);
-		c.pump(true);
+			client._add(events, true);
+		this._save(true);
+		this._set(`q:${id}`, null);
+		client._pump(true);
 	}
 
 	// Writes the queue and lets go of it: another instance adopts what is
 	// left.
-	release() {
-		this.save(true);
-		this.own = false;
-		if (this.free)
-			this.free();
-		else if (this.st && !this.locks)
-			this.set(`l:${this.c.id}`, null);
-		this.c.timer('lease');
+	_release() {
+		this._save(true);
+		this._owned = false;
+		if (this._unlock)
+			this._unlock();
+		else if (this._storage && !this._locks)
+			this._set(`l:${this._client._id}`, null);
+		this._client._timer('lease');
 	}
 }

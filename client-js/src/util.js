@@ -5,9 +5,9 @@
 
 const encoder = new TextEncoder();
 
-// Bytes of s as UTF-8.
-export function utf8(s) {
-	return encoder.encode(s).length;
+// Bytes of text as UTF-8.
+export function utf8(text) {
+	return encoder.encode(text).length;
 }
 
 // An Error with a code (a server's error code, or one of the client's) and
@@ -18,12 +18,12 @@ export function error(code, message, more) {
 
 // Calls a function of the application: what it throws is thrown again in a
 // task of its own, so that it is seen but never breaks the client.
-export function call(fn, ...args) {
+export function call(callback, ...args) {
 	try {
-		fn(...args);
-	} catch (e) {
+		callback(...args);
+	} catch (err) {
 		setTimeout(() => {
-			throw e;
+			throw err;
 		});
 	}
 }
@@ -31,20 +31,20 @@ export function call(fn, ...args) {
 export class Emitter {
 	// Listeners: a Set of functions by event name.
 	constructor() {
-		this.listeners = {};
+		this._listeners = {};
 	}
 
-	// Calls fn(...args) on every emit(name, ...args); returns a function
-	// that removes it again.
-	on(name, fn) {
-		const set = this.listeners[name] ||= new Set();
-		set.add(fn);
-		return () => set.delete(fn);
+	// Calls listener(...args) on every _emit(name, ...args); returns a
+	// function that removes it again.
+	on(name, listener) {
+		const listeners = this._listeners[name] ||= new Set();
+		listeners.add(listener);
+		return () => listeners.delete(listener);
 	}
 
 	// Calls the listeners of name; one that throws does not stop the rest.
-	emit(name, ...args) {
-		for (const fn of this.listeners[name] || [])
-			call(fn, ...args);
+	_emit(name, ...args) {
+		for (const listener of this._listeners[name] || [])
+			call(listener, ...args);
 	}
 }

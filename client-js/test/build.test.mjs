@@ -1,7 +1,8 @@
 // The builds: dist/sluice.min.js within the budget (6 KB min+gzip) and a
 // working browser global (window.Sluice, run in a fresh context the way a
-// <script> tag runs it); dist/sluice.mjs exports the client; the version
-// sent to the server is the package's.
+// <script> tag runs it) with the whole API of index.d.ts under its own
+// names and the private ones (a leading _) shortened; dist/sluice.mjs
+// exports the client; the version sent to the server is the package's.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import zlib from 'node:zlib';
 
-import { build } from '../build.mjs';
+import { build, PRIVATE } from '../build.mjs';
 import { VERSION } from '../src/link.js';
 
 const BUDGET = 6 * 1024;
@@ -48,8 +49,33 @@ test('the global build defines window.Sluice', async () => {
 	assert.equal(s.state, 'connecting');
 	assert.equal(sockets[0].url, 'ws://gw.test/app/k1?protocol=7' +
 	    `&client=sluice-js&version=${VERSION}`);
-	s.stop();
+	for (const name of ['track', 'page', 'identify', 'subscribe', 'flush',
+	    'close', 'on'])
+		assert.equal(typeof s[name], 'function', name);
+	assert.equal(s.queued, 0);
+	assert.equal(s.acked, 0);
+	assert.equal(s.dropped, 0);
+	assert.equal(s.user, null);
+	const off = s.subscribe('game-1', () => {});
+	assert.equal(typeof off, 'function');
+	off();
+	await s.close();
 	assert.equal(s.state, 'closed');
+	await assert.rejects(s.track('click'), { code: 'closed' });
+});
+
+test('private names are shortened in the minified build', () => {
+	const min = fs.readFileSync(out.min, 'utf8');
+	const src = fs.readdirSync(new URL('../src/', import.meta.url))
+	    .map((f) => fs.readFileSync(new URL(`../src/${f}`,
+	    import.meta.url), 'utf8')).join('\n');
+	const names = new Set(src.match(/(?<=\.)_[A-Za-z]\w*/g));
+	assert.ok(names.size > 20, `only ${names.size} private names`);
+	for (const name of names) {
+		assert.match(name, PRIVATE);
+		assert.ok(!new RegExp(`\\b${name}\\b`).test(min),
+		    `${name} is in dist/sluice.min.js`);
+	}
 });
 
 test('the module build exports the client', async () => {

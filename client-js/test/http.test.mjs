@@ -254,7 +254,7 @@ describe('answers', () => {
 		assert.ok(flags.includes(false));
 		release();
 		await e.run(Promise.all(ps));
-		assert.equal(c.keepalive, 0);
+		assert.equal(c._keepaliveBytes, 0);
 		await e.shutdown();
 	});
 });
@@ -286,7 +286,7 @@ describe('beacon', () => {
 			assert.ok(b.events.every((ev) => ev.sent_at === t));
 		}
 		const sent = beacons.flatMap((b) => ids(b.events));
-		assert.deepEqual(sent, c.q.map((x) => x.e.id));
+		assert.deepEqual(sent, c._queue.map((x) => x._event.id));
 		assert.equal(c.queued, 400);
 		// pagehide after hidden: nothing goes twice.
 		e.win.pagehide();
@@ -305,8 +305,8 @@ describe('beacon', () => {
 		const { e, c } = queued(300, 500, { beacon: () => budget-- > 0 });
 		// Make the first 20 in flight over HTTP (after 2 failures).
 		await e.clock.tick(1000);
-		const busy = new Set(c.busy);
-		const free = c.q.map((x) => x.e.id).filter((id) => !busy.has(id));
+		const busy = new Set(c._busy);
+		const free = c._queue.map((x) => x._event.id).filter((id) => !busy.has(id));
 		assert.ok(busy.size > 0 && free.length > 0);
 		e.win.hide();
 		assert.equal(e.win.beacons.length, 2);

@@ -43,8 +43,8 @@ describe('bounds', () => {
 		assert.equal(seen.errors.length, 0);
 		for (const p of ps.slice(0, 3))
 			await assert.rejects(p, { code: 'queue_full' });
-		assert.deepEqual(storedIds(e.storage), c.q.map((x) => x.e.id));
-		assert.deepEqual(c.q.map((x) => x.e.data.i), [3, 4, 5, 6, 7]);
+		assert.deepEqual(storedIds(e.storage), c._queue.map((x) => x._event.id));
+		assert.deepEqual(c._queue.map((x) => x._event.data.i), [3, 4, 5, 6, 7]);
 		e.srv.mode = 'accept';
 		await e.clock.tick(2000);
 		assert.deepEqual((await Promise.all(ps.slice(3))).length, 5);
@@ -60,14 +60,14 @@ describe('bounds', () => {
 		for (let i = 0; i < 20; i++)
 			c.track('e', { i, pad: 'é'.repeat(200) });
 		await e.clock.tick(0);
-		const bytes = c.q.reduce((n, x) => n + Buffer.byteLength(
-		    JSON.stringify(x.e)), 0);
+		const bytes = c._queue.reduce((n, x) => n + Buffer.byteLength(
+		    JSON.stringify(x._event)), 0);
 		assert.ok(bytes <= 3000, `${bytes} bytes queued`);
 		assert.ok(bytes > 3000 - 500, `only ${bytes} bytes queued`);
 		assert.equal(c.dropped + c.queued, 20);
 		assert.equal(seen.drops.reduce((n, d) => n + d.events.length, 0),
 		    c.dropped);
-		assert.equal(c.q.at(-1).e.data.i, 19);
+		assert.equal(c._queue.at(-1)._event.data.i, 19);
 		await e.shutdown();
 	});
 });
@@ -170,7 +170,7 @@ describe('persistence', () => {
 		await e.clock.tick(25000);
 		assert.deepEqual(srvB.sentIds, [], 'B sent the events of a live A');
 		pageA.die();
-		a.closed = true;	// the page is gone: nothing of it runs
+		a._closed = true;	// the page is gone: nothing of it runs
 		await e.clock.tick(10000);
 		assert.deepEqual(srvB.sentIds, left);
 		assert.equal(b.acked, 2);

@@ -76,7 +76,7 @@ test('events get ids of now, in the order they are tracked', async () => {
 	const t0 = Date.now();
 	for (let i = 0; i < 300; i++)
 		events.push(c.track('e').catch(() => {}));
-	const list = c.q.map((x) => x.e.id);
+	const list = c._queue.map((x) => x._event.id);
 	assert.equal(list.length, 300);
 	assertSorted(list);
 	assert.ok(timeOf(list[0]) >= t0 - 1);

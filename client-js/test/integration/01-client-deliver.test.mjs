@@ -174,7 +174,7 @@ describe('persistence', () => {
 		const ps = [];
 		for (let i = 0; i < 20; i++)
 			ps.push(a.track('offline', { i }));
-		const queued = a.q.map((x) => x.e.id);
+		const queued = a._queue.map((x) => x._event.id);
 		await a.close();
 		for (const p of ps)
 			await assert.rejects(p, { code: 'closed' });
