@@ -375,10 +375,13 @@ describe('connection metrics', () => {
 		    'sluice_ws_frames_total{direction="out"}',
 		    'sluice_ws_bytes_total{direction="in"}',
 		    'sluice_ws_bytes_total{direction="out"}',
-		    'sluice_ws_slow_consumer_closes_total'])
+		    'sluice_ws_slow_consumer_closes_total',
+		    'sluice_hub_channels', 'sluice_hub_subscriptions'])
 			assert.ok(m0.has(family), `/metrics has no ${family}`);
 		assert.equal(m0.get('sluice_ws_connections'), 0);
 		assert.equal(m0.get('sluice_ws_subscriptions'), 0);
+		assert.equal(m0.get('sluice_hub_channels'), 0);
+		assert.equal(m0.get('sluice_hub_subscriptions'), 0);
 		const clients = [];
 		try {
 			for (let i = 0; i < 3; i++)
@@ -391,6 +394,9 @@ describe('connection metrics', () => {
 			assert.equal(m1.get('sluice_ws_connections'), 3);
 			assert.ok(m1.get('sluice_ws_connections_total') >= 3);
 			assert.equal(m1.get('sluice_ws_subscriptions'), 3);
+			// Read from the hub on its own thread: exact.
+			assert.equal(m1.get('sluice_hub_channels'), 2);
+			assert.equal(m1.get('sluice_hub_subscriptions'), 3);
 			for (const k of ['frames', 'bytes']) {
 				for (const dir of ['in', 'out']) {
 					const key = `sluice_ws_${k}_total` +
@@ -406,8 +412,10 @@ describe('connection metrics', () => {
 			    3 * 60);
 			await clients[1].unsubscribe('game-3');
 			await clients[1].ping();
-			assert.equal((await metrics(m)).get(
-			    'sluice_ws_subscriptions'), 2);
+			const m15 = await metrics(m);
+			assert.equal(m15.get('sluice_ws_subscriptions'), 2);
+			assert.equal(m15.get('sluice_hub_channels'), 1);
+			assert.equal(m15.get('sluice_hub_subscriptions'), 2);
 			await connectRefused(m, { key: 'no-such-key-0002' });
 			await connectRefused(m, { query: 'protocol=6' });
 			await clients[0].close();
