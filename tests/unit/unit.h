@@ -23,6 +23,7 @@ void unit_rmtree(const char *dir);
 
 void test_crc32c_register(void);
 void test_isotime_register(void);
+void test_hex_register(void);
 void test_uuid7_register(void);
 void test_netaddr_register(void);
 void test_config_register(void);

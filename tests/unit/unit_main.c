@@ -79,6 +79,7 @@ main(int argc, char **argv)
 		return 2;
 	test_crc32c_register();
 	test_isotime_register();
+	test_hex_register();
 	test_uuid7_register();
 	test_netaddr_register();
 	test_config_register();
