@@ -82,6 +82,7 @@ main(int argc, char **argv)
 	test_hex_register();
 	test_uuid7_register();
 	test_netaddr_register();
+	test_inifile_register();
 	test_config_register();
 	test_routekey_register();
 	test_event_register();
