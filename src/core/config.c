@@ -7,7 +7,6 @@
  * loaded struct is read-only and may then be read from any thread.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,11 @@
 /*
- * config_check.c: checks and parsers for single configuration values, used
- * by config.c for each key. Thread-safe: no state.
+ * config_check.c: checks of single configuration values, named in
+ * sluiced's key tables (config.c); numbers and sizes are parsed by the INI
+ * engine (inifile_value.c). Thread-safe: no state.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
