@@ -1,6 +1,7 @@
 /*
- * amqp_link.c: connecting to the broker and declaring the topology. Called
- * only from the forwarder thread.
+ * amqp_link.c: connecting to the broker (for the forwarder and the loader)
+ * and declaring the forwarder's topology. Thread rule: a connection is
+ * used only by the thread that opened it.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include "broker/amqp_link.h"
 #include "core/log.h"
 
-#define AMQP_LINK_TIMEOUT_S 5
+#define AMQP_LINK_TIMEOUT_S 5	/* the forwarder's */
 #define AMQP_LINK_FRAME_MAX 131072
 
 int
@@ -189,16 +190,51 @@ amqp_link_declare(amqp_connection_state_t conn, const struct config *cfg)
 	return 0;
 }
 
+/* The client properties of o: a capabilities table, a connection name. */
+static amqp_table_t
+amqp_link_props(const struct amqp_link_options *o, amqp_table_entry_t *cap,
+    amqp_table_entry_t *prop)
+{
+	amqp_table_t props = { 0, prop };
+
+	/* Ask for connection.blocked so a broker under resource alarm tells
+	 * us to pause instead of silently stalling our writes. */
+	cap->key = amqp_cstring_bytes("connection.blocked");
+	cap->value.kind = AMQP_FIELD_KIND_BOOLEAN;
+	cap->value.value.boolean = 1;
+	if (o->want_blocked) {
+		prop[props.num_entries].key =
+		    amqp_cstring_bytes("capabilities");
+		prop[props.num_entries].value.kind = AMQP_FIELD_KIND_TABLE;
+		prop[props.num_entries].value.value.table.num_entries = 1;
+		prop[props.num_entries].value.value.table.entries = cap;
+		props.num_entries++;
+	}
+	/* The name the broker shows for the connection (rabbitmqctl
+	 * list_connections client_properties, the management UI). */
+	if (o->name != NULL) {
+		prop[props.num_entries].key =
+		    amqp_cstring_bytes("connection_name");
+		prop[props.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
+		prop[props.num_entries].value.value.bytes =
+		    amqp_cstring_bytes(o->name);
+		props.num_entries++;
+	}
+	return props;
+}
+
 amqp_connection_state_t
-amqp_link_open(const struct config *cfg, const struct amqp_link_target *t)
+amqp_link_connect(const struct amqp_link_options *o,
+    const struct amqp_link_target *t)
 {
 	amqp_connection_state_t conn;
 	amqp_socket_t *sock;
-	amqp_table_entry_t cap_entry, prop_entry;
-	amqp_table_t caps, props;
+	amqp_table_entry_t cap, prop[2];
+	amqp_table_t props;
 	amqp_rpc_reply_t r;
-	struct timeval tv = { AMQP_LINK_TIMEOUT_S, 0 };
-	char buf[256];
+	struct timeval tv = { (time_t)o->timeout_s, 0 };
+	char buf[256], what[128];
+	size_t i;
 	int rc;
 
 	conn = amqp_new_connection();
@@ -218,20 +254,9 @@ amqp_link_open(const struct config *cfg, const struct amqp_link_target *t)
 	}
 	amqp_set_handshake_timeout(conn, &tv);
 	amqp_set_rpc_timeout(conn, &tv);
-	/* Ask for connection.blocked so a broker under resource alarm tells
-	 * us to pause instead of silently stalling our writes. */
-	cap_entry.key = amqp_cstring_bytes("connection.blocked");
-	cap_entry.value.kind = AMQP_FIELD_KIND_BOOLEAN;
-	cap_entry.value.value.boolean = 1;
-	caps.num_entries = 1;
-	caps.entries = &cap_entry;
-	prop_entry.key = amqp_cstring_bytes("capabilities");
-	prop_entry.value.kind = AMQP_FIELD_KIND_TABLE;
-	prop_entry.value.value.table = caps;
-	props.num_entries = 1;
-	props.entries = &prop_entry;
+	props = amqp_link_props(o, &cap, prop);
 	r = amqp_login_with_properties(conn, t->vhost, 0, AMQP_LINK_FRAME_MAX,
-	    (int)cfg->heartbeat_s, &props, AMQP_SASL_METHOD_PLAIN, t->user,
+	    (int)o->heartbeat_s, &props, AMQP_SASL_METHOD_PLAIN, t->user,
 	    t->password);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
 		log_warn("amqp", "login to %s:%d failed: %s", t->host, t->port,
@@ -239,9 +264,32 @@ amqp_link_open(const struct config *cfg, const struct amqp_link_target *t)
 		amqp_destroy_connection(conn);
 		return NULL;
 	}
-	amqp_channel_open(conn, AMQP_LINK_CHANNEL);
-	if (amqp_link_check(conn, "opening channel") == -1)
-		goto fail;
+	for (i = 0; i < AMQP_LINK_MAX_CHANNELS && o->channels[i] != NULL;
+	    i++) {
+		amqp_channel_open(conn,
+		    (amqp_channel_t)(AMQP_LINK_CHANNEL + i));
+		snprintf(what, sizeof what, "opening %s", o->channels[i]);
+		if (amqp_link_check(conn, what) == -1) {
+			amqp_link_close(conn);
+			return NULL;
+		}
+	}
+	return conn;
+}
+
+amqp_connection_state_t
+amqp_link_open(const struct config *cfg, const struct amqp_link_target *t)
+{
+	struct amqp_link_options o = {
+		.heartbeat_s = cfg->heartbeat_s,
+		.timeout_s = AMQP_LINK_TIMEOUT_S,
+		.want_blocked = 1,
+		.channels = { "channel", NULL },
+	};
+	amqp_connection_state_t conn;
+
+	if ((conn = amqp_link_connect(&o, t)) == NULL)
+		return NULL;
 	amqp_confirm_select(conn, AMQP_LINK_CHANNEL);
 	if (amqp_link_check(conn, "enabling publisher confirms") == -1)
 		goto fail;

@@ -1,9 +1,11 @@
 /*
- * amqp_link.h: one connection to the broker for the forwarder: connect
- * with timeouts, log in with heartbeats and the connection.blocked
- * capability, open a channel in confirm mode, and declare the exchanges,
- * queues and bindings of the config. Called only from the forwarder thread,
- * which owns the connection.
+ * amqp_link.h: one connection to the broker. amqp_link_connect is the one
+ * connect sequence of sluiced and sluice-loader: connect with a timeout,
+ * log in with heartbeats and the client properties asked for, open the
+ * channels. amqp_link_open is the forwarder's: that, with the channel in
+ * confirm mode and the exchanges, queues and bindings of the config
+ * declared. Thread rule: a connection belongs to the one thread that opened
+ * it (the forwarder's, the loader's).
  */
 #ifndef SLUICE_AMQP_LINK_H
 #define SLUICE_AMQP_LINK_H
@@ -12,7 +14,8 @@
 
 #include "core/config.h"
 
-#define AMQP_LINK_CHANNEL 1
+#define AMQP_LINK_CHANNEL	1	/* the first channel opened */
+#define AMQP_LINK_MAX_CHANNELS	2
 
 /* The parts of [amqp] url, parsed once. */
 struct amqp_link_target {
@@ -25,17 +28,40 @@ struct amqp_link_target {
 	int	 ssl;
 };
 
+/* How to connect: what differs between the forwarder and the loader. */
+struct amqp_link_options {
+	unsigned	 heartbeat_s;	/* 0: no heartbeats */
+	unsigned	 timeout_s;	/* connect, login, each RPC */
+	const char	*name;		/* connection_name the broker shows,
+					 * or NULL */
+	int		 want_blocked;	/* ask for connection.blocked */
+	/* What each channel is for ("the consuming channel"), for the log;
+	 * they are opened as 1, 2, ... up to the first NULL. */
+	const char	*channels[AMQP_LINK_MAX_CHANNELS + 1];
+};
+
 /*
- * Parses cfg->amqp_url into t. Returns 0, or -1 (logged) if the URL is bad
- * or asks for TLS (amqps is not supported). Free with amqp_link_target_free.
+ * Parses url ([amqp] url, [loader] amqp_url) into t. Returns 0, or -1
+ * (logged) if the URL is bad or asks for TLS (amqps is not supported).
+ * Free with amqp_link_target_free.
  */
 int amqp_link_target_parse(const char *url, struct amqp_link_target *t);
 void amqp_link_target_free(struct amqp_link_target *t);
 
 /*
- * Connects, logs in, opens the channel, enables publisher confirms and
- * declares the topology. Returns the connection, or NULL after logging why
- * (the half-made connection is destroyed).
+ * Connects to t, logs in as o says and opens o's channels, each RPC
+ * waiting at most o->timeout_s (the timeout stays set). Returns the
+ * connection, or NULL after logging why (the half-made connection is
+ * closed).
+ */
+amqp_connection_state_t amqp_link_connect(const struct amqp_link_options *o,
+    const struct amqp_link_target *t);
+
+/*
+ * The forwarder's connection: connects (amqp_link_connect, with the
+ * connection.blocked capability), enables publisher confirms on the
+ * channel and declares the topology of cfg. Returns the connection, or
+ * NULL after logging why (the half-made connection is destroyed).
  */
 amqp_connection_state_t amqp_link_open(const struct config *cfg,
     const struct amqp_link_target *t);

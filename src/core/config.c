@@ -1,264 +1,157 @@
 /*
- * config.c: loads and checks the sluiced configuration file. libinih splits
- * the file into sections and key = value pairs; config_read.c gives it the
- * lines, classified and numbered, so that every problem (libinih reports
- * only the first) is collected with its file:line. Here: the table of
- * sections and keys, applying each value, the defaults, and the checks
+ * config.c: loads and checks the sluiced configuration file with the INI
+ * engine (core/inifile.h), which reads the file and reports every problem with
+ * its file:line. Here: sluiced's grammar (the table of sections and keys,
+ * where [app NAME] and [queue NAME] go), the defaults, and the checks
  * across keys once the file is read. Thread rule: load in one thread; the
  * loaded struct is read-only and may then be read from any thread.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <amqp.h>
-#include <ini.h>
 
 #include "core/app.h"
 #include "core/config.h"
 #include "core/config_check.h"
-#include "core/config_internal.h"
-#include "core/routekey.h"
+#include "core/inifile.h"
 #include "core/sluice.h"
 
-#define CFG(f) offsetof(struct config, f)
-static const struct config_key config_server_keys[] = {
-	{ "http_listen", CONFIG_STRING, CFG(http_listen), 0, 0,
-	    config_check_listen },
-	{ "http_threads", CONFIG_UINT, CFG(http_threads), 1, 64, NULL },
-	{ "http_max_connections", CONFIG_UINT, CFG(http_max_connections),
-	    1, 1000000, NULL },
-	{ "http_timeout", CONFIG_UINT, CFG(http_timeout_s), 1, 3600, NULL },
-	{ "trusted_proxies", CONFIG_NETADDRS, CFG(trusted_proxies), 0, 0,
-	    NULL },
-	{ "log_file", CONFIG_STRING, CFG(log_file), 0, 0, NULL },
-	{ "log_level", CONFIG_LOGLEVEL, CFG(log_level), 0, 0, NULL },
-	{ "shutdown_timeout", CONFIG_UINT, CFG(shutdown_timeout_s), 0, 3600,
-	    NULL },
-	{ "static_dir", CONFIG_STRING, CFG(static_dir), 0, 0, NULL },
+/* A key of struct S: what is stored where, its range and its check. */
+#define KEY(S, name, kind, field, min, max, check) \
+	{ name, kind, offsetof(struct S, field), min, max, check, 0, NULL }
+#define CFG(name, kind, field, min, max, check) \
+	KEY(config, name, kind, field, min, max, check)
+
+static const struct inifile_choice config_queue_types = {
+	"queue type", { "classic", "quorum", NULL }
 };
-static const struct config_key config_limits_keys[] = {
-	{ "max_event_bytes", CONFIG_SIZE, CFG(max_event_bytes), 64,
-	    16 * CONFIG_M, NULL },
-	{ "max_request_bytes", CONFIG_SIZE, CFG(max_request_bytes), CONFIG_K,
-	    64 * CONFIG_M, NULL },
-	{ "max_events_per_request", CONFIG_COUNT, CFG(max_events_per_request),
-	    1, 100000, NULL },
+_Static_assert(CONFIG_QUEUE_CLASSIC == 0 && CONFIG_QUEUE_QUORUM == 1,
+    "queue types are stored as their index in config_queue_types");
+
+static const struct inifile_key config_server_keys[] = {
+	CFG("http_listen", INIFILE_STRING, http_listen, 0, 0,
+	    config_check_listen),
+	CFG("http_threads", INIFILE_UINT, http_threads, 1, 64, NULL),
+	CFG("http_max_connections", INIFILE_UINT, http_max_connections, 1,
+	    1000000, NULL),
+	CFG("http_timeout", INIFILE_UINT, http_timeout_s, 1, 3600, NULL),
+	CFG("trusted_proxies", INIFILE_NETADDRS, trusted_proxies, 0, 0, NULL),
+	CFG("log_file", INIFILE_STRING, log_file, 0, 0, NULL),
+	CFG("log_level", INIFILE_LOGLEVEL, log_level, 0, 0, NULL),
+	CFG("shutdown_timeout", INIFILE_UINT, shutdown_timeout_s, 0, 3600,
+	    NULL),
+	CFG("static_dir", INIFILE_STRING, static_dir, 0, 0, NULL),
 };
-static const struct config_key config_journal_keys[] = {
-	{ "dir", CONFIG_STRING, CFG(journal_dir), 0, 0,
-	    config_check_nonempty },
-	{ "max_bytes", CONFIG_SIZE64, CFG(journal_max_bytes), 128 * CONFIG_K,
-	    UINT64_MAX, NULL },
-	{ "segment_bytes", CONFIG_SIZE64, CFG(journal_segment_bytes),
-	    64 * CONFIG_K, CONFIG_G, NULL },
+static const struct inifile_key config_limits_keys[] = {
+	CFG("max_event_bytes", INIFILE_SIZE, max_event_bytes, 64,
+	    16 * CONFIG_M, NULL),
+	CFG("max_request_bytes", INIFILE_SIZE, max_request_bytes, CONFIG_K,
+	    64 * CONFIG_M, NULL),
+	CFG("max_events_per_request", INIFILE_COUNT, max_events_per_request, 1,
+	    100000, NULL),
 };
-static const struct config_key config_amqp_keys[] = {
-	{ "url", CONFIG_STRING, CFG(amqp_url), 0, 0, config_check_url },
-	{ "exchange", CONFIG_STRING, CFG(exchange), 0, 0,
-	    config_check_amqp_name },
-	{ "unrouted_exchange", CONFIG_STRING, CFG(unrouted_exchange), 0, 0,
-	    config_check_amqp_name },
-	{ "routing_key", CONFIG_STRING, CFG(routing_key), 0, 0,
-	    config_check_routekey },
-	{ "queue_type", CONFIG_QUEUETYPE, CFG(queue_type), 0, 0, NULL },
-	{ "heartbeat", CONFIG_UINT, CFG(heartbeat_s), 0, 600, NULL },
-	{ "max_inflight", CONFIG_UINT, CFG(max_inflight), 1, 65535, NULL },
-	{ "reconnect_min_ms", CONFIG_UINT, CFG(reconnect_min_ms), 10, 60000,
-	    NULL },
-	{ "reconnect_max_ms", CONFIG_UINT, CFG(reconnect_max_ms), 10, 600000,
-	    NULL },
+static const struct inifile_key config_journal_keys[] = {
+	CFG("dir", INIFILE_STRING, journal_dir, 0, 0, config_check_nonempty),
+	CFG("max_bytes", INIFILE_SIZE64, journal_max_bytes, 128 * CONFIG_K,
+	    UINT64_MAX, NULL),
+	CFG("segment_bytes", INIFILE_SIZE64, journal_segment_bytes,
+	    64 * CONFIG_K, CONFIG_G, NULL),
 };
-static const struct config_key config_websocket_keys[] = {
-	{ "listen", CONFIG_STRING, CFG(ws_listen), 0, 0, config_check_listen },
-	{ "activity_timeout", CONFIG_UINT, CFG(ws_activity_timeout_s), 1,
-	    3600, NULL },
-	{ "pong_timeout", CONFIG_UINT, CFG(ws_pong_timeout_s), 1, 600, NULL },
-	{ "max_message_bytes", CONFIG_SIZE, CFG(ws_max_message_bytes), 256,
-	    16 * CONFIG_M, NULL },
-	{ "max_subscriptions", CONFIG_UINT, CFG(ws_max_subscriptions), 1,
-	    100000, NULL },
-	{ "send_queue_bytes", CONFIG_SIZE, CFG(ws_send_queue_bytes), 4 * CONFIG_K,
-	    CONFIG_G, NULL },
-	{ "publish_rate", CONFIG_UINT, CFG(ws_publish_rate), 1, 10000000,
-	    NULL },
-	{ "publish_burst", CONFIG_UINT, CFG(ws_publish_burst), 1, 10000000,
-	    NULL },
-	{ "max_open_files", CONFIG_UINT, CFG(ws_max_open_files), 0, 100000000,
-	    NULL },
+static const struct inifile_key config_amqp_keys[] = {
+	CFG("url", INIFILE_STRING, amqp_url, 0, 0, config_check_url),
+	CFG("exchange", INIFILE_STRING, exchange, 0, 0,
+	    config_check_amqp_name),
+	CFG("unrouted_exchange", INIFILE_STRING, unrouted_exchange, 0, 0,
+	    config_check_amqp_name),
+	CFG("routing_key", INIFILE_STRING, routing_key, 0, 0,
+	    config_check_routekey),
+	{ "queue_type", INIFILE_CHOICE, offsetof(struct config, queue_type),
+	    0, 0, NULL, 0, &config_queue_types },
+	CFG("heartbeat", INIFILE_UINT, heartbeat_s, 0, 600, NULL),
+	CFG("max_inflight", INIFILE_UINT, max_inflight, 1, 65535, NULL),
+	CFG("reconnect_min_ms", INIFILE_UINT, reconnect_min_ms, 10, 60000,
+	    NULL),
+	CFG("reconnect_max_ms", INIFILE_UINT, reconnect_max_ms, 10, 600000,
+	    NULL),
+};
+static const struct inifile_key config_websocket_keys[] = {
+	CFG("listen", INIFILE_STRING, ws_listen, 0, 0, config_check_listen),
+	CFG("activity_timeout", INIFILE_UINT, ws_activity_timeout_s, 1, 3600,
+	    NULL),
+	CFG("pong_timeout", INIFILE_UINT, ws_pong_timeout_s, 1, 600, NULL),
+	CFG("max_message_bytes", INIFILE_SIZE, ws_max_message_bytes, 256,
+	    16 * CONFIG_M, NULL),
+	CFG("max_subscriptions", INIFILE_UINT, ws_max_subscriptions, 1, 100000,
+	    NULL),
+	CFG("send_queue_bytes", INIFILE_SIZE, ws_send_queue_bytes,
+	    4 * CONFIG_K, CONFIG_G, NULL),
+	CFG("publish_rate", INIFILE_UINT, ws_publish_rate, 1, 10000000,
+	    NULL),
+	CFG("publish_burst", INIFILE_UINT, ws_publish_burst, 1, 10000000,
+	    NULL),
+	CFG("max_open_files", INIFILE_UINT, ws_max_open_files, 0, 100000000,
+	    NULL),
 };
 #undef CFG
-static const struct config_key config_queue_keys[] = {
-	{ "bind", CONFIG_LIST, offsetof(struct config_queue, bindings), 1, 0,
-	    config_check_bind },
+static const struct inifile_key config_queue_keys[] = {
+	KEY(config_queue, "bind", INIFILE_LIST, bindings, 1, 0,
+	    config_check_bind),
 };
-#define APP(f) offsetof(struct config_app, f)
-static const struct config_key config_app_keys[] = {
-	{ "key", CONFIG_STRING, APP(key), 0, 0, config_check_app_key },
-	{ "secret", CONFIG_STRING, APP(secret), 0, 0, config_check_secret },
-	{ "origins", CONFIG_LIST, APP(origins), 0, 0, config_check_origin },
-	{ "default_channel", CONFIG_STRING, APP(default_channel), 0, 0,
-	    config_check_channel },
-	{ "publish_channels", CONFIG_LIST, APP(publish_channels), 0, 0,
-	    config_check_pattern },
-	{ "public_channels", CONFIG_LIST, APP(public_channels), 0, 0,
-	    config_check_pattern },
-	{ "max_connections", CONFIG_UINT, APP(max_connections), 1, 10000000,
-	    NULL },
+#define APP(name, kind, field, min, max, check) \
+	KEY(config_app, name, kind, field, min, max, check)
+static const struct inifile_key config_app_keys[] = {
+	APP("key", INIFILE_STRING, key, 0, 0, config_check_app_key),
+	APP("secret", INIFILE_STRING, secret, 0, 0, config_check_secret),
+	APP("origins", INIFILE_LIST, origins, 0, 0, config_check_origin),
+	APP("default_channel", INIFILE_STRING, default_channel, 0, 0,
+	    config_check_channel),
+	APP("publish_channels", INIFILE_LIST, publish_channels, 0, 0,
+	    config_check_pattern),
+	APP("public_channels", INIFILE_LIST, public_channels, 0, 0,
+	    config_check_pattern),
+	APP("max_connections", INIFILE_UINT, max_connections, 1, 10000000,
+	    NULL),
 };
 #undef APP
+#undef KEY
 
-#define CONFIG_SECTION(name, keys, where) \
-	{ name, keys, SLUICE_ARRAY_LEN(keys), where }
-/* The unnamed sections come first: their key lines are in fixed[]. */
-static const struct config_section config_sections[] = {
-	CONFIG_SECTION("server", config_server_keys, CONFIG_IN_CONFIG),
-	CONFIG_SECTION("limits", config_limits_keys, CONFIG_IN_CONFIG),
-	CONFIG_SECTION("journal", config_journal_keys, CONFIG_IN_CONFIG),
-	CONFIG_SECTION("amqp", config_amqp_keys, CONFIG_IN_CONFIG),
-	CONFIG_SECTION("websocket", config_websocket_keys, CONFIG_IN_CONFIG),
-	CONFIG_SECTION("queue", config_queue_keys, CONFIG_IN_QUEUE),
-	CONFIG_SECTION("app", config_app_keys, CONFIG_IN_APP),
+#define SECTION(name, keys, mode, check) \
+	{ name, keys, SLUICE_ARRAY_LEN(keys), mode, check }
+enum { CONFIG_SEC_QUEUE = 5, CONFIG_SEC_APP = 6 };
+static const struct inifile_section config_sections[] = {
+	SECTION("server", config_server_keys, INIFILE_KEYS, NULL),
+	SECTION("limits", config_limits_keys, INIFILE_KEYS, NULL),
+	SECTION("journal", config_journal_keys, INIFILE_KEYS, NULL),
+	SECTION("amqp", config_amqp_keys, INIFILE_KEYS, NULL),
+	SECTION("websocket", config_websocket_keys, INIFILE_KEYS, NULL),
+	SECTION("queue", config_queue_keys, INIFILE_NAMED,
+	    config_check_amqp_name),
+	SECTION("app", config_app_keys, INIFILE_NAMED, config_check_app_name),
 	/* sluice-loader's section: its keys are the loader's to check. */
-	{ "loader", NULL, 0, CONFIG_IN_OTHER },
+	{ "loader", NULL, 0, INIFILE_PASSED, NULL },
 };
-#undef CONFIG_SECTION
-enum { CONFIG_SERVER, CONFIG_LIMITS, CONFIG_JOURNAL, CONFIG_AMQP,
-    CONFIG_WEBSOCKET, CONFIG_NFIXED };
+#undef SECTION
 
-const struct config_section *
-config_section_find(const char *name, size_t len)
-{
-	size_t i;
+/* What the grammar's callbacks work on during one load. */
+struct config_parse {
+	struct config	*cfg;
+	int		 queues_given;	/* the defaults were dropped */
+};
 
-	for (i = 0; i < SLUICE_ARRAY_LEN(config_sections); i++)
-		if (strlen(config_sections[i].name) == len &&
-		    strncmp(config_sections[i].name, name, len) == 0)
-			return &config_sections[i];
-	return NULL;
-}
+static int config_open(void *user, const struct inifile_section *sec,
+    const char *name, size_t index);
+static void *config_base(void *user, const struct inifile_section *sec,
+    size_t index);
 
-size_t
-config_section_index(const struct config_section *sec)
-{
-	return (size_t)(sec - config_sections);
-}
+static const struct inifile_grammar config_grammar = {
+	config_sections, SLUICE_ARRAY_LEN(config_sections),
+	INIFILE_SAY_VALUE, 0, config_open, config_base
+};
 
-_Static_assert(CONFIG_NFIXED == CONFIG_FIXED_SECTIONS,
-    "CONFIG_FIXED_SECTIONS is not the number of unnamed sections");
-_Static_assert(SLUICE_ARRAY_LEN(config_server_keys) <= CONFIG_MAXKEYS &&
-    SLUICE_ARRAY_LEN(config_limits_keys) <= CONFIG_MAXKEYS &&
-    SLUICE_ARRAY_LEN(config_journal_keys) <= CONFIG_MAXKEYS &&
-    SLUICE_ARRAY_LEN(config_amqp_keys) <= CONFIG_MAXKEYS &&
-    SLUICE_ARRAY_LEN(config_websocket_keys) <= CONFIG_MAXKEYS &&
-    SLUICE_ARRAY_LEN(config_app_keys) <= CONFIG_MAXKEYS,
-    "CONFIG_MAXKEYS is too small");
-
-int
-config_errors_add(struct config_errors *errs, const char *fmt, ...)
-{
-	char **items, *item;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&item, fmt, ap);
-	va_end(ap);
-	if (rc == -1)
-		return -1;
-	items = reallocarray(errs->items, errs->count + 1, sizeof *items);
-	if (items == NULL) {
-		free(item);
-		return -1;
-	}
-	items[errs->count++] = item;
-	errs->items = items;
-	return 0;
-}
-
-/* Records "path:line: message", or "path: message" when line is 0. */
-void
-config_error(struct config_parse *st, unsigned line, const char *fmt, ...)
-{
-	char msg[CONFIG_MSGLEN];
-	va_list ap;
-	int rc;
-
-	st->nerrors++;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		rc = config_errors_add(st->errs, "%s:%u: %s", st->path, line,
-		    msg);
-	else
-		rc = config_errors_add(st->errs, "%s: %s", st->path, msg);
-	if (rc == -1)
-		st->nomem = 1;
-}
-
-/* Records a problem with key on the current line: "[section] key: ...". */
-static void __attribute__((format(printf, 3, 4)))
-config_key_error(struct config_parse *st, const struct config_key *key,
-    const char *fmt, ...)
-{
-	char msg[CONFIG_MSGLEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	config_error(st, st->lineno, "[%s] %s: %s", st->secname, key->name,
-	    msg);
-}
-
-void
-config_nomem(struct config_parse *st)
-{
-	if (!st->nomem)
-		config_error(st, st->lineno, "out of memory");
-	st->nomem = 1;
-}
-
+/* Adds a queue called name, bound to "#" when bind_all. Returns 0 or -1
+ * (out of memory). */
 static int
-config_strv_add(struct config_strv *v, const char *item, size_t len)
-{
-	char **items, *copy;
-
-	copy = strndup(item, len);
-	if (copy == NULL)
-		return -1;
-	items = reallocarray(v->items, v->count + 1, sizeof *items);
-	if (items == NULL) {
-		free(copy);
-		return -1;
-	}
-	items[v->count++] = copy;
-	v->items = items;
-	return 0;
-}
-
-static void
-config_strv_free(struct config_strv *v)
-{
-	size_t i;
-
-	for (i = 0; i < v->count; i++)
-		free(v->items[i]);
-	free(v->items);
-	v->items = NULL;
-	v->count = 0;
-}
-
-/* Adds a queue called name bound to "#" only. Returns 0 or -1. */
-int
 config_queue_add(struct config *cfg, const char *name, int bind_all)
 {
 	struct config_queue *queues, *q;
@@ -278,7 +171,8 @@ config_queue_add(struct config *cfg, const char *name, int bind_all)
 	return 0;
 }
 
-void
+/* Drops every queue (when the file names its own). */
+static void
 config_queues_free(struct config *cfg)
 {
 	size_t i;
@@ -376,389 +270,167 @@ config_free(struct config *cfg)
 	free(cfg);
 }
 
-void
-config_errors_free(struct config_errors *errs)
-{
-	size_t i;
-
-	for (i = 0; i < errs->count; i++)
-		free(errs->items[i]);
-	free(errs->items);
-	errs->items = NULL;
-	errs->count = 0;
-}
-
-/* The struct the current section's keys are stored in. */
-static void *
-config_section_base(struct config_parse *st)
-{
-	switch (st->sec->where) {
-	case CONFIG_IN_APP:
-		return &st->cfg->apps[st->idx];
-	case CONFIG_IN_QUEUE:
-		return &st->cfg->queues[st->idx];
-	case CONFIG_IN_OTHER:
-	case CONFIG_IN_CONFIG:
-		break;
-	}
-	return st->cfg;
-}
-
-/* Parses a number or size value and checks its range. */
+/* Makes room for [app NAME] or [queue NAME], the index-th of its kind;
+ * the first [queue] replaces the default queue. Returns 0 or -1. */
 static int
-config_apply_number(struct config_parse *st, const struct config_key *key,
-    const char *value, uint64_t *v)
-{
-	char lo[24], hi[24];
-	int size = key->kind == CONFIG_SIZE || key->kind == CONFIG_SIZE64;
-
-	if (size ? config_parse_size(value, v) == -1 :
-	    config_parse_number(value, v) == -1) {
-		if (size)
-			config_key_error(st, key, "\"%s\" is not a size (a "
-			    "number with an optional K, M or G suffix)", value);
-		else
-			config_key_error(st, key, "\"%s\" is not a number",
-			    value);
-		return -1;
-	}
-	if (*v >= key->min && *v <= key->max)
-		return 0;
-	if (size) {
-		config_size_text(key->min, lo, sizeof lo);
-		config_size_text(key->max, hi, sizeof hi);
-	} else {
-		snprintf(lo, sizeof lo, "%" PRIu64, key->min);
-		snprintf(hi, sizeof hi, "%" PRIu64, key->max);
-	}
-	if (key->max == UINT64_MAX)
-		config_key_error(st, key, "%s is out of range (at least %s)",
-		    value, lo);
-	else
-		config_key_error(st, key, "%s is out of range (%s..%s)", value,
-		    lo, hi);
-	return -1;
-}
-
-/* Splits a list value and appends each good item. */
-static void
-config_apply_list(struct config_parse *st, const struct config_key *key,
-    struct config_strv *v, const char *value)
-{
-	char err[CONFIG_MSGLEN / 2], *item;
-	const char *p;
-	size_t n, found = 0;
-
-	for (p = value + strspn(value, CONFIG_LIST_SEP); *p != '\0';
-	    p += strspn(p, CONFIG_LIST_SEP)) {
-		n = strcspn(p, CONFIG_LIST_SEP);
-		found++;
-		if ((item = strndup(p, n)) == NULL) {
-			config_nomem(st);
-			return;
-		}
-		if (key->check != NULL &&
-		    key->check(item, err, sizeof err) == -1)
-			config_key_error(st, key, "%s", err);
-		else if (config_strv_add(v, p, n) == -1)
-			config_nomem(st);
-		free(item);
-		p += n;
-	}
-	if (found < key->min)
-		config_key_error(st, key, "no value given");
-}
-
-static void
-config_apply_netaddrs(struct config_parse *st, const struct config_key *key,
-    struct netaddr_list *list, const char *value)
-{
-	struct netaddr_list add;
-	struct netaddr_cidr *items;
-	char err[CONFIG_MSGLEN / 2];
-
-	if (netaddr_list_parse(value, &add, err, sizeof err) == -1) {
-		config_key_error(st, key, "%s", err);
-		return;
-	}
-	if (add.count == 0)
-		return;
-	items = reallocarray(list->items, list->count + add.count,
-	    sizeof *items);
-	if (items == NULL) {
-		config_nomem(st);
-		netaddr_list_free(&add);
-		return;
-	}
-	memcpy(items + list->count, add.items, add.count * sizeof *items);
-	list->items = items;
-	list->count += add.count;
-	netaddr_list_free(&add);
-}
-
-/* Stores value for key, or records why not. cont: an indented line. */
-static void
-config_apply(struct config_parse *st, const struct config_key *key,
-    const char *value, int cont)
-{
-	char err[CONFIG_MSGLEN / 2], **str;
-	char *field = (char *)config_section_base(st) + key->off;
-	enum log_level level;
-	uint64_t v;
-
-	if (cont && key->kind != CONFIG_LIST && key->kind != CONFIG_NETADDRS) {
-		config_key_error(st, key, "takes a single value, but an "
-		    "indented line continues it");
-		st->cont = NULL;
-		return;
-	}
-	switch (key->kind) {
-	case CONFIG_STRING:
-		if (key->check != NULL && key->check(value, err, sizeof err) ==
-		    -1) {
-			config_key_error(st, key, "%s", err);
-			break;
-		}
-		str = (char **)(void *)field;
-		free(*str);
-		*str = NULL;
-		if (*value != '\0' && (*str = strdup(value)) == NULL)
-			config_nomem(st);
-		break;
-	case CONFIG_UINT:
-		if (config_apply_number(st, key, value, &v) == 0)
-			*(unsigned *)(void *)field = (unsigned)v;
-		break;
-	case CONFIG_COUNT:
-	case CONFIG_SIZE:
-		if (config_apply_number(st, key, value, &v) == 0)
-			*(size_t *)(void *)field = (size_t)v;
-		break;
-	case CONFIG_SIZE64:
-		if (config_apply_number(st, key, value, &v) == 0)
-			*(uint64_t *)(void *)field = v;
-		break;
-	case CONFIG_LOGLEVEL:
-		if (log_level_parse(value, &level) == 0)
-			*(enum log_level *)(void *)field = level;
-		else
-			config_key_error(st, key, "\"%s\" is not a log level "
-			    "(debug, info, warn or error)", value);
-		break;
-	case CONFIG_QUEUETYPE:
-		if (strcmp(value, "classic") == 0)
-			*(enum config_queue_type *)(void *)field =
-			    CONFIG_QUEUE_CLASSIC;
-		else if (strcmp(value, "quorum") == 0)
-			*(enum config_queue_type *)(void *)field =
-			    CONFIG_QUEUE_QUORUM;
-		else
-			config_key_error(st, key, "\"%s\" is not a queue type "
-			    "(classic or quorum)", value);
-		break;
-	case CONFIG_LIST:
-		config_apply_list(st, key, (struct config_strv *)(void *)field,
-		    value);
-		break;
-	case CONFIG_NETADDRS:
-		config_apply_netaddrs(st, key,
-		    (struct netaddr_list *)(void *)field, value);
-		break;
-	}
-}
-
-/* The libinih handler: one key = value pair, or an indented continuation. */
-static int
-config_handler(void *user, const char *section, const char *name,
-    const char *value)
+config_open(void *user, const struct inifile_section *sec, const char *name,
+    size_t index)
 {
 	struct config_parse *st = user;
-	const struct config_key *key = NULL;
-	size_t i, len;
+	struct config *cfg = st->cfg;
+	struct config_app *apps;
 
-	(void)section;		/* the reader tracks sections itself */
-	if (name == NULL || value == NULL)
-		return 1;
-	st->handled = 1;
-	if (st->line == CONFIG_LINE_CONT) {
-		len = strlen(value);
-		if (len > 0 && *value == '[' && value[len - 1] == ']') {
-			/* libinih reads an indented header as a value. */
-			config_error(st, st->lineno, "indented \"%s\" would "
-			    "continue the value above: a section header must "
-			    "start its line", value);
-			st->cont = NULL;
-		} else if (st->cont != NULL && !st->ignore)
-			config_apply(st, st->cont, value, 1);
-		return 1;
-	}
-	st->have_name = *name != '\0';
-	st->cont = NULL;
-	if (st->ignore)
-		return 1;
-	if (st->sec == NULL) {
-		config_error(st, st->lineno, "%s: key outside any section",
-		    name);
-		return 1;
-	}
-	for (i = 0; i < st->sec->nkeys; i++) {
-		if (strcmp(st->sec->keys[i].name, name) == 0) {
-			key = &st->sec->keys[i];
-			break;
+	if (sec == &config_sections[CONFIG_SEC_QUEUE]) {
+		if (!st->queues_given) {
+			config_queues_free(cfg);
+			st->queues_given = 1;
 		}
+		return config_queue_add(cfg, name, 0);
 	}
-	if (key == NULL) {
-		config_error(st, st->lineno, "[%s] %s: unknown key",
-		    st->secname, name);
-		return 1;
-	}
-	if (st->keylines[i] != 0) {
-		if (key->kind != CONFIG_LIST && key->kind != CONFIG_NETADDRS) {
-			config_key_error(st, key, "given twice (first on line "
-			    "%u)", st->keylines[i]);
-			return 1;
-		}
-	} else
-		st->keylines[i] = st->lineno;
-	st->cont = key;
-	config_apply(st, key, value, 0);
-	return 1;
-}
-
-static unsigned
-config_fixed_line(const struct config_parse *st, int sec, const char *name)
-{
-	const struct config_section *s = &config_sections[sec];
-	size_t i;
-
-	for (i = 0; i < s->nkeys; i++)
-		if (strcmp(s->keys[i].name, name) == 0)
-			return st->fixed[sec][i];
+	apps = reallocarray(cfg->apps, index + 1, sizeof *apps);
+	if (apps == NULL)
+		return -1;
+	cfg->apps = apps;
+	memset(&apps[index], 0, sizeof apps[index]);
+	if ((apps[index].id = strdup(name)) == NULL)
+		return -1;
+	cfg->napps++;
 	return 0;
 }
 
-/* The later of two keys' lines, in two different unnamed sections. */
-static unsigned
-config_later_of(const struct config_parse *st, int sa, const char *a, int sb,
-    const char *b)
+/* The struct the keys of the index-th section sec go into. */
+static void *
+config_base(void *user, const struct inifile_section *sec, size_t index)
 {
-	unsigned la = config_fixed_line(st, sa, a);
-	unsigned lb = config_fixed_line(st, sb, b);
+	struct config_parse *st = user;
+
+	if (sec == &config_sections[CONFIG_SEC_APP])
+		return &st->cfg->apps[index];
+	if (sec == &config_sections[CONFIG_SEC_QUEUE])
+		return &st->cfg->queues[index];
+	return st->cfg;
+}
+
+/* The later of the lines of two keys of unnamed sections, where a check
+ * across them failed. */
+static unsigned
+config_later_of(const struct inifile *ini, const char *sa, const char *a,
+    const char *sb, const char *b)
+{
+	unsigned la = inifile_key_line(ini, sa, 0, a);
+	unsigned lb = inifile_key_line(ini, sb, 0, b);
 
 	return la > lb ? la : lb;
 }
 
-/* The line of the later of two keys, where a cross-check failed. */
+/* The same, for two keys of one section. */
 static unsigned
-config_later(const struct config_parse *st, int sec, const char *a,
+config_later(const struct inifile *ini, const char *sec, const char *a,
     const char *b)
 {
-	return config_later_of(st, sec, a, sec, b);
+	return config_later_of(ini, sec, a, sec, b);
 }
 
-/* The line where app i's key name was given. */
+/* The line where app i's key name was given, or 0. */
 static unsigned
-config_app_line(const struct config_parse *st, size_t i, const char *name)
+config_app_line(const struct inifile *ini, size_t i, const char *name)
 {
-	size_t k;
-
-	for (k = 0; k < SLUICE_ARRAY_LEN(config_app_keys); k++)
-		if (strcmp(config_app_keys[k].name, name) == 0)
-			return st->apps[i].keys[k];
-	return 0;
+	return inifile_key_line(ini, "app", i, name);
 }
 
 static void
-config_finish_app(struct config_parse *st, size_t i)
+config_finish_app(struct inifile *ini, struct config *cfg, size_t i)
 {
-	struct config_app *app = &st->cfg->apps[i];
-	unsigned line = st->apps[i].line;
+	struct config_app *app = &cfg->apps[i];
+	unsigned line = inifile_section_line(ini, "app", i);
 	size_t j;
 
-	if (app->key == NULL && config_app_line(st, i, "key") == 0)
-		config_error(st, line, "[app %s]: key is required", app->id);
-	if (app->secret == NULL && config_app_line(st, i, "secret") == 0)
-		config_error(st, line, "[app %s]: secret is required", app->id);
+	if (app->key == NULL && config_app_line(ini, i, "key") == 0)
+		inifile_error(ini, line, "[app %s]: key is required", app->id);
+	if (app->secret == NULL && config_app_line(ini, i, "secret") == 0)
+		inifile_error(ini, line, "[app %s]: secret is required",
+		    app->id);
 	for (j = 0; j < i && app->key != NULL; j++) {
-		if (st->cfg->apps[j].key != NULL &&
-		    strcmp(st->cfg->apps[j].key, app->key) == 0)
-			config_error(st, config_app_line(st, i, "key"),
+		if (cfg->apps[j].key != NULL &&
+		    strcmp(cfg->apps[j].key, app->key) == 0)
+			inifile_error(ini, config_app_line(ini, i, "key"),
 			    "[app %s] key: already used by [app %s]", app->id,
-			    st->cfg->apps[j].id);
+			    cfg->apps[j].id);
 	}
-	if (config_app_line(st, i, "max_connections") == 0)
+	if (config_app_line(ini, i, "max_connections") == 0)
 		app->max_connections = CONFIG_APP_MAX_CONNECTIONS;
 	if (app->default_channel == NULL)
 		return;
-	if (config_app_line(st, i, "publish_channels") == 0) {
+	if (config_app_line(ini, i, "publish_channels") == 0) {
 		if (config_strv_add(&app->publish_channels,
 		    app->default_channel, strlen(app->default_channel)) == -1)
-			config_nomem(st);
+			inifile_nomem(ini);
 	} else if (!app_may_publish(app, app->default_channel))
-		config_error(st, config_app_line(st, i, "default_channel"),
+		inifile_error(ini, config_app_line(ini, i, "default_channel"),
 		    "[app %s] default_channel: \"%s\" is not matched by "
 		    "publish_channels", app->id, app->default_channel);
 }
 
 /* The checks that involve more than one key. */
 static void
-config_finish(struct config_parse *st)
+config_finish(struct inifile *ini, struct config *cfg)
 {
-	struct config *cfg = st->cfg;
 	char a[24], b[24];
 	size_t i;
 
 	for (i = 0; i < cfg->napps; i++)
-		config_finish_app(st, i);
+		config_finish_app(ini, cfg, i);
 	if (cfg->napps == 0)
-		config_error(st, 0, "no [app NAME] section: sluiced needs at "
-		    "least one app");
+		inifile_error(ini, 0, "no [app NAME] section: sluiced needs "
+		    "at least one app");
 	for (i = 0; i < cfg->nqueues; i++) {
 		if (cfg->queues[i].bindings.count == 0 &&
 		    config_strv_add(&cfg->queues[i].bindings, "#", 1) == -1)
-			config_nomem(st);
+			inifile_nomem(ini);
 		if (cfg->unrouted_exchange != NULL &&
 		    strcmp(cfg->queues[i].name, cfg->unrouted_exchange) == 0)
-			config_error(st, st->queues_given ? st->queues[i].line :
-			    0, "[queue %s]: the name is taken by the queue of "
+			inifile_error(ini,
+			    inifile_section_line(ini, "queue", i),
+			    "[queue %s]: the name is taken by the queue of "
 			    "unrouted_exchange", cfg->queues[i].name);
 	}
 	if (cfg->max_request_bytes < cfg->max_event_bytes)
-		config_error(st, config_later(st, CONFIG_LIMITS,
+		inifile_error(ini, config_later(ini, "limits",
 		    "max_request_bytes", "max_event_bytes"),
 		    "[limits] max_request_bytes (%s) must be at least "
 		    "max_event_bytes (%s)",
-		    config_size_text(cfg->max_request_bytes, a, sizeof a),
-		    config_size_text(cfg->max_event_bytes, b, sizeof b));
+		    inifile_size_text(cfg->max_request_bytes, a, sizeof a),
+		    inifile_size_text(cfg->max_event_bytes, b, sizeof b));
 	if (cfg->journal_max_bytes / 2 < cfg->journal_segment_bytes)
-		config_error(st, config_later(st, CONFIG_JOURNAL, "max_bytes",
+		inifile_error(ini, config_later(ini, "journal", "max_bytes",
 		    "segment_bytes"), "[journal] max_bytes (%s) must be at "
 		    "least twice segment_bytes (%s)",
-		    config_size_text(cfg->journal_max_bytes, a, sizeof a),
-		    config_size_text(cfg->journal_segment_bytes, b, sizeof b));
+		    inifile_size_text(cfg->journal_max_bytes, a, sizeof a),
+		    inifile_size_text(cfg->journal_segment_bytes, b,
+		    sizeof b));
 	if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
-		config_error(st, config_later(st, CONFIG_AMQP,
-		    "reconnect_max_ms", "reconnect_min_ms"),
-		    "[amqp] reconnect_max_ms (%u) must be at least "
-		    "reconnect_min_ms (%u)", cfg->reconnect_max_ms,
-		    cfg->reconnect_min_ms);
+		inifile_error(ini, config_later(ini, "amqp",
+		    "reconnect_max_ms", "reconnect_min_ms"), "[amqp] "
+		    "reconnect_max_ms (%u) must be at least reconnect_min_ms "
+		    "(%u)", cfg->reconnect_max_ms, cfg->reconnect_min_ms);
 	/* One request's events go to each subscriber at once: a reader that
 	 * keeps up must not be taken for a slow one. */
 	if (cfg->ws_send_queue_bytes / 2 < cfg->max_request_bytes)
-		config_error(st, config_later_of(st, CONFIG_WEBSOCKET,
-		    "send_queue_bytes", CONFIG_LIMITS, "max_request_bytes"),
+		inifile_error(ini, config_later_of(ini, "websocket",
+		    "send_queue_bytes", "limits", "max_request_bytes"),
 		    "[websocket] send_queue_bytes (%s) must be at least twice "
 		    "[limits] max_request_bytes (%s)",
-		    config_size_text(cfg->ws_send_queue_bytes, a, sizeof a),
-		    config_size_text(cfg->max_request_bytes, b, sizeof b));
+		    inifile_size_text(cfg->ws_send_queue_bytes, a, sizeof a),
+		    inifile_size_text(cfg->max_request_bytes, b, sizeof b));
 	if (cfg->http_listen != NULL && cfg->ws_listen != NULL &&
 	    strcmp(cfg->http_listen, cfg->ws_listen) == 0)
-		config_error(st, config_fixed_line(st, CONFIG_WEBSOCKET,
-		    "listen"), "[websocket] listen must differ from [server] "
+		inifile_error(ini,
+		    inifile_key_line(ini, "websocket", 0, "listen"),
+		    "[websocket] listen must differ from [server] "
 		    "http_listen (%s)", cfg->http_listen);
 	if (cfg->exchange != NULL && cfg->unrouted_exchange != NULL &&
 	    strcmp(cfg->exchange, cfg->unrouted_exchange) == 0)
-		config_error(st, config_later(st, CONFIG_AMQP, "exchange",
+		inifile_error(ini, config_later(ini, "amqp", "exchange",
 		    "unrouted_exchange"), "[amqp] unrouted_exchange must "
 		    "differ from exchange");
 }
@@ -769,44 +441,30 @@ config_load(const char *path, struct config **out,
 {
 	struct config_parse st;
 	struct config *cfg;
-	int rc;
+	struct inifile ini;
+	int rc = -1;
 
 	*out = NULL;
 	memset(&st, 0, sizeof st);
-	st.errs = errs;
-	st.path = path;
+	inifile_init(&ini, &config_grammar, &st, path, errs);
 	cfg = calloc(1, sizeof *cfg);
 	if (cfg == NULL || config_defaults(cfg) != SLUICE_OK) {
 		free(cfg);
-		config_nomem(&st);
-		return -1;
-	}
-	if ((cfg->path = strdup(path)) == NULL) {
-		config_free(cfg);
-		config_nomem(&st);
+		inifile_nomem(&ini);
 		return -1;
 	}
 	st.cfg = cfg;
-	st.fp = fopen(path, "re");
-	if (st.fp == NULL) {
-		config_error(&st, 0, "cannot open: %s", strerror(errno));
-		config_free(cfg);
-		return -1;
+	if ((cfg->path = strdup(path)) == NULL)
+		inifile_nomem(&ini);
+	else if (inifile_read(&ini) == 0) {
+		config_finish(&ini, cfg);
+		if (!inifile_failed(&ini))
+			rc = 0;
 	}
-	rc = ini_parse_stream(config_reader, &st, config_handler, &st);
-	fclose(st.fp);
-	free(st.buf);
-	if (rc == -2)
-		config_nomem(&st);
-	else if (rc > 0 && st.nerrors == 0)
-		config_error(&st, (unsigned)rc, "syntax error");
-	if (!st.nomem)
-		config_finish(&st);
-	free(st.apps);
-	free(st.queues);
-	if (st.nerrors > 0 || st.nomem) {
-		if (errs->count == 0)
-			config_nomem(&st);
+	if (rc == -1 && errs->count == 0)
+		inifile_nomem(&ini);
+	inifile_free(&ini);
+	if (rc == -1) {
 		config_free(cfg);
 		return -1;
 	}

@@ -1,8 +1,10 @@
 /*
- * config.h: the sluiced configuration, loaded from an INI file (libinih).
- * Every key has a default; unknown sections, unknown keys and bad values are
- * errors reported with file:line. The loaded struct is read-only afterwards
- * and may be read from any thread.
+ * config.h: the sluiced configuration, loaded from an INI file with the
+ * INI engine (core/inifile.h, which also holds struct config_strv and the
+ * error list struct config_errors). Every key has a default; unknown
+ * sections, unknown keys and bad values are errors reported with
+ * file:line. The loaded struct is read-only afterwards and may be read
+ * from any thread.
  */
 #ifndef SLUICE_CONFIG_H
 #define SLUICE_CONFIG_H
@@ -10,16 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/inifile.h"
 #include "core/log.h"
 #include "core/netaddr.h"
 
 enum config_queue_type { CONFIG_QUEUE_CLASSIC, CONFIG_QUEUE_QUORUM };
-
-/* A list of strings parsed from a space- or comma-separated value. */
-struct config_strv {
-	char	**items;
-	size_t	  count;
-};
 
 /* [app ID] */
 struct config_app {
@@ -93,12 +90,6 @@ struct config {
 	size_t			 nqueues;
 };
 
-/* Error messages collected while loading, each "file:line: message". */
-struct config_errors {
-	char	**items;
-	size_t	  count;
-};
-
 /*
  * Loads path. On success returns 0 and *out (free with config_free). On
  * failure returns -1, *out is NULL and errs holds every problem found (the
@@ -120,12 +111,6 @@ int config_defaults(struct config *cfg);
  * NULL is allowed.
  */
 void config_free(struct config *cfg);
-void config_errors_free(struct config_errors *errs);
-
-/* Adds a formatted message to errs. Returns 0, or -1 when out of memory
- * (nothing added). */
-int config_errors_add(struct config_errors *errs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /*
  * Parses a size: a number with an optional K, M or G suffix (powers of 1024,

@@ -1,12 +1,11 @@
 /*
- * config_check.c: checks and parsers for single configuration values, used
- * by config.c for each key. Thread-safe: no state.
+ * config_check.c: checks of single configuration values, named in
+ * sluiced's key tables (config.c); numbers and sizes are parsed by the INI
+ * engine (inifile_value.c). Thread-safe: no state.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/config_check.h"
+#include "core/inifile.h"
 #include "core/routekey.h"
 #include "core/sluice.h"
 
@@ -37,73 +37,10 @@ config_charset(const char *s, const char *extra, size_t min, size_t max)
 	return n >= min && n <= max;
 }
 
-/* Writes v as the shortest exact size text: "64", "32K", "16M", "1G". */
-const char *
-config_size_text(uint64_t v, char *buf, size_t len)
-{
-	if (v != 0 && v % CONFIG_G == 0)
-		snprintf(buf, len, "%" PRIu64 "G", v / CONFIG_G);
-	else if (v != 0 && v % CONFIG_M == 0)
-		snprintf(buf, len, "%" PRIu64 "M", v / CONFIG_M);
-	else if (v != 0 && v % CONFIG_K == 0)
-		snprintf(buf, len, "%" PRIu64 "K", v / CONFIG_K);
-	else
-		snprintf(buf, len, "%" PRIu64, v);
-	return buf;
-}
-
 int
 config_parse_size(const char *text, uint64_t *out)
 {
-	const char *p = text;
-	uint64_t v = 0, mult = 1;
-	unsigned d;
-
-	if (text == NULL || *p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	switch (*p) {
-	case 'k': case 'K':
-		mult = CONFIG_K;
-		p++;
-		break;
-	case 'm': case 'M':
-		mult = CONFIG_M;
-		p++;
-		break;
-	case 'g': case 'G':
-		mult = CONFIG_G;
-		p++;
-		break;
-	}
-	if (*p == 'b' || *p == 'B')
-		p++;
-	if (*p != '\0' || v > UINT64_MAX / mult)
-		return -1;
-	*out = v * mult;
-	return 0;
-}
-
-/* Parses a plain decimal number: digits only. Returns 0 or -1. */
-int
-config_parse_number(const char *text, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	return inifile_parse_size(text, out);
 }
 
 int
@@ -163,7 +100,7 @@ config_check_listen(const char *value, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (config_parse_number(port, &n) == -1 || n < 1 || n > 65535) {
+	if (inifile_parse_number(port, &n) == -1 || n < 1 || n > 65535) {
 		snprintf(err, errlen, "\"%s\" is not a port (1..65535)", port);
 		return -1;
 	}
@@ -243,6 +180,16 @@ config_check_app_key(const char *value, char *err, size_t errlen)
 		return 0;
 	snprintf(err, errlen, "\"%.80s\" is not a valid key (8..64 characters "
 	    "of A-Z a-z 0-9 _ -)", value);
+	return -1;
+}
+
+int
+config_check_app_name(const char *value, char *err, size_t errlen)
+{
+	if (config_charset(value, CONFIG_KEY_CHARS, 1, 64))
+		return 0;
+	snprintf(err, errlen, "\"%s\" is not a valid app name (1..64 "
+	    "characters of A-Z a-z 0-9 _ -)", value);
 	return -1;
 }
 

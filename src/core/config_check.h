@@ -1,7 +1,7 @@
 /*
- * config_check.h: the checks and parsers of single configuration values
- * (numbers, sizes, addresses, names, keys, origins, channels, patterns)
- * that config.c applies to each key. Thread-safe: no state.
+ * config_check.h: the checks of single configuration values (addresses,
+ * names, keys, origins, channels, patterns) that sluiced's key tables
+ * (config.c) name; numbers and sizes are the INI engine's (inifile.h). Thread-safe: no state.
  */
 #ifndef SLUICE_CONFIG_CHECK_H
 #define SLUICE_CONFIG_CHECK_H
@@ -9,10 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_K		(UINT64_C(1) << 10)
-#define CONFIG_M		(UINT64_C(1) << 20)
-#define CONFIG_G		(UINT64_C(1) << 30)
-#define CONFIG_MSGLEN		512	/* one message, before file:line */
+#include "core/inifile.h"
+
+#define CONFIG_K		INIFILE_K
+#define CONFIG_M		INIFILE_M
+#define CONFIG_G		INIFILE_G
+#define CONFIG_MSGLEN		INIFILE_MSGLEN	/* before file:line */
 #define CONFIG_NAME_MAX		255	/* AMQP shortstr */
 #define CONFIG_CHANNEL_MAX	164	/* Pusher's channel name limit */
 
@@ -30,12 +32,6 @@
 int config_charset(const char *s, const char *extra, size_t min,
     size_t max);
 
-/* Writes v as the shortest exact size text ("64", "32K", "1G") into buf. */
-const char *config_size_text(uint64_t v, char *buf, size_t len);
-
-/* Parses a plain decimal number with no sign or suffix. Returns 0 or -1. */
-int config_parse_number(const char *text, uint64_t *out);
-
 /*
  * Value checks, one per kind of value. Each returns 0, or -1 with a message
  * in err naming the problem (never quoting a secret or a URL).
@@ -46,6 +42,7 @@ int config_check_url(const char *value, char *err, size_t errlen);
 int config_check_amqp_name(const char *value, char *err, size_t errlen);
 int config_check_routekey(const char *value, char *err, size_t errlen);
 int config_check_app_key(const char *value, char *err, size_t errlen);
+int config_check_app_name(const char *value, char *err, size_t errlen);
 int config_check_secret(const char *value, char *err, size_t errlen);
 int config_check_origin(const char *value, char *err, size_t errlen);
 int config_check_channel(const char *value, char *err, size_t errlen);

@@ -13,7 +13,6 @@
 #include <sys/time.h>
 
 #include <amqp.h>
-#include <amqp_tcp_socket.h>
 
 #include "broker/amqp_link.h"
 #include "core/log.h"
@@ -21,10 +20,11 @@
 #include "loader/loader_batch.h"
 #include "loader/loader_config.h"
 
-#define LA_CONSUME	1		/* the consuming channel */
-#define LA_PUBLISH	2		/* declarations, dead letters */
+/* The channels amqp_link_connect opens, in this order. */
+#define LA_CONSUME	AMQP_LINK_CHANNEL	/* consuming */
+#define LA_PUBLISH	(AMQP_LINK_CHANNEL + 1)	/* declarations, dead
+						 * letters */
 #define LA_TIMEOUT_S	10		/* connect, login, each RPC */
-#define LA_FRAME_MAX	131072
 #define LA_GATHER_MS	1		/* let deliveries gather this long */
 
 struct loader_amqp {
@@ -76,14 +76,8 @@ la_drop_envelope(struct loader_amqp *a)
 void
 loader_amqp_close(struct loader_amqp *a)
 {
-	struct timeval tv = { 1, 0 };
-
 	la_drop_envelope(a);
-	if (a->conn == NULL)
-		return;
-	amqp_set_rpc_timeout(a->conn, &tv);
-	amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
-	amqp_destroy_connection(a->conn);
+	amqp_link_close(a->conn);
 	a->conn = NULL;
 }
 
@@ -185,59 +179,17 @@ la_ensure_queue(struct loader_amqp *a, amqp_channel_t ch, const char *name)
 	return la_check(a, what);
 }
 
-/* Connects the socket and logs in. Returns the connection or NULL. */
-static amqp_connection_state_t
-la_login(struct loader_amqp *a)
-{
-	const struct amqp_link_target *t = &a->target;
-	struct timeval tv = { LA_TIMEOUT_S, 0 };
-	amqp_connection_state_t conn;
-	amqp_socket_t *sock;
-	amqp_table_entry_t prop;
-	amqp_table_t props;
-	amqp_rpc_reply_t r;
-	char buf[256], name[300];
-	int rc;
-
-	if ((conn = amqp_new_connection()) == NULL)
-		return NULL;
-	if ((sock = amqp_tcp_socket_new(conn)) == NULL) {
-		amqp_destroy_connection(conn);
-		return NULL;
-	}
-	rc = amqp_socket_open_noblock(sock, t->host, t->port, &tv);
-	if (rc != AMQP_STATUS_OK) {
-		log_warn("amqp", "cannot connect to %s:%d: %s", t->host,
-		    t->port, amqp_error_string2(rc));
-		amqp_destroy_connection(conn);
-		return NULL;
-	}
-	amqp_set_handshake_timeout(conn, &tv);
-	amqp_set_rpc_timeout(conn, &tv);
-	/* The name the broker shows for the connection (rabbitmqctl
-	 * list_connections client_properties, the management UI). */
-	snprintf(name, sizeof name, "sluice-loader %s", a->cfg->queue);
-	prop.key = amqp_cstring_bytes("connection_name");
-	prop.value.kind = AMQP_FIELD_KIND_UTF8;
-	prop.value.value.bytes = amqp_cstring_bytes(name);
-	props.num_entries = 1;
-	props.entries = &prop;
-	r = amqp_login_with_properties(conn, t->vhost, 0, LA_FRAME_MAX,
-	    (int)a->cfg->heartbeat_s, &props, AMQP_SASL_METHOD_PLAIN, t->user,
-	    t->password);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		log_warn("amqp", "login to %s:%d failed: %s", t->host, t->port,
-		    amqp_link_reply_text(r, buf, sizeof buf));
-		amqp_destroy_connection(conn);
-		return NULL;
-	}
-	return conn;
-}
-
 int
 loader_amqp_connect(struct loader_amqp *a)
 {
 	const struct loader_config *cfg = a->cfg;
+	struct amqp_link_options o = {
+		.heartbeat_s = cfg->heartbeat_s,
+		.timeout_s = LA_TIMEOUT_S,
+		.channels = { "the consuming channel",
+		    "the publishing channel", NULL },
+	};
+	char name[300];
 
 	loader_amqp_close(a);
 	if (!a->target_ok) {
@@ -245,14 +197,12 @@ loader_amqp_connect(struct loader_amqp *a)
 			return -1;
 		a->target_ok = 1;
 	}
-	if ((a->conn = la_login(a)) == NULL)
+	/* The name the broker shows for the connection. */
+	snprintf(name, sizeof name, "sluice-loader %s", cfg->queue);
+	o.name = name;
+	if ((a->conn = amqp_link_connect(&o, &a->target)) == NULL)
 		return -1;
-	amqp_channel_open(a->conn, LA_CONSUME);
-	if (la_check(a, "opening the consuming channel") == -1)
-		goto fail;
-	amqp_channel_open(a->conn, LA_PUBLISH);
-	if (la_check(a, "opening the publishing channel") == -1 ||
-	    la_ensure_queue(a, LA_CONSUME, cfg->queue) == -1 ||
+	if (la_ensure_queue(a, LA_CONSUME, cfg->queue) == -1 ||
 	    la_ensure_queue(a, LA_PUBLISH, cfg->dead_letter_queue) == -1)
 		goto fail;
 	amqp_tx_select(a->conn, LA_PUBLISH);

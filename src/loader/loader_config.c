@@ -1,72 +1,70 @@
 /*
  * loader_config.c: sluice-loader's settings from the [loader] section of an
- * INI file and from flags. libinih parses the pairs; a line reader of ours
- * numbers the lines (for file:line errors), follows the sections and hands
- * libinih only the lines of [loader] and [amqp], so that the rest of
- * sluiced's file (lists over indented lines, named sections) is skipped
- * without being judged. Thread rule: main thread, before anything starts.
+ * INI file and from flags. The file is read with the INI engine
+ * (core/inifile.h) and the loader's grammar: [loader] is judged key by
+ * key, [amqp] url and queue_type are taken as they come, and every other
+ * section (sluiced's: lists over indented lines, named sections) is
+ * skipped without being read. Thread rule: main thread, before anything
+ * starts.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <amqp.h>
-#include <ini.h>
-
 #include "core/config_check.h"
+#include "core/inifile.h"
 #include "loader/loader_config.h"
 #include "core/sluice.h"
-
-enum loader_kind {
-	LOADER_STRING,		/* char *, checked by a function */
-	LOADER_UINT,		/* unsigned, min..max */
-	LOADER_QUEUETYPE,	/* classic or quorum */
-	LOADER_LOGLEVEL
-};
-
-typedef int (*loader_check_fn)(const char *value, char *err, size_t errlen);
-
-struct loader_key {
-	const char		*name;
-	enum loader_kind	 kind;
-	size_t			 off;
-	unsigned		 min, max;
-	loader_check_fn		 check;
-};
 
 static int loader_check_url(const char *, char *, size_t);
 static int loader_check_name(const char *, char *, size_t);
 static int loader_check_table(const char *, char *, size_t);
-static int loader_check_any(const char *, char *, size_t);
 
-#define OFF(f) offsetof(struct loader_config, f)
-static const struct loader_key loader_keys[] = {
-	{ "amqp_url", LOADER_STRING, OFF(amqp_url), 0, 0, loader_check_url },
-	{ "queue", LOADER_STRING, OFF(queue), 0, 0, loader_check_name },
-	{ "dead_letter_queue", LOADER_STRING, OFF(dead_letter_queue), 0, 0,
-	    loader_check_name },
-	{ "queue_type", LOADER_QUEUETYPE, OFF(quorum), 0, 0, NULL },
-	{ "postgres", LOADER_STRING, OFF(postgres), 0, 0, loader_check_any },
-	{ "table", LOADER_STRING, OFF(table), 0, 0, loader_check_table },
-	{ "batch_size", LOADER_UINT, OFF(batch_size), 1, LOADER_PREFETCH_MAX,
-	    NULL },
-	{ "batch_ms", LOADER_UINT, OFF(batch_ms), 1, 600000, NULL },
-	{ "prefetch", LOADER_UINT, OFF(prefetch), 1, LOADER_PREFETCH_MAX,
-	    NULL },
-	{ "heartbeat", LOADER_UINT, OFF(heartbeat_s), 0, 600, NULL },
-	{ "reconnect_min_ms", LOADER_UINT, OFF(reconnect_min_ms), 10, 60000,
-	    NULL },
-	{ "reconnect_max_ms", LOADER_UINT, OFF(reconnect_max_ms), 10, 600000,
-	    NULL },
-	{ "stats_interval", LOADER_UINT, OFF(stats_interval_s), 0, 86400,
-	    NULL },
-	{ "log_level", LOADER_LOGLEVEL, OFF(log_level), 0, 0, NULL },
+static const struct inifile_choice loader_queue_types = {
+	"queue type", { "classic", "quorum", NULL }
 };
-#undef OFF
+
+#define KEY(name, kind, field, min, max, check, flags) \
+	{ name, kind, offsetof(struct loader_config, field), min, max, check, \
+	    flags, NULL }
+static const struct inifile_key loader_keys[] = {
+	KEY("amqp_url", INIFILE_STRING, amqp_url, 0, 0, loader_check_url,
+	    INIFILE_NONEMPTY),
+	KEY("queue", INIFILE_STRING, queue, 0, 0, loader_check_name,
+	    INIFILE_NONEMPTY),
+	KEY("dead_letter_queue", INIFILE_STRING, dead_letter_queue, 0, 0,
+	    loader_check_name, INIFILE_NONEMPTY),
+	{ "queue_type", INIFILE_CHOICE, offsetof(struct loader_config, quorum),
+	    0, 0, NULL, 0, &loader_queue_types },
+	KEY("postgres", INIFILE_STRING, postgres, 0, 0, NULL,
+	    INIFILE_KEEP_EMPTY),
+	KEY("table", INIFILE_STRING, table, 0, 0, loader_check_table,
+	    INIFILE_NONEMPTY),
+	KEY("batch_size", INIFILE_UINT, batch_size, 1, LOADER_PREFETCH_MAX,
+	    NULL, 0),
+	KEY("batch_ms", INIFILE_UINT, batch_ms, 1, 600000, NULL, 0),
+	KEY("prefetch", INIFILE_UINT, prefetch, 1, LOADER_PREFETCH_MAX, NULL,
+	    0),
+	KEY("heartbeat", INIFILE_UINT, heartbeat_s, 0, 600, NULL, 0),
+	KEY("reconnect_min_ms", INIFILE_UINT, reconnect_min_ms, 10, 60000,
+	    NULL, 0),
+	KEY("reconnect_max_ms", INIFILE_UINT, reconnect_max_ms, 10, 600000,
+	    NULL, 0),
+	KEY("stats_interval", INIFILE_UINT, stats_interval_s, 0, 86400, NULL,
+	    0),
+	KEY("log_level", INIFILE_LOGLEVEL, log_level, 0, 0, NULL, 0),
+};
+/* sluiced's [amqp] url and queue_type: the defaults of the two above. */
+static const struct inifile_key loader_amqp_keys[] = {
+	KEY("url", INIFILE_STRING, amqp_section_url, 0, 0, NULL,
+	    INIFILE_KEEP_EMPTY),
+	{ "queue_type", INIFILE_CHOICE,
+	    offsetof(struct loader_config, amqp_section_quorum), 0, 0, NULL, 0,
+	    &loader_queue_types },
+};
+#undef KEY
 enum { KEY_AMQP_URL, KEY_QUEUE, KEY_DEAD, KEY_QUEUE_TYPE, KEY_POSTGRES,
     KEY_TABLE, KEY_BATCH_SIZE, KEY_BATCH_MS, KEY_PREFETCH, KEY_NKEYS = 14 };
 _Static_assert(SLUICE_ARRAY_LEN(loader_keys) == KEY_NKEYS,
@@ -74,21 +72,18 @@ _Static_assert(SLUICE_ARRAY_LEN(loader_keys) == KEY_NKEYS,
 _Static_assert(KEY_NKEYS <= sizeof(((struct loader_config *)0)->given),
     "given[] is too small");
 
-/* Which section a line of the file is in. */
-enum loader_sec { SEC_NONE, SEC_LOADER, SEC_AMQP, SEC_OTHER };
+static const struct inifile_section loader_sections[] = {
+	{ "loader", loader_keys, SLUICE_ARRAY_LEN(loader_keys), INIFILE_KEYS,
+	    NULL },
+	{ "amqp", loader_amqp_keys, SLUICE_ARRAY_LEN(loader_amqp_keys),
+	    INIFILE_PEEKED, NULL },
+};
 
-/* One load of one file. */
-struct loader_parse {
-	struct loader_config	*c;
-	struct config_errors	*errs;
-	const char		*path;
-	FILE			*fp;
-	char			*buf;
-	size_t			 bufcap;
-	unsigned		 lineno;
-	enum loader_sec		 sec;
-	unsigned		 lines[KEY_NKEYS];	/* where each was set */
-	size_t			 nerrors;
+/* The values of [loader] must stay on their line; every section but
+ * [loader] and [amqp] is sluiced's and not read. */
+static const struct inifile_grammar loader_grammar = {
+	loader_sections, SLUICE_ARRAY_LEN(loader_sections), INIFILE_SAY_RULE,
+	INIFILE_OTHERS_SKIPPED | INIFILE_SINGLE_LINE, NULL, NULL
 };
 
 /* An AMQP URL librabbitmq understands, without TLS. */
@@ -151,15 +146,6 @@ bad:
 	return -1;
 }
 
-static int
-loader_check_any(const char *value, char *err, size_t errlen)
-{
-	(void)value;
-	(void)err;
-	(void)errlen;
-	return 0;
-}
-
 /* Replaces the string at *slot with a copy of value. Returns 0 or -1. */
 static int
 loader_set_string(char **slot, const char *value)
@@ -206,285 +192,41 @@ loader_config_free(struct loader_config *c)
 	memset(c, 0, sizeof *c);
 }
 
-static const struct loader_key *
-loader_key_find(const char *name, size_t *index)
-{
-	size_t i;
-
-	for (i = 0; i < SLUICE_ARRAY_LEN(loader_keys); i++) {
-		if (strcmp(loader_keys[i].name, name) == 0) {
-			*index = i;
-			return &loader_keys[i];
-		}
-	}
-	return NULL;
-}
-
-/* Parses a queue type. Returns 0 and sets *quorum, or -1. */
-static int
-loader_queue_type(const char *value, int *quorum, char *err, size_t errlen)
-{
-	if (strcmp(value, "classic") == 0)
-		*quorum = 0;
-	else if (strcmp(value, "quorum") == 0)
-		*quorum = 1;
-	else {
-		snprintf(err, errlen, "must be classic or quorum");
-		return -1;
-	}
-	return 0;
-}
-
-/* Applies value to key k of c. Returns 0, or -1 with err filled. */
-static int
-loader_apply(struct loader_config *c, const struct loader_key *k,
-    const char *value, char *err, size_t errlen)
-{
-	char *base = (char *)c;
-	enum log_level level;
-	uint64_t n;
-
-	switch (k->kind) {
-	case LOADER_STRING:
-		if (*value == '\0' && k->check != loader_check_any) {
-			snprintf(err, errlen, "must not be empty");
-			return -1;
-		}
-		if (k->check(value, err, errlen) == -1)
-			return -1;
-		if (loader_set_string((char **)(base + k->off), value) == -1) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		return 0;
-	case LOADER_UINT:
-		if (config_parse_number(value, &n) == -1 || n < k->min ||
-		    n > k->max) {
-			snprintf(err, errlen, "must be a number from %u to %u",
-			    k->min, k->max);
-			return -1;
-		}
-		*(unsigned *)(base + k->off) = (unsigned)n;
-		return 0;
-	case LOADER_QUEUETYPE:
-		return loader_queue_type(value, (int *)(base + k->off), err,
-		    errlen);
-	case LOADER_LOGLEVEL:
-		if (log_level_parse(value, &level) == -1) {
-			snprintf(err, errlen, "must be debug, info, warn or "
-			    "error");
-			return -1;
-		}
-		*(enum log_level *)(base + k->off) = level;
-		return 0;
-	}
-	return -1;
-}
-
 int
 loader_config_set(struct loader_config *c, const char *key,
     const char *value, char *err, size_t errlen)
 {
-	const struct loader_key *k;
+	const struct inifile_key *k;
 	size_t i;
 
-	if ((k = loader_key_find(key, &i)) == NULL) {
+	if ((k = inifile_key_find(&loader_sections[0], key, &i)) == NULL) {
 		snprintf(err, errlen, "unknown key %s", key);
 		return -1;
 	}
-	if (loader_apply(c, k, value, err, errlen) == -1)
+	if (inifile_key_apply(k, INIFILE_SAY_RULE, c, value, err, errlen) !=
+	    SLUICE_OK)
 		return -1;
 	c->given[i] = 1;
 	return 0;
-}
-
-/* Records "path:line: message" and counts it. */
-static void
-loader_parse_error(struct loader_parse *st, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-loader_parse_error(struct loader_parse *st, const char *fmt, ...)
-{
-	char msg[CONFIG_MSGLEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (st->lineno > 0)
-		config_errors_add(st->errs, "%s:%u: %s", st->path, st->lineno,
-		    msg);
-	else
-		config_errors_add(st->errs, "%s: %s", st->path, msg);
-	st->nerrors++;
-}
-
-/* Notes the section a "[...]" line at p opens. */
-static void
-loader_open_section(struct loader_parse *st, const char *p)
-{
-	const char *end = strchr(p, ']');
-	size_t len;
-
-	if (end == NULL) {
-		loader_parse_error(st, "section header without \"]\"");
-		st->sec = SEC_OTHER;
-		return;
-	}
-	len = (size_t)(end - p - 1);
-	if (len == 6 && strncmp(p + 1, "loader", 6) == 0)
-		st->sec = SEC_LOADER;
-	else if (len == 4 && strncmp(p + 1, "amqp", 4) == 0)
-		st->sec = SEC_AMQP;
-	else
-		st->sec = SEC_OTHER;
-}
-
-/*
- * The libinih reader: hands over the next line, numbered. Lines outside
- * [loader] and [amqp] go over as blank lines, and so do lines that go on
- * from the previous one (reported in [loader]: its values are single).
- */
-static char *
-loader_reader(char *str, int num, void *stream)
-{
-	struct loader_parse *st = stream;
-	const char *p;
-	ssize_t n;
-	size_t len;
-
-	if (num < 4)
-		return NULL;
-	errno = 0;
-	n = getline(&st->buf, &st->bufcap, st->fp);
-	if (n == -1) {
-		if (ferror(st->fp))
-			loader_parse_error(st, "read error: %s",
-			    strerror(errno));
-		return NULL;
-	}
-	st->lineno++;
-	len = (size_t)n;
-	if (len > 0 && st->buf[len - 1] == '\n')
-		st->buf[--len] = '\0';
-	strcpy(str, "\n");
-	if (strlen(st->buf) != len) {
-		loader_parse_error(st, "the line holds a NUL byte");
-		return str;
-	}
-	p = st->buf;
-	if (st->lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p == '\0' || *p == ';' || *p == '#')
-		return str;
-	if (*p == '[') {
-		loader_open_section(st, p);
-		if (st->sec == SEC_LOADER || st->sec == SEC_AMQP)
-			snprintf(str, (size_t)num, "[%s]\n",
-			    st->sec == SEC_LOADER ? "loader" : "amqp");
-		return str;
-	}
-	if (st->sec != SEC_LOADER && st->sec != SEC_AMQP)
-		return str;
-	if (p > st->buf) {
-		if (st->sec == SEC_LOADER)
-			loader_parse_error(st, "[loader] values do not go on "
-			    "over indented lines");
-		return str;
-	}
-	if (len + 2 > (size_t)num) {
-		if (st->sec == SEC_LOADER)
-			loader_parse_error(st, "the line is longer than %d "
-			    "characters", num - 2);
-		return str;
-	}
-	memcpy(str, st->buf, len);
-	strcpy(str + len, "\n");
-	return str;
-}
-
-/* [amqp] url and queue_type: the defaults of amqp_url and queue_type. */
-static void
-loader_amqp_pair(struct loader_parse *st, const char *name, const char *value)
-{
-	struct loader_config *c = st->c;
-	char err[CONFIG_MSGLEN / 2];
-
-	if (strcmp(name, "url") == 0) {
-		if (loader_set_string(&c->amqp_section_url, value) == -1)
-			loader_parse_error(st, "out of memory");
-	} else if (strcmp(name, "queue_type") == 0) {
-		/* A bad value is sluiced's to report: classic stays. */
-		if (loader_queue_type(value, &c->amqp_section_quorum, err,
-		    sizeof err) == -1)
-			c->amqp_section_quorum = 0;
-	}
-}
-
-/* The libinih handler: one key = value of [loader] or [amqp]. */
-static int
-loader_handler(void *user, const char *section, const char *name,
-    const char *value)
-{
-	struct loader_parse *st = user;
-	const struct loader_key *k;
-	char err[CONFIG_MSGLEN / 2];
-	size_t i;
-
-	if (strcmp(section, "amqp") == 0) {
-		loader_amqp_pair(st, name, value);
-		return 1;
-	}
-	if ((k = loader_key_find(name, &i)) == NULL) {
-		loader_parse_error(st, "[loader]: unknown key \"%.64s\"", name);
-		return 1;
-	}
-	if (st->lines[i] != 0) {
-		loader_parse_error(st, "[loader] %s: given twice (first on "
-		    "line %u)", name, st->lines[i]);
-		return 1;
-	}
-	st->lines[i] = st->lineno;
-	if (loader_apply(st->c, k, value, err, sizeof err) == -1) {
-		loader_parse_error(st, "[loader] %s: %s", name, err);
-		return 1;
-	}
-	st->c->given[i] = 1;
-	return 1;
 }
 
 int
 loader_config_load(struct loader_config *c, const char *path,
     struct config_errors *errs)
 {
-	struct loader_parse st;
+	struct inifile ini;
+	size_t i;
 	int rc;
 
-	memset(&st, 0, sizeof st);
-	st.c = c;
-	st.errs = errs;
-	st.path = path;
-	if ((st.fp = fopen(path, "r")) == NULL) {
-		config_errors_add(errs, "%s: cannot open: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	rc = ini_parse_stream(loader_reader, &st, loader_handler, &st);
-	fclose(st.fp);
-	free(st.buf);
-	if (rc > 0 && st.nerrors == 0) {
-		/* A line libinih could not read as key = value. */
-		st.lineno = (unsigned)rc;
-		loader_parse_error(&st, "expected \"key = value\", "
-		    "\"[section]\" or a comment");
-	} else if (rc < 0 && st.nerrors == 0) {
-		st.lineno = 0;
-		loader_parse_error(&st, "cannot be read");
-	}
-	return st.nerrors == 0 ? 0 : -1;
+	inifile_init(&ini, &loader_grammar, c, path, errs);
+	rc = inifile_read(&ini);
+	for (i = 0; i < KEY_NKEYS; i++)
+		if (inifile_key_taken(&ini, "loader", 0, loader_keys[i].name))
+			c->given[i] = 1;
+	if (inifile_failed(&ini))
+		rc = -1;
+	inifile_free(&ini);
+	return rc;
 }
 
 int

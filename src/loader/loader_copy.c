@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/jsontext.h"
 #include "loader/loader_copy.h"
 
@@ -68,27 +69,6 @@ copy_char(struct jsontext *b, const unsigned char *s, size_t n, size_t *i)
 	return 1;
 }
 
-/* The value of the 4 hex digits at s, or -1. */
-static long
-copy_hex4(const unsigned char *s)
-{
-	long v = 0;
-	int k;
-
-	for (k = 0; k < 4; k++) {
-		v <<= 4;
-		if (s[k] >= '0' && s[k] <= '9')
-			v |= s[k] - '0';
-		else if (s[k] >= 'a' && s[k] <= 'f')
-			v |= s[k] - 'a' + 10;
-		else if (s[k] >= 'A' && s[k] <= 'F')
-			v |= s[k] - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
 /*
  * Writes the JSON escape at s[*i] (a backslash) and moves *i past it.
  * Returns 1 if the escape was replaced by \ufffd, else 0.
@@ -108,7 +88,8 @@ copy_json_escape(struct jsontext *b, const unsigned char *s, size_t n,
 		*i = k + 1;
 		return 0;
 	}
-	if (s[k + 1] != 'u' || n - k < 6 || (v = copy_hex4(s + k + 2)) < 0) {
+	if (s[k + 1] != 'u' || n - k < 6 ||
+	    (v = hex_decode(s + k + 2, 4)) < 0) {
 		/* \" \\ \/ \b \f \n \r \t: the backslash doubled, then the
 		 * character after it, escaped as any other. */
 		memcpy(b->p + b->len, "\\\\", 2);
@@ -120,7 +101,7 @@ copy_json_escape(struct jsontext *b, const unsigned char *s, size_t n,
 	if (v >= 0xd800 && v <= 0xdbff) {
 		/* A high surrogate: fine when a low one follows. */
 		if (n - k >= 12 && s[k + 6] == '\\' && s[k + 7] == 'u' &&
-		    (lo = copy_hex4(s + k + 8)) >= 0xdc00 && lo <= 0xdfff)
+		    (lo = hex_decode(s + k + 8, 4)) >= 0xdc00 && lo <= 0xdfff)
 			len = 12;
 		else
 			v = 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/jsontext.h"
 #include "loader/loader_json.h"
 
@@ -36,27 +37,6 @@ scan_ws(struct scan *s)
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
 	    *s->p == '\n' || *s->p == '\r'))
 		s->p++;
-}
-
-/* The value of the 4 hex digits at p, or -1. */
-static long
-scan_hex4(const unsigned char *p)
-{
-	long v = 0;
-	int k;
-
-	for (k = 0; k < 4; k++) {
-		v <<= 4;
-		if (p[k] >= '0' && p[k] <= '9')
-			v |= p[k] - '0';
-		else if (p[k] >= 'a' && p[k] <= 'f')
-			v |= p[k] - 'a' + 10;
-		else if (p[k] >= 'A' && p[k] <= 'F')
-			v |= p[k] - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
 }
 
 /* 1 for the bytes a string's text goes on with: not a quote, not a
@@ -91,7 +71,7 @@ scan_string(struct scan *s)
 			return scan_fail(s, "a string does not end");
 		}
 		if (p[1] == 'u') {
-			if (end - p < 6 || scan_hex4(p + 2) < 0) {
+			if (end - p < 6 || hex_decode(p + 2, 4) < 0) {
 				s->p = p;
 				return scan_fail(s, "a bad \\u escape");
 			}
@@ -396,11 +376,11 @@ loader_json_unescape(const struct loader_json_value *v, struct jsontext *out)
 			p += 2;
 			continue;
 		}
-		cp = scan_hex4(p + 2);
+		cp = hex_decode(p + 2, 4);
 		p += 6;
 		if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6 &&
 		    p[0] == '\\' && p[1] == 'u' &&
-		    (lo = scan_hex4(p + 2)) >= 0xdc00 && lo <= 0xdfff) {
+		    (lo = hex_decode(p + 2, 4)) >= 0xdc00 && lo <= 0xdfff) {
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			p += 6;
 		} else if (cp >= 0xd800 && cp <= 0xdfff)

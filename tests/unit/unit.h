@@ -23,8 +23,10 @@ void unit_rmtree(const char *dir);
 
 void test_crc32c_register(void);
 void test_isotime_register(void);
+void test_hex_register(void);
 void test_uuid7_register(void);
 void test_netaddr_register(void);
+void test_inifile_register(void);
 void test_config_register(void);
 void test_routekey_register(void);
 void test_event_register(void);

@@ -79,8 +79,10 @@ main(int argc, char **argv)
 		return 2;
 	test_crc32c_register();
 	test_isotime_register();
+	test_hex_register();
 	test_uuid7_register();
 	test_netaddr_register();
+	test_inifile_register();
 	test_config_register();
 	test_routekey_register();
 	test_event_register();
