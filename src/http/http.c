@@ -108,6 +108,7 @@ static void
 http_metrics_hub(struct hub *h, void *arg, int status)
 {
 	struct http_metrics *m = arg;
+	struct http_server *srv = m->srv;
 
 	if (status == SLUICE_OK) {
 		m->channels = hub_channel_count(h);
@@ -115,6 +116,8 @@ http_metrics_hub(struct hub *h, void *arg, int status)
 		m->answered = 1;
 	}
 	http_park_done(&m->park);
+	/* m may be gone now; shutdown may go on once this is counted. */
+	http_parked_remove(&srv->parked);
 }
 
 /* The journal's and the hub's families of a render. */
@@ -156,8 +159,11 @@ http_metrics(struct http_server *srv, struct MHD_Connection *c,
 	if (!m->asked) {
 		m->asked = 1;
 		http_park_begin(&m->park, c);
-		if (hub_query(srv->hub, http_metrics_hub, m) != SLUICE_OK)
+		http_parked_add(&srv->parked);
+		if (hub_query(srv->hub, http_metrics_hub, m) != SLUICE_OK) {
 			http_park_done(&m->park);
+			http_parked_remove(&srv->parked);
+		}
 		if (http_park_wait(&m->park) == 0)
 			return MHD_YES;
 	} else if (!http_park_is_done(&m->park))
@@ -322,6 +328,7 @@ http_start(const struct http_deps *deps, struct http_server **out)
 		free(srv);
 		return SLUICE_EINVAL;
 	}
+	http_parked_init(&srv->parked);
 	srv->cfg = cfg;
 	srv->apps = deps->apps;
 	srv->ingest = deps->ingest;
@@ -374,7 +381,8 @@ http_stop(struct http_server *srv, unsigned timeout_ms)
 	const struct timespec grace = { 0, 200 * 1000 * 1000 };
 
 	atomic_store(&srv->stopping, 1);
-	if (ingest_wait_idle(srv->ingest, timeout_ms) == -1) {
+	if (ingest_wait_idle(srv->ingest, timeout_ms) == -1 ||
+	    http_parked_wait(&srv->parked, timeout_ms) == -1) {
 		/* libmicrohttpd must not be stopped with a connection
 		 * suspended, and the journal still holds its callback. */
 		log_error("http", "requests still wait for the journal after "
@@ -385,6 +393,7 @@ http_stop(struct http_server *srv, unsigned timeout_ms)
 	nanosleep(&grace, NULL);
 	MHD_stop_daemon(srv->mhd);
 	http_static_free(srv->statics);
+	http_parked_destroy(&srv->parked);
 	free(srv);
 	return 0;
 }

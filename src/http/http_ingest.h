@@ -38,6 +38,7 @@ struct http_server {
 							   NULL */
 	atomic_int			 stopping;	/* answer 503 from now
 							   on */
+	struct http_parked		 parked;	/* /metrics on the hub */
 };
 
 enum http_req_state {
