@@ -28,6 +28,7 @@ void test_netaddr_register(void);
 void test_config_register(void);
 void test_routekey_register(void);
 void test_event_register(void);
+void test_record_register(void);
 void test_journal_register(void);
 void test_gzip_register(void);
 void test_metrics_register(void);
