@@ -5,7 +5,8 @@
  * with many publishes in flight, and advances the journal checkpoint only
  * over confirmed messages. Nacked and returned messages are published again;
  * a lost connection is retried with capped exponential backoff and jitter,
- * after which everything unconfirmed is published again.
+ * after which everything unconfirmed is published again. At least once: a
+ * message may go out more than once, with the event id as its message_id.
  *
  * Threads: amqp_fwd_start/drain/stop from the main thread; the state queries
  * from any thread.

@@ -86,6 +86,7 @@ main(int argc, char **argv)
 	test_event_register();
 	test_record_register();
 	test_journal_register();
+	test_fwd_window_register();
 	test_gzip_register();
 	test_metrics_register();
 	test_pusher_register();
