@@ -1,9 +1,10 @@
 /*
  * amqp_fwd.c: the forwarder thread. It alone touches the librabbitmq
- * connection. It reads durable records from the journal in order, publishes
- * them with many in flight, and feeds what the broker answers to its window
+ * connection. It reads durable records from the journal in order, routes
+ * each by its type (an event is published to the exchange), publishes with
+ * many in flight, and feeds what the broker answers to its window
  * (fwd_window.c), which decides what is published again and how far the
- * journal checkpoint moves. The
+ * journal checkpoint moves. A record it cannot send stops it there. The
  * public functions run on the main thread and talk to the thread through
  * atomics and an eventfd.
  */
@@ -46,6 +47,7 @@ struct amqp_fwd {
 	int			 wake_fd;	/* eventfd: stop requested */
 	atomic_int		 stop;
 	atomic_int		 ready;
+	atomic_uint_fast64_t	 stalled_seq;	/* record it stopped at, or 0 */
 
 	/* Below: owned by the forwarder thread. */
 	amqp_connection_state_t	 conn;
@@ -205,9 +207,56 @@ fwd_publish_event(struct amqp_fwd *f, const struct fwd_msg *m,
 }
 
 /*
+ * Checks that the record data can be sent, by its type: today an event
+ * that decodes (into *rec). Returns its type, or -1 when it cannot be sent.
+ */
+static int
+fwd_route(const void *data, size_t len, struct event_record *rec)
+{
+	switch (journal_record_type(data, len)) {
+	case JOURNAL_RECORD_EVENT:
+		if (event_record_decode(data, len, rec) == 0)
+			return JOURNAL_RECORD_EVENT;
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Stops forwarding at journal record seq, which cannot be sent: it is
+ * never skipped, so the checkpoint stays before it. Logged once.
+ */
+static void
+fwd_stall(struct amqp_fwd *f, uint64_t seq, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	int type;
+
+	if (atomic_load(&f->stalled_seq) == seq)
+		return;
+	type = journal_record_type(data, len);
+	if (type == -1)
+		log_error("amqp", "journal record %llu has no known format "
+		    "(version byte %d, %zu bytes)", (unsigned long long)seq,
+		    len > 0 ? p[0] : -1, len);
+	else
+		log_error("amqp", "journal record %llu of type %d (%s) cannot "
+		    "be %s", (unsigned long long)seq, type,
+		    journal_record_type_str(type),
+		    type == JOURNAL_RECORD_EVENT ? "decoded" :
+		    "sent by this version of sluiced");
+	log_error("amqp", "forwarding stops before record %llu and /readyz "
+	    "says not ready: the journal keeps it and every record after it "
+	    "(run a sluiced that can send it)", (unsigned long long)seq);
+	atomic_store(&f->stalled_seq, seq);
+	metrics_amqp_stalled(seq);
+}
+
+/*
  * Takes the next message due: a retry whose time has come, else a record
- * from the journal if there is room. Returns 1 with *m (owning its data)
- * and *rec (its record decoded) filled, 0 if none.
+ * from the journal, unless forwarding stopped at one it cannot send.
+ * Returns 1 with *m (owning its data) and *rec filled, 0 if none.
  */
 static int
 fwd_next(struct amqp_fwd *f, struct fwd_msg *m, struct event_record *rec)
@@ -217,32 +266,34 @@ fwd_next(struct amqp_fwd *f, struct fwd_msg *m, struct event_record *rec)
 	size_t len;
 
 	if (fwd_window_take_retry(f->window, isotime_mono_us(), m)) {
-		/* Decoded when it was read; the window does not change it. */
-		if (event_record_decode(m->data, m->len, rec) == -1)
+		/* Checked when it was read; the window does not change it. */
+		if (fwd_route(m->data, m->len, rec) == -1)
 			abort();
 		return 1;
 	}
-	while (fwd_window_has_room(f->window) &&
-	    journal_reader_next(f->reader, &seq, &data, &len) > 0) {
-		memset(m, 0, sizeof *m);
-		m->seq = seq;
-		m->data = malloc(len);
-		if (m->data == NULL) {
-			/* Read it again next time round. */
-			journal_reader_seek(f->reader, seq - 1);
-			return 0;
-		}
-		f->last_read = seq;
-		memcpy(m->data, data, len);
-		m->len = len;
-		if (event_record_decode(m->data, len, rec) == 0)
-			return 1;
-		/* Not an event record: nothing to send; it counts as done. */
-		log_error("amqp", "record %llu is not an event; skipped",
-		    (unsigned long long)seq);
-		free(m->data);
+	if (!fwd_window_has_room(f->window) ||
+	    atomic_load(&f->stalled_seq) != 0 ||
+	    journal_reader_next(f->reader, &seq, &data, &len) <= 0)
+		return 0;
+	if (fwd_route(data, len, rec) == -1) {
+		fwd_stall(f, seq, data, len);
+		journal_reader_seek(f->reader, seq - 1);
+		return 0;
 	}
-	return 0;
+	memset(m, 0, sizeof *m);
+	m->seq = seq;
+	m->data = malloc(len);
+	if (m->data == NULL) {
+		/* Read it again next time round. */
+		journal_reader_seek(f->reader, seq - 1);
+		return 0;
+	}
+	memcpy(m->data, data, len);
+	m->len = len;
+	f->last_read = seq;
+	/* rec pointed into the reader's buffer: point it into the copy. */
+	(void)fwd_route(m->data, m->len, rec);
+	return 1;
 }
 
 /*
@@ -338,7 +389,7 @@ fwd_on_return(struct amqp_fwd *f)
 	}
 	metrics_amqp_returned(1);
 	m = fwd_window_returned(f->window, fwd_header_seq(&msg.properties));
-	if (m != NULL && event_record_decode(m->data, m->len, &rec) == 0)
+	if (m != NULL && fwd_route(m->data, m->len, &rec) != -1)
 		log_warn("amqp", "event %.*s was returned unroutable; is the "
 		    "alternate exchange %s bound to a queue?", (int)rec.id_len,
 		    rec.id, f->cfg->unrouted_exchange);
@@ -469,7 +520,8 @@ fwd_wait(struct amqp_fwd *f)
 	timeout = fwd_wait_ms(f);
 	pfd[n].fd = f->wake_fd;
 	pfd[n++].events = POLLIN;
-	can_send = fwd_can_publish(f) && fwd_window_has_room(f->window);
+	can_send = fwd_can_publish(f) && fwd_window_has_room(f->window) &&
+	    atomic_load(&f->stalled_seq) == 0;
 	pfd[n].fd = journal_notify_fd(f->journal);
 	pfd[n++].events = can_send ? POLLIN : 0;
 	if (f->conn != NULL) {
@@ -601,7 +653,14 @@ fail:
 int
 amqp_fwd_ready(struct amqp_fwd *f)
 {
-	return atomic_load(&f->ready) && !metrics_amqp_is_blocked();
+	return atomic_load(&f->ready) && !metrics_amqp_is_blocked() &&
+	    atomic_load(&f->stalled_seq) == 0;
+}
+
+uint64_t
+amqp_fwd_stalled_at(struct amqp_fwd *f)
+{
+	return atomic_load(&f->stalled_seq);
 }
 
 int
