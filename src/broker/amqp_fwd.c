@@ -6,7 +6,7 @@
  * (fwd_window.c), which decides what is published again and how far the
  * journal checkpoint moves. A record it cannot send stops it there. The
  * public functions run on the main thread and talk to the thread through
- * atomics and an eventfd.
+ * atomics, an eventfd, and a condition variable for the drain.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +48,8 @@ struct amqp_fwd {
 	atomic_int		 stop;
 	atomic_int		 ready;
 	atomic_uint_fast64_t	 stalled_seq;	/* record it stopped at, or 0 */
+	pthread_mutex_t		 lock;		/* for advanced */
+	pthread_cond_t		 advanced;	/* the checkpoint moved */
 
 	/* Below: owned by the forwarder thread. */
 	amqp_connection_state_t	 conn;
@@ -473,7 +475,10 @@ fwd_read_frames(struct amqp_fwd *f)
 		amqp_maybe_release_buffers(f->conn);
 }
 
-/* Tells the journal how far everything is confirmed (the window knows). */
+/*
+ * Tells the journal how far everything is confirmed (the window knows) and
+ * wakes amqp_fwd_drain when that moved.
+ */
 static void
 fwd_update_checkpoint(struct amqp_fwd *f)
 {
@@ -482,6 +487,9 @@ fwd_update_checkpoint(struct amqp_fwd *f)
 	if (cp > f->checkpoint) {
 		f->checkpoint = cp;
 		journal_confirm(f->journal, cp);
+		pthread_mutex_lock(&f->lock);
+		pthread_cond_broadcast(&f->advanced);
+		pthread_mutex_unlock(&f->lock);
 	}
 }
 
@@ -600,6 +608,8 @@ fwd_free(struct amqp_fwd *f)
 	fwd_window_free(f->window);
 	amqp_link_target_free(&f->target);
 	routekey_free(f->rk);
+	pthread_cond_destroy(&f->advanced);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
 
@@ -607,6 +617,7 @@ int
 amqp_fwd_start(const struct config *cfg, struct journal *j,
     struct amqp_fwd **out)
 {
+	pthread_condattr_t ca;
 	struct amqp_fwd *f;
 	struct journal_stats st;
 	char err[256];
@@ -615,6 +626,17 @@ amqp_fwd_start(const struct config *cfg, struct journal *j,
 	f = calloc(1, sizeof *f);
 	if (f == NULL)
 		return SLUICE_ENOMEM;
+	/* The drain's deadline is on the monotonic clock, as ours are. */
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(&f->advanced, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0) {
+		pthread_mutex_destroy(&f->lock);
+		free(f);
+		return SLUICE_ENOMEM;
+	}
 	f->cfg = cfg;
 	f->journal = j;
 	f->wake_fd = -1;
@@ -666,23 +688,33 @@ amqp_fwd_stalled_at(struct amqp_fwd *f)
 int
 amqp_fwd_drain(struct amqp_fwd *f, unsigned timeout_ms)
 {
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	struct journal_stats st;
-	int64_t deadline = isotime_mono_ms() + timeout_ms;
+	struct timespec deadline;
+	int64_t until_us;
+	int rc = 0;
 
+	until_us = isotime_mono_us() + (int64_t)timeout_ms * 1000;
+	deadline.tv_sec = (time_t)(until_us / 1000000);
+	deadline.tv_nsec = (long)(until_us % 1000000) * 1000;
+	/* The thread broadcasts under the lock after it moved the journal's
+	 * checkpoint: checking under the lock misses no wakeup. */
+	pthread_mutex_lock(&f->lock);
 	for (;;) {
 		journal_get_stats(f->journal, &st);
 		if (st.confirmed_seq + 1 >= st.next_seq)
-			return 0;
-		if (isotime_mono_ms() >= deadline) {
+			break;
+		if (rc == ETIMEDOUT) {
+			pthread_mutex_unlock(&f->lock);
 			log_warn("amqp", "%llu records not confirmed by the "
 			    "broker; they are kept in the journal and sent "
 			    "after the restart", (unsigned long long)
 			    (st.next_seq - 1 - st.confirmed_seq));
 			return -1;
 		}
-		nanosleep(&pause, NULL);
+		rc = pthread_cond_timedwait(&f->advanced, &f->lock, &deadline);
 	}
+	pthread_mutex_unlock(&f->lock);
+	return 0;
 }
 
 void

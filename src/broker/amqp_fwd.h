@@ -49,7 +49,8 @@ uint64_t amqp_fwd_stalled_at(struct amqp_fwd *f);
 
 /*
  * Waits until every record journaled so far is confirmed, or timeout_ms
- * passed. Returns 0 when all were confirmed, -1 otherwise.
+ * passed; it sleeps until the forwarder moves the checkpoint. Returns 0
+ * when all were confirmed, -1 otherwise (logged).
  */
 int amqp_fwd_drain(struct amqp_fwd *f, unsigned timeout_ms);
 

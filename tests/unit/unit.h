@@ -31,6 +31,7 @@ void test_event_register(void);
 void test_record_register(void);
 void test_journal_register(void);
 void test_fwd_window_register(void);
+void test_amqp_fwd_register(void);
 void test_gzip_register(void);
 void test_metrics_register(void);
 void test_pusher_register(void);
