@@ -1,10 +1,12 @@
 /*
  * amqp_fwd.c: the forwarder thread. It alone touches the librabbitmq
- * connection. It reads durable records from the journal in order, publishes
- * them with many in flight, tracks each publish by its delivery tag until
- * the broker confirms it, and moves the journal checkpoint over every record
- * whose publish (or republish) was acknowledged. The public functions run on
- * the main thread and talk to the thread through atomics and an eventfd.
+ * connection. It reads durable records from the journal in order, routes
+ * each by its type (an event is published to the exchange), publishes with
+ * many in flight, and feeds what the broker answers to its window
+ * (fwd_window.c), which decides what is published again and how far the
+ * journal checkpoint moves. A record it cannot send stops it there. The
+ * public functions run on the main thread and talk to the thread through
+ * atomics, an eventfd, and a condition variable for the drain.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +24,7 @@
 
 #include "broker/amqp_fwd.h"
 #include "broker/amqp_link.h"
+#include "broker/fwd_window.h"
 #include "journal/record.h"
 #include "core/isotime.h"
 #include "journal/journal.h"
@@ -35,20 +38,6 @@
 #define FWD_RETURN_RETRY_MS 1000	/* republish a returned message after */
 #define FWD_PROVEN_MS 5000		/* a connection up this long is good */
 
-/* One message published or waiting to be published again. */
-struct fwd_msg {
-	uint64_t		 seq;		/* journal sequence number */
-	uint64_t		 tag;		/* delivery tag of the last publish */
-	int64_t			 sent_us;
-	int64_t			 retry_at_ms;
-	int			 acked;
-	int			 returned;
-	int			 is_retry;	/* published before, out of order */
-	unsigned char		*data;		/* the journal record, owned */
-	size_t			 len;
-	struct event_record	 rec;		/* points into data */
-};
-
 struct amqp_fwd {
 	const struct config	*cfg;
 	struct journal		*journal;
@@ -58,18 +47,14 @@ struct amqp_fwd {
 	int			 wake_fd;	/* eventfd: stop requested */
 	atomic_int		 stop;
 	atomic_int		 ready;
+	atomic_uint_fast64_t	 stalled_seq;	/* record it stopped at, or 0 */
+	pthread_mutex_t		 lock;		/* for advanced */
+	pthread_cond_t		 advanced;	/* the checkpoint moved */
 
 	/* Below: owned by the forwarder thread. */
 	amqp_connection_state_t	 conn;
 	struct journal_reader	*reader;
-	struct fwd_msg		*ring;		/* published, by delivery tag */
-	size_t			 ring_cap;
-	size_t			 ring_head;
-	size_t			 ring_count;
-	size_t			 ring_retries;	/* is_retry entries in ring */
-	struct fwd_msg		*retry;		/* waiting to be republished */
-	size_t			 nretry;
-	uint64_t		 next_tag;
+	struct fwd_window	*window;	/* published and to publish */
 	uint64_t		 last_read;	/* highest seq read */
 	uint64_t		 checkpoint;	/* last seq given to journal */
 	int			 blocked;
@@ -81,42 +66,6 @@ struct amqp_fwd {
 	unsigned		 connects;
 	unsigned		 rand_state;
 };
-
-static int64_t
-fwd_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static struct fwd_msg *
-fwd_ring_at(struct amqp_fwd *f, size_t i)
-{
-	return &f->ring[(f->ring_head + i) % f->ring_cap];
-}
-
-static void
-fwd_msg_free(struct fwd_msg *m)
-{
-	free(m->data);
-	m->data = NULL;
-}
-
-/* Drops everything in flight or waiting, after a lost connection. */
-static void
-fwd_forget_inflight(struct amqp_fwd *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->ring_count; i++)
-		fwd_msg_free(fwd_ring_at(f, i));
-	for (i = 0; i < f->nretry; i++)
-		fwd_msg_free(&f->retry[i]);
-	f->ring_head = f->ring_count = f->ring_retries = 0;
-	f->nretry = 0;
-}
 
 /* Capped exponential backoff with jitter: a delay in [b/2, b). */
 static unsigned
@@ -132,20 +81,22 @@ fwd_backoff(struct amqp_fwd *f)
 	return d;
 }
 
-/* The connection failed: drop it and schedule a reconnect. */
+/*
+ * The connection failed: drop it and schedule a reconnect. Everything in
+ * flight waits in the window to be published again, first thing on the
+ * next connection.
+ */
 static void
 fwd_lost(struct amqp_fwd *f, const char *why)
 {
 	log_warn("amqp", "connection lost: %s; %zu messages unconfirmed will "
-	    "be published again", why, f->ring_count + f->nretry);
+	    "be published again", why, fwd_window_unconfirmed(f->window));
 	amqp_destroy_connection(f->conn);
 	f->conn = NULL;
 	atomic_store(&f->ready, 0);
 	metrics_amqp_connected(0);
 	metrics_amqp_blocked(0);
-	fwd_forget_inflight(f);
-	/* Nothing read since the checkpoint counts as sent any more. */
-	f->last_read = f->checkpoint;
+	fwd_window_reset(f->window, isotime_mono_us());
 	/* A connection that never proved itself (dropped at once, say)
 	 * backs off like a failed connect. */
 	f->next_connect_ms = isotime_mono_ms() + (f->proven ?
@@ -153,8 +104,8 @@ fwd_lost(struct amqp_fwd *f, const char *why)
 }
 
 /*
- * Connects when due. After a (re)connect, everything not confirmed is read
- * again from the journal, from the checkpoint on.
+ * Connects when due. After a reconnect, the records the window holds
+ * unconfirmed go out first, then the journal is read on where it was.
  */
 static void
 fwd_connect(struct amqp_fwd *f)
@@ -177,21 +128,25 @@ fwd_connect(struct amqp_fwd *f)
 	f->connected_ms = isotime_mono_ms();
 	if (f->connects++ > 0)
 		metrics_amqp_reconnect();
-	journal_reader_seek(f->reader, f->checkpoint);
-	f->last_read = f->checkpoint;
-	f->next_tag = 1;
 	f->blocked = 0;
 	f->last_rx_ms = isotime_mono_ms();
 	atomic_store(&f->ready, 1);
 	metrics_amqp_connected(1);
-	log_info("amqp", "connected to %s:%d, exchange %s; forwarding from "
-	    "record %llu", f->target.host, f->target.port, f->cfg->exchange,
-	    (unsigned long long)f->checkpoint + 1);
+	log_info("amqp", "connected to %s:%d, exchange %s; %zu records to "
+	    "publish again, then forwarding from record %llu", f->target.host,
+	    f->target.port, f->cfg->exchange,
+	    fwd_window_unconfirmed(f->window),
+	    (unsigned long long)f->last_read + 1);
 }
 
-/* Publishes m (its record decoded) and puts it in the ring. Returns 0/-1. */
+/*
+ * Publishes m, an event whose record is decoded in rec, and hands it to the
+ * window. Returns 0, or -1 when the connection failed (m is still the
+ * caller's).
+ */
 static int
-fwd_publish(struct amqp_fwd *f, struct fwd_msg *m)
+fwd_publish_event(struct amqp_fwd *f, const struct fwd_msg *m,
+    const struct event_record *rec)
 {
 	amqp_basic_properties_t props;
 	amqp_table_entry_t headers[4];
@@ -200,8 +155,8 @@ fwd_publish(struct amqp_fwd *f, struct fwd_msg *m)
 	size_t keylen;
 	int rc;
 
-	keylen = routekey_render(f->rk, m->rec.app, m->rec.app_len,
-	    m->rec.channel, m->rec.channel_len, m->rec.event, m->rec.event_len,
+	keylen = routekey_render(f->rk, rec->app, rec->app_len,
+	    rec->channel, rec->channel_len, rec->event, rec->event_len,
 	    key);
 	rkey.bytes = key;
 	rkey.len = keylen;
@@ -214,25 +169,25 @@ fwd_publish(struct amqp_fwd *f, struct fwd_msg *m)
 	props.delivery_mode = 2;
 	/* A shortstr: ingestion keeps ids within it; a record from before
 	 * that rule goes without (its id is in the body all the same). */
-	if (m->rec.id_len <= 255) {
-		props.message_id.bytes = (void *)m->rec.id;
-		props.message_id.len = m->rec.id_len;
+	if (rec->id_len <= 255) {
+		props.message_id.bytes = (void *)rec->id;
+		props.message_id.len = rec->id_len;
 	} else
 		props._flags &= ~AMQP_BASIC_MESSAGE_ID_FLAG;
-	props.timestamp = (uint64_t)(m->rec.received_at_ms / 1000);
-	props.app_id.bytes = (void *)m->rec.app;
-	props.app_id.len = m->rec.app_len;
+	props.timestamp = (uint64_t)(rec->received_at_ms / 1000);
+	props.app_id.bytes = (void *)rec->app;
+	props.app_id.len = rec->app_len;
 	headers[0].key = amqp_cstring_bytes("app");
 	headers[0].value.kind = AMQP_FIELD_KIND_UTF8;
 	headers[0].value.value.bytes = props.app_id;
 	headers[1].key = amqp_cstring_bytes("channel");
 	headers[1].value.kind = AMQP_FIELD_KIND_UTF8;
-	headers[1].value.value.bytes.bytes = (void *)m->rec.channel;
-	headers[1].value.value.bytes.len = m->rec.channel_len;
+	headers[1].value.value.bytes.bytes = (void *)rec->channel;
+	headers[1].value.value.bytes.len = rec->channel_len;
 	headers[2].key = amqp_cstring_bytes("event");
 	headers[2].value.kind = AMQP_FIELD_KIND_UTF8;
-	headers[2].value.value.bytes.bytes = (void *)m->rec.event;
-	headers[2].value.value.bytes.len = m->rec.event_len;
+	headers[2].value.value.bytes.bytes = (void *)rec->event;
+	headers[2].value.value.bytes.len = rec->event_len;
 	/* The journal sequence number identifies this publish exactly when
 	 * the broker returns it (client ids may repeat). */
 	headers[3].key = amqp_cstring_bytes("sluice_seq");
@@ -240,144 +195,158 @@ fwd_publish(struct amqp_fwd *f, struct fwd_msg *m)
 	headers[3].value.value.i64 = (int64_t)m->seq;
 	props.headers.num_entries = 4;
 	props.headers.entries = headers;
-	body.bytes = (void *)m->rec.json;
-	body.len = m->rec.json_len;
+	body.bytes = (void *)rec->json;
+	body.len = rec->json_len;
 	rc = amqp_basic_publish(f->conn, AMQP_LINK_CHANNEL,
 	    amqp_cstring_bytes(f->cfg->exchange), rkey, 1, 0, &props, body);
 	if (rc != AMQP_STATUS_OK) {
 		fwd_lost(f, amqp_error_string2(rc));
 		return -1;
 	}
-	m->tag = f->next_tag++;
-	m->sent_us = fwd_now_us();
-	m->acked = m->returned = 0;
-	*fwd_ring_at(f, f->ring_count++) = *m;
-	if (m->is_retry)
-		f->ring_retries++;
+	(void)fwd_window_published(f->window, m, isotime_mono_us());
 	metrics_amqp_published(1);
 	return 0;
 }
 
-/* Takes the next message due: a retry whose time has come, else a record
- * from the journal. Returns 1 with *m filled, 0 if none. */
+/*
+ * Checks that the record data can be sent, by its type: today an event
+ * that decodes (into *rec). Returns its type, or -1 when it cannot be sent.
+ */
 static int
-fwd_next(struct amqp_fwd *f, struct fwd_msg *m)
+fwd_route(const void *data, size_t len, struct event_record *rec)
+{
+	switch (journal_record_type(data, len)) {
+	case JOURNAL_RECORD_EVENT:
+		if (event_record_decode(data, len, rec) == 0)
+			return JOURNAL_RECORD_EVENT;
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Stops forwarding at journal record seq, which cannot be sent: it is
+ * never skipped, so the checkpoint stays before it. Logged once.
+ */
+static void
+fwd_stall(struct amqp_fwd *f, uint64_t seq, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	int type;
+
+	if (atomic_load(&f->stalled_seq) == seq)
+		return;
+	type = journal_record_type(data, len);
+	if (type == -1)
+		log_error("amqp", "journal record %llu has no known format "
+		    "(version byte %d, %zu bytes)", (unsigned long long)seq,
+		    len > 0 ? p[0] : -1, len);
+	else
+		log_error("amqp", "journal record %llu of type %d (%s) cannot "
+		    "be %s", (unsigned long long)seq, type,
+		    journal_record_type_str(type),
+		    type == JOURNAL_RECORD_EVENT ? "decoded" :
+		    "sent by this version of sluiced");
+	log_error("amqp", "forwarding stops before record %llu and /readyz "
+	    "says not ready: the journal keeps it and every record after it "
+	    "(run a sluiced that can send it)", (unsigned long long)seq);
+	atomic_store(&f->stalled_seq, seq);
+	metrics_amqp_stalled(seq);
+}
+
+/*
+ * Takes the next message due: a retry whose time has come, else a record
+ * from the journal, unless forwarding stopped at one it cannot send.
+ * Returns 1 with *m (owning its data) and *rec filled, 0 if none.
+ */
+static int
+fwd_next(struct amqp_fwd *f, struct fwd_msg *m, struct event_record *rec)
 {
 	const void *data;
 	uint64_t seq;
-	size_t i, len;
-	int64_t now;
-	int rc;
+	size_t len;
 
-	now = isotime_mono_ms();
-	for (i = 0; i < f->nretry; i++) {
-		if (f->retry[i].retry_at_ms <= now) {
-			*m = f->retry[i];
-			m->is_retry = 1;
-			f->retry[i] = f->retry[--f->nretry];
-			return 1;
-		}
+	if (fwd_window_take_retry(f->window, isotime_mono_us(), m)) {
+		/* Checked when it was read; the window does not change it. */
+		if (fwd_route(m->data, m->len, rec) == -1)
+			abort();
+		return 1;
 	}
-	for (;;) {
-		rc = journal_reader_next(f->reader, &seq, &data, &len);
-		if (rc <= 0)
-			return 0;
-		memset(m, 0, sizeof *m);
-		m->seq = seq;
-		m->data = malloc(len);
-		if (m->data == NULL) {
-			/* Read it again next time round. */
-			journal_reader_seek(f->reader, seq - 1);
-			return 0;
-		}
-		f->last_read = seq;
-		memcpy(m->data, data, len);
-		m->len = len;
-		if (event_record_decode(m->data, len, &m->rec) == 0)
-			return 1;
-		/* Not an event record: nothing to send; it counts as done. */
-		log_error("amqp", "record %llu is not an event; skipped",
-		    (unsigned long long)seq);
-		free(m->data);
+	if (!fwd_window_has_room(f->window) ||
+	    atomic_load(&f->stalled_seq) != 0 ||
+	    journal_reader_next(f->reader, &seq, &data, &len) <= 0)
+		return 0;
+	if (fwd_route(data, len, rec) == -1) {
+		fwd_stall(f, seq, data, len);
+		journal_reader_seek(f->reader, seq - 1);
+		return 0;
 	}
+	memset(m, 0, sizeof *m);
+	m->seq = seq;
+	m->data = malloc(len);
+	if (m->data == NULL) {
+		/* Read it again next time round. */
+		journal_reader_seek(f->reader, seq - 1);
+		return 0;
+	}
+	memcpy(m->data, data, len);
+	m->len = len;
+	f->last_read = seq;
+	/* rec pointed into the reader's buffer: point it into the copy. */
+	(void)fwd_route(m->data, m->len, rec);
+	return 1;
 }
 
-/* Returns 1 when a publish could go out now. */
+/*
+ * Returns 1 when a publish could go out now: a retry, and a record from the
+ * journal if the window has room.
+ */
 static int
 fwd_can_publish(struct amqp_fwd *f)
 {
-	return f->conn != NULL && !f->blocked &&
-	    f->ring_count + f->nretry < f->ring_cap;
+	return f->conn != NULL && !f->blocked;
 }
 
-/* Publishes while there is room in the window and something to send. */
+/* Publishes while there is something to send and room for it. */
 static void
 fwd_publish_some(struct amqp_fwd *f)
 {
+	struct event_record rec;
 	struct fwd_msg m;
 
 	while (fwd_can_publish(f)) {
-		if (!fwd_next(f, &m))
+		if (!fwd_next(f, &m, &rec))
 			break;
-		if (fwd_publish(f, &m) == -1) {
-			fwd_msg_free(&m);
+		if (fwd_publish_event(f, &m, &rec) == -1) {
+			/* The connection is gone: m goes out on the next. */
+			fwd_window_unsent(f->window, &m, isotime_mono_us());
 			break;
 		}
 	}
 }
 
-/* Moves a ring entry to the retry list, due after delay_ms. */
+/* The window's word that the broker confirmed m. */
 static void
-fwd_schedule_retry(struct amqp_fwd *f, struct fwd_msg *m, unsigned delay_ms)
+fwd_acked(void *arg, const struct fwd_msg *m, int64_t now_us)
 {
-	struct fwd_msg *r = &f->retry[f->nretry++];
-
-	*r = *m;
-	r->retry_at_ms = isotime_mono_ms() + delay_ms;
-	m->data = NULL;
-	m->acked = 1;	/* the slot is done with; the retry carries it */
+	(void)arg;
+	metrics_amqp_confirmed(1);
+	metrics_amqp_confirm_latency((uint64_t)(now_us - m->sent_us));
 }
 
 /* Handles basic.ack / basic.nack for tag (and all before it if multiple). */
 static void
 fwd_on_confirm(struct amqp_fwd *f, uint64_t tag, int multiple, int ack)
 {
-	struct fwd_msg *m;
-	uint64_t first;
-	size_t i, from, to;
+	struct fwd_window_tally t = { 0, 0, 0 };
 
-	if (f->ring_count == 0)
-		return;
-	first = fwd_ring_at(f, 0)->tag;
-	if (tag < first || tag - first >= f->ring_count)
-		return;
-	to = (size_t)(tag - first);
-	from = multiple ? 0 : to;
-	for (i = from; i <= to; i++) {
-		m = fwd_ring_at(f, i);
-		if (m->acked)
-			continue;
-		if (!ack) {
-			metrics_amqp_nacked(1);
-			fwd_schedule_retry(f, m, FWD_NACK_RETRY_MS);
-		} else if (m->returned)
-			fwd_schedule_retry(f, m, FWD_RETURN_RETRY_MS);
-		else {
-			m->acked = 1;
-			f->proven = 1;
-			metrics_amqp_confirmed(1);
-			metrics_amqp_confirm_latency((uint64_t)(fwd_now_us() -
-			    m->sent_us));
-		}
-	}
-	while (f->ring_count > 0 && fwd_ring_at(f, 0)->acked) {
-		m = fwd_ring_at(f, 0);
-		if (m->is_retry)
-			f->ring_retries--;
-		fwd_msg_free(m);
-		f->ring_head = (f->ring_head + 1) % f->ring_cap;
-		f->ring_count--;
-	}
+	fwd_window_confirm(f->window, tag, multiple, ack, isotime_mono_us(),
+	    &t);
+	if (t.nacked > 0)
+		metrics_amqp_nacked(t.nacked);
+	if (t.acked > 0)
+		f->proven = 1;
 }
 
 /* The sluice_seq header of a returned message, or 0 when it has none. */
@@ -409,12 +378,11 @@ fwd_header_seq(const amqp_basic_properties_t *p)
 static int
 fwd_on_return(struct amqp_fwd *f)
 {
+	const struct fwd_msg *m;
+	struct event_record rec;
 	amqp_message_t msg;
 	amqp_rpc_reply_t r;
-	struct fwd_msg *m;
 	char buf[256];
-	uint64_t seq;
-	size_t i;
 
 	r = amqp_read_message(f->conn, AMQP_LINK_CHANNEL, &msg, 0);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
@@ -422,18 +390,11 @@ fwd_on_return(struct amqp_fwd *f)
 		return -1;
 	}
 	metrics_amqp_returned(1);
-	seq = fwd_header_seq(&msg.properties);
-	for (i = 0; i < f->ring_count; i++) {
-		m = fwd_ring_at(f, i);
-		if (!m->acked && !m->returned && m->seq == seq) {
-			m->returned = 1;
-			log_warn("amqp", "event %.*s was returned unroutable; "
-			    "is the alternate exchange %s bound to a queue?",
-			    (int)m->rec.id_len, m->rec.id,
-			    f->cfg->unrouted_exchange);
-			break;
-		}
-	}
+	m = fwd_window_returned(f->window, fwd_header_seq(&msg.properties));
+	if (m != NULL && fwd_route(m->data, m->len, &rec) != -1)
+		log_warn("amqp", "event %.*s was returned unroutable; is the "
+		    "alternate exchange %s bound to a queue?", (int)rec.id_len,
+		    rec.id, f->cfg->unrouted_exchange);
 	amqp_destroy_message(&msg);
 	return 0;
 }
@@ -515,33 +476,20 @@ fwd_read_frames(struct amqp_fwd *f)
 }
 
 /*
- * Tells the journal how far everything is confirmed: up to just before the
- * oldest seq still unconfirmed in the ring or the retry list, or up to the
- * last record read when nothing is outstanding.
+ * Tells the journal how far everything is confirmed (the window knows) and
+ * wakes amqp_fwd_drain when that moved.
  */
 static void
 fwd_update_checkpoint(struct amqp_fwd *f)
 {
-	uint64_t low = f->last_read + 1;
-	struct fwd_msg *m;
-	size_t i;
+	uint64_t cp = fwd_window_checkpoint(f->window, f->last_read);
 
-	if (f->ring_retries == 0 && f->nretry == 0) {
-		if (f->ring_count > 0)
-			low = fwd_ring_at(f, 0)->seq;
-	} else {
-		for (i = 0; i < f->ring_count; i++) {
-			m = fwd_ring_at(f, i);
-			if (!m->acked && m->seq < low)
-				low = m->seq;
-		}
-		for (i = 0; i < f->nretry; i++)
-			if (f->retry[i].seq < low)
-				low = f->retry[i].seq;
-	}
-	if (low - 1 > f->checkpoint) {
-		f->checkpoint = low - 1;
-		journal_confirm(f->journal, f->checkpoint);
+	if (cp > f->checkpoint) {
+		f->checkpoint = cp;
+		journal_confirm(f->journal, cp);
+		pthread_mutex_lock(&f->lock);
+		pthread_cond_broadcast(&f->advanced);
+		pthread_mutex_unlock(&f->lock);
 	}
 }
 
@@ -550,14 +498,15 @@ static int
 fwd_wait_ms(struct amqp_fwd *f)
 {
 	int64_t now = isotime_mono_ms(), due = now + FWD_IDLE_WAIT_MS;
-	size_t i;
+	int64_t retry_us;
 
 	if (f->conn == NULL)
 		due = f->next_connect_ms < due ? f->next_connect_ms : due;
-	else if (fwd_can_publish(f)) {
-		for (i = 0; i < f->nretry; i++)
-			if (f->retry[i].retry_at_ms < due)
-				due = f->retry[i].retry_at_ms;
+	else if (fwd_can_publish(f) &&
+	    fwd_window_next_due(f->window, &retry_us)) {
+		/* Rounded up: a retry is taken only once it is due. */
+		if ((retry_us + 999) / 1000 < due)
+			due = (retry_us + 999) / 1000;
 	}
 	return due > now ? (int)(due - now) : 0;
 }
@@ -579,7 +528,8 @@ fwd_wait(struct amqp_fwd *f)
 	timeout = fwd_wait_ms(f);
 	pfd[n].fd = f->wake_fd;
 	pfd[n++].events = POLLIN;
-	can_send = fwd_can_publish(f);
+	can_send = fwd_can_publish(f) && fwd_window_has_room(f->window) &&
+	    atomic_load(&f->stalled_seq) == 0;
 	pfd[n].fd = journal_notify_fd(f->journal);
 	pfd[n++].events = can_send ? POLLIN : 0;
 	if (f->conn != NULL) {
@@ -655,10 +605,11 @@ fwd_free(struct amqp_fwd *f)
 		journal_reader_free(f->reader);
 	if (f->wake_fd != -1)
 		close(f->wake_fd);
-	free(f->ring);
-	free(f->retry);
+	fwd_window_free(f->window);
 	amqp_link_target_free(&f->target);
 	routekey_free(f->rk);
+	pthread_cond_destroy(&f->advanced);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
 
@@ -666,6 +617,7 @@ int
 amqp_fwd_start(const struct config *cfg, struct journal *j,
     struct amqp_fwd **out)
 {
+	pthread_condattr_t ca;
 	struct amqp_fwd *f;
 	struct journal_stats st;
 	char err[256];
@@ -674,6 +626,17 @@ amqp_fwd_start(const struct config *cfg, struct journal *j,
 	f = calloc(1, sizeof *f);
 	if (f == NULL)
 		return SLUICE_ENOMEM;
+	/* The drain's deadline is on the monotonic clock, as ours are. */
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(&f->advanced, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0) {
+		pthread_mutex_destroy(&f->lock);
+		free(f);
+		return SLUICE_ENOMEM;
+	}
 	f->cfg = cfg;
 	f->journal = j;
 	f->wake_fd = -1;
@@ -684,20 +647,18 @@ amqp_fwd_start(const struct config *cfg, struct journal *j,
 	}
 	if (amqp_link_target_parse(cfg->amqp_url, &f->target) == -1)
 		goto fail;
-	f->ring_cap = cfg->max_inflight;
-	f->ring = calloc(f->ring_cap, sizeof *f->ring);
-	f->retry = calloc(f->ring_cap, sizeof *f->retry);
+	journal_get_stats(j, &st);
+	f->checkpoint = f->last_read = st.confirmed_seq;
+	f->window = fwd_window_new(cfg->max_inflight, FWD_NACK_RETRY_MS,
+	    FWD_RETURN_RETRY_MS, f->checkpoint, fwd_acked, NULL);
 	f->reader = journal_reader_new(j);
 	f->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (f->ring == NULL || f->retry == NULL || f->reader == NULL ||
-	    f->wake_fd == -1) {
+	if (f->window == NULL || f->reader == NULL || f->wake_fd == -1) {
 		rc = SLUICE_ENOMEM;
 		goto fail;
 	}
-	journal_get_stats(j, &st);
-	f->checkpoint = f->last_read = st.confirmed_seq;
 	f->backoff_ms = cfg->reconnect_min_ms;
-	f->rand_state = (unsigned)(fwd_now_us() ^ getpid());
+	f->rand_state = (unsigned)(isotime_mono_us() ^ getpid());
 	rc = pthread_create(&f->thread, NULL, fwd_thread, f);
 	if (rc != 0) {
 		log_error("amqp", "pthread_create: %s", strerror(rc));
@@ -714,29 +675,46 @@ fail:
 int
 amqp_fwd_ready(struct amqp_fwd *f)
 {
-	return atomic_load(&f->ready) && !metrics_amqp_is_blocked();
+	return atomic_load(&f->ready) && !metrics_amqp_is_blocked() &&
+	    atomic_load(&f->stalled_seq) == 0;
+}
+
+uint64_t
+amqp_fwd_stalled_at(struct amqp_fwd *f)
+{
+	return atomic_load(&f->stalled_seq);
 }
 
 int
 amqp_fwd_drain(struct amqp_fwd *f, unsigned timeout_ms)
 {
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	struct journal_stats st;
-	int64_t deadline = isotime_mono_ms() + timeout_ms;
+	struct timespec deadline;
+	int64_t until_us;
+	int rc = 0;
 
+	until_us = isotime_mono_us() + (int64_t)timeout_ms * 1000;
+	deadline.tv_sec = (time_t)(until_us / 1000000);
+	deadline.tv_nsec = (long)(until_us % 1000000) * 1000;
+	/* The thread broadcasts under the lock after it moved the journal's
+	 * checkpoint: checking under the lock misses no wakeup. */
+	pthread_mutex_lock(&f->lock);
 	for (;;) {
 		journal_get_stats(f->journal, &st);
 		if (st.confirmed_seq + 1 >= st.next_seq)
-			return 0;
-		if (isotime_mono_ms() >= deadline) {
+			break;
+		if (rc == ETIMEDOUT) {
+			pthread_mutex_unlock(&f->lock);
 			log_warn("amqp", "%llu records not confirmed by the "
 			    "broker; they are kept in the journal and sent "
 			    "after the restart", (unsigned long long)
 			    (st.next_seq - 1 - st.confirmed_seq));
 			return -1;
 		}
-		nanosleep(&pause, NULL);
+		rc = pthread_cond_timedwait(&f->advanced, &f->lock, &deadline);
 	}
+	pthread_mutex_unlock(&f->lock);
+	return 0;
 }
 
 void
@@ -747,6 +725,5 @@ amqp_fwd_stop(struct amqp_fwd *f)
 	atomic_store(&f->stop, 1);
 	(void)write(f->wake_fd, &one, sizeof one);
 	pthread_join(f->thread, NULL);
-	fwd_forget_inflight(f);
 	fwd_free(f);
 }

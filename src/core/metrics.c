@@ -60,6 +60,7 @@ static struct {
 	atomic_uint_fast64_t	amqp_confirmed;
 	atomic_uint_fast64_t	amqp_nacked;
 	atomic_uint_fast64_t	amqp_returned;
+	atomic_uint_fast64_t	amqp_stalled_seq;
 	atomic_uint_fast64_t	amqp_reconnects;
 	struct metrics_hist	confirm_latency;
 	atomic_uint_fast64_t	ws_connections;		/* gauge */
@@ -158,6 +159,13 @@ void
 metrics_amqp_returned(uint64_t n)
 {
 	METRICS_ADD(metrics.amqp_returned, n);
+}
+
+void
+metrics_amqp_stalled(uint64_t seq)
+{
+	atomic_store_explicit(&metrics.amqp_stalled_seq, seq,
+	    memory_order_relaxed);
 }
 
 void
@@ -382,6 +390,11 @@ metrics_render_amqp(struct metrics_text *b)
 	metrics_hist_render(b, "sluice_amqp_confirm_latency_seconds",
 	    "Time from publish to the broker's confirm.",
 	    &metrics.confirm_latency);
+	metrics_single(b, "sluice_amqp_stalled_record", "gauge",
+	    "Sequence number of the journal record forwarding stopped at "
+	    "because it cannot be sent (unknown type, undecodable); 0 while "
+	    "forwarding goes on.",
+	    METRICS_GET(metrics.amqp_stalled_seq));
 }
 
 /* Writes one labelled pair of a counter: name{label="value"} n. */

@@ -40,6 +40,8 @@ void metrics_amqp_confirmed(uint64_t n);
 void metrics_amqp_nacked(uint64_t n);
 void metrics_amqp_returned(uint64_t n);
 void metrics_amqp_reconnect(void);
+/* The journal record forwarding stopped at (it cannot be sent), 0: none. */
+void metrics_amqp_stalled(uint64_t seq);
 /* One confirm's latency: publish to basic.ack, in microseconds. */
 void metrics_amqp_confirm_latency(uint64_t usec);
 

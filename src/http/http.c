@@ -83,6 +83,9 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 		reason = "the journal is full";
 	else if (metrics_amqp_is_blocked())
 		reason = "the broker blocks publishing (resource alarm)";
+	else if (amqp_fwd_stalled_at(srv->fwd) != 0)
+		reason = "forwarding stopped at a journal record it cannot "
+		    "send (see the log)";
 	else if (!amqp_fwd_ready(srv->fwd))
 		reason = "not connected to the broker";
 	if (reason == NULL)

@@ -1,8 +1,17 @@
 /*
- * record.c: the binary journal record of one event. Layout, all
- * integers big-endian:
+ * record.c: the binary journal records. Every record starts with its
+ * format version; version 2 follows it with the type byte:
  *
- *	u8  version (1)
+ *	u8  version (2)
+ *	u8  type (enum journal_record_type)
+ *	... the body of that type
+ *
+ * Version 1, written before there was more than one kind, has no type
+ * byte: the body of an event follows the version at once. Journals on
+ * disk may still hold such records; they decode as events.
+ *
+ * The body of an event (JOURNAL_RECORD_EVENT), all integers big-endian:
+ *
  *	u16 id length,      id bytes
  *	u16 app length,     app bytes
  *	u16 channel length, channel bytes
@@ -18,7 +27,37 @@
 
 #include "journal/record.h"
 
-#define EVENT_RECORD_VERSION 1
+#define RECORD_VERSION_UNTYPED	1	/* no type byte: an event */
+#define RECORD_VERSION		2	/* version, type, body */
+#define RECORD_HEADER_LEN	2	/* of version 2 */
+
+int
+journal_record_type(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	if (buf == NULL || len == 0)
+		return -1;
+	switch (p[0]) {
+	case RECORD_VERSION_UNTYPED:
+		return JOURNAL_RECORD_EVENT;
+	case RECORD_VERSION:
+		return len >= RECORD_HEADER_LEN ? p[1] : -1;
+	default:
+		return -1;
+	}
+}
+
+const char *
+journal_record_type_str(int type)
+{
+	switch (type) {
+	case JOURNAL_RECORD_EVENT:
+		return "event";
+	default:
+		return "unknown";
+	}
+}
 
 static unsigned char *
 event_record_put_be(unsigned char *p, uint64_t v, int bytes)
@@ -50,12 +89,13 @@ event_record_encode(const struct event_record *rec, size_t *len)
 		errno = EOVERFLOW;
 		return NULL;
 	}
-	total = 1 + 2 + rec->id_len + 2 + rec->app_len + 2 + rec->channel_len +
+	total = RECORD_HEADER_LEN + 2 + rec->id_len + 2 + rec->app_len + 2 + rec->channel_len +
 	    2 + rec->event_len + 8 + 4 + rec->json_len;
 	if ((buf = malloc(total)) == NULL)
 		return NULL;
 	p = buf;
-	*p++ = EVENT_RECORD_VERSION;
+	*p++ = RECORD_VERSION;
+	*p++ = JOURNAL_RECORD_EVENT;
 	p = event_record_put_str(p, rec->id, rec->id_len);
 	p = event_record_put_str(p, rec->app, rec->app_len);
 	p = event_record_put_str(p, rec->channel, rec->channel_len);
@@ -106,11 +146,16 @@ int
 event_record_decode(const void *buf, size_t len, struct event_record *rec)
 {
 	struct event_record_cur c = { buf, len };
-	uint64_t version, at;
+	uint64_t at;
+	size_t hdr;
 
-	if (buf == NULL || event_record_get_be(&c, 1, &version) == -1 ||
-	    version != EVENT_RECORD_VERSION ||
-	    event_record_get_bytes(&c, 2, &rec->id, &rec->id_len) == -1 ||
+	if (journal_record_type(buf, len) != JOURNAL_RECORD_EVENT)
+		return -1;
+	/* The body follows the version byte, and the type byte if any. */
+	hdr = c.p[0] == RECORD_VERSION_UNTYPED ? 1 : RECORD_HEADER_LEN;
+	c.p += hdr;
+	c.left -= hdr;
+	if (event_record_get_bytes(&c, 2, &rec->id, &rec->id_len) == -1 ||
 	    event_record_get_bytes(&c, 2, &rec->app, &rec->app_len) == -1 ||
 	    event_record_get_bytes(&c, 2, &rec->channel,
 	    &rec->channel_len) == -1 ||

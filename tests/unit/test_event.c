@@ -1232,8 +1232,9 @@ TEST_record_fuzz(void)
 
 	rec = event_record_encode(&in, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
-	CU_ASSERT_EQUAL(len, 1 + 2 + 36 + 2 + 4 + 2 + 9 + 2 + 0 + 8 + 4 + 7);
-	CU_ASSERT_EQUAL(rec[0], 1);
+	CU_ASSERT_EQUAL(len, 2 + 2 + 36 + 2 + 4 + 2 + 9 + 2 + 0 + 8 + 4 + 7);
+	CU_ASSERT_EQUAL(rec[0], 2);
+	CU_ASSERT_EQUAL(rec[1], JOURNAL_RECORD_EVENT);
 	CU_ASSERT_EQUAL(decode_copy(rec, len, &out), 0);
 	/* The encoder's buffer is exactly len bytes: decode it in place. */
 	CU_ASSERT_EQUAL_FATAL(event_record_decode(rec, len, &out), 0);
@@ -1248,14 +1249,17 @@ TEST_record_fuzz(void)
 		if (decode_copy(rec, n, &out) != -1)
 			bad++;
 	CU_ASSERT_EQUAL(bad, 0);
-	/* Extra bytes and other versions fail. */
+	/* Extra bytes, other versions and other types fail. */
 	CU_ASSERT_FATAL(len < sizeof buf);
 	memcpy(buf, rec, len);
 	buf[len] = 0;
 	CU_ASSERT_EQUAL(decode_copy(buf, len + 1, &out), -1);
-	buf[0] = 2;
+	buf[0] = 3;
 	CU_ASSERT_EQUAL(decode_copy(buf, len, &out), -1);
 	buf[0] = 0;
+	CU_ASSERT_EQUAL(decode_copy(buf, len, &out), -1);
+	buf[0] = 2;
+	buf[1] = JOURNAL_RECORD_EVENT + 1;
 	CU_ASSERT_EQUAL(decode_copy(buf, len, &out), -1);
 	CU_ASSERT_EQUAL(event_record_decode(NULL, 0, &out), -1);
 	/* Every single-bit flip either fails or decodes inside the buffer. */
@@ -1280,8 +1284,12 @@ TEST_record_fuzz(void)
 			buf[n] = (unsigned char)((seed >> 16) % 4 == 0 ?
 			    (seed >> 20) : (seed >> 20) % 5);
 		}
-		if (len > 0 && i % 2 == 0)
-			buf[0] = 1;
+		/* Half of them look like records of either version. */
+		if (len > 1 && i % 2 == 0) {
+			buf[0] = (unsigned char)(1 + i / 2 % 2);
+			if (buf[0] == 2)
+				buf[1] = JOURNAL_RECORD_EVENT;
+		}
 		if (decode_copy(buf, len, &out) == -2)
 			bad++;
 	}

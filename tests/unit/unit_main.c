@@ -86,7 +86,10 @@ main(int argc, char **argv)
 	test_config_register();
 	test_routekey_register();
 	test_event_register();
+	test_record_register();
 	test_journal_register();
+	test_fwd_window_register();
+	test_amqp_fwd_register();
 	test_gzip_register();
 	test_metrics_register();
 	test_pusher_register();
