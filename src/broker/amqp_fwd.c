@@ -32,6 +32,7 @@
 #include "core/metrics.h"
 #include "core/routekey.h"
 #include "core/sluice.h"
+#include "core/waitcount.h"
 
 #define FWD_IDLE_WAIT_MS 200		/* longest sleep between checks */
 #define FWD_NACK_RETRY_MS 100		/* republish a nacked message after */
@@ -617,7 +618,6 @@ int
 amqp_fwd_start(const struct config *cfg, struct journal *j,
     struct amqp_fwd **out)
 {
-	pthread_condattr_t ca;
 	struct amqp_fwd *f;
 	struct journal_stats st;
 	char err[256];
@@ -628,10 +628,7 @@ amqp_fwd_start(const struct config *cfg, struct journal *j,
 		return SLUICE_ENOMEM;
 	/* The drain's deadline is on the monotonic clock, as ours are. */
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(&f->advanced, &ca);
-	pthread_condattr_destroy(&ca);
+	rc = wait_cond_init(&f->advanced);
 	if (rc != 0) {
 		pthread_mutex_destroy(&f->lock);
 		free(f);
@@ -690,12 +687,9 @@ amqp_fwd_drain(struct amqp_fwd *f, unsigned timeout_ms)
 {
 	struct journal_stats st;
 	struct timespec deadline;
-	int64_t until_us;
 	int rc = 0;
 
-	until_us = isotime_mono_us() + (int64_t)timeout_ms * 1000;
-	deadline.tv_sec = (time_t)(until_us / 1000000);
-	deadline.tv_nsec = (long)(until_us % 1000000) * 1000;
+	wait_deadline(timeout_ms, &deadline);
 	/* The thread broadcasts under the lock after it moved the journal's
 	 * checkpoint: checking under the lock misses no wakeup. */
 	pthread_mutex_lock(&f->lock);

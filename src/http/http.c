@@ -120,7 +120,7 @@ http_metrics_hub(struct hub *h, void *arg, int status)
 	}
 	http_park_done(&m->park);
 	/* m may be gone now; shutdown may go on once this is counted. */
-	http_parked_remove(&srv->parked);
+	waitcount_done(&srv->parked);
 }
 
 /* The journal's and the hub's families of a render. */
@@ -162,10 +162,10 @@ http_metrics(struct http_server *srv, struct MHD_Connection *c,
 	if (!m->asked) {
 		m->asked = 1;
 		http_park_begin(&m->park, c);
-		http_parked_add(&srv->parked);
+		waitcount_add(&srv->parked);
 		if (hub_query(srv->hub, http_metrics_hub, m) != SLUICE_OK) {
 			http_park_done(&m->park);
-			http_parked_remove(&srv->parked);
+			waitcount_done(&srv->parked);
 		}
 		if (http_park_wait(&m->park) == 0)
 			return MHD_YES;
@@ -331,7 +331,7 @@ http_start(const struct http_deps *deps, struct http_server **out)
 		free(srv);
 		return SLUICE_EINVAL;
 	}
-	http_parked_init(&srv->parked);
+	waitcount_init(&srv->parked);
 	srv->cfg = cfg;
 	srv->apps = deps->apps;
 	srv->ingest = deps->ingest;
@@ -385,7 +385,7 @@ http_stop(struct http_server *srv, unsigned timeout_ms)
 
 	atomic_store(&srv->stopping, 1);
 	if (ingest_wait_idle(srv->ingest, timeout_ms) == -1 ||
-	    http_parked_wait(&srv->parked, timeout_ms) == -1) {
+	    waitcount_wait(&srv->parked, timeout_ms) == -1) {
 		/* libmicrohttpd must not be stopped with a connection
 		 * suspended, and the journal still holds its callback. */
 		log_error("http", "requests still wait for the journal after "
@@ -396,7 +396,7 @@ http_stop(struct http_server *srv, unsigned timeout_ms)
 	nanosleep(&grace, NULL);
 	MHD_stop_daemon(srv->mhd);
 	http_static_free(srv->statics);
-	http_parked_destroy(&srv->parked);
+	waitcount_destroy(&srv->parked);
 	free(srv);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "core/config.h"
+#include "core/waitcount.h"
 #include "http/http_park.h"
 #include "http/http_reply.h"
 #include "ingest/ingest.h"
@@ -38,7 +39,7 @@ struct http_server {
 							   NULL */
 	atomic_int			 stopping;	/* answer 503 from now
 							   on */
-	struct http_parked		 parked;	/* /metrics on the hub */
+	struct waitcount		 parked;	/* /metrics on the hub */
 };
 
 enum http_req_state {

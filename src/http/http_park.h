@@ -10,7 +10,6 @@
 #ifndef SLUICE_HTTP_PARK_H
 #define SLUICE_HTTP_PARK_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include <microhttpd.h>
@@ -33,23 +32,5 @@ void http_park_done(struct http_park *p);
 
 /* Whether the answer is in (the handler, called again after a resume). */
 int http_park_is_done(struct http_park *p);
-
-/*
- * A count of parked requests that shutdown waits for: libmicrohttpd must
- * not be stopped with a connection suspended. Thread-safe.
- */
-struct http_parked {
-	pthread_mutex_t	lock;
-	pthread_cond_t	none;		/* count reached 0 */
-	unsigned	count;
-};
-
-void http_parked_init(struct http_parked *t);
-void http_parked_destroy(struct http_parked *t);
-void http_parked_add(struct http_parked *t);
-void http_parked_remove(struct http_parked *t);
-
-/* Waits up to timeout_ms for the count to reach 0. Returns 0, or -1. */
-int http_parked_wait(struct http_parked *t, unsigned timeout_ms);
 
 #endif

@@ -5,15 +5,12 @@
  * sleep on a condition variable.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -23,6 +20,7 @@
 #include "core/jsontext.h"
 #include "core/metrics.h"
 #include "core/sluice.h"
+#include "core/waitcount.h"
 #include "hub/hub.h"
 #include "ingest/ingest.h"
 #include "journal/journal.h"
@@ -37,9 +35,7 @@ struct ingest {
 	struct hub			*hub;
 	atomic_int			 stopping;
 
-	pthread_mutex_t			 lock;		/* guards waiting */
-	pthread_cond_t			 idle;		/* waiting reached 0 */
-	unsigned			 waiting;	/* on the journal */
+	struct waitcount		 waiting;	/* on the journal */
 };
 
 struct ingest *
@@ -47,7 +43,6 @@ ingest_new(const struct config *cfg, const struct app_registry *apps,
     struct journal *j, struct hub *h)
 {
 	struct ingest *in;
-	pthread_condattr_t attr;
 
 	in = calloc(1, sizeof *in);
 	if (in == NULL)
@@ -57,11 +52,7 @@ ingest_new(const struct config *cfg, const struct app_registry *apps,
 	in->journal = j;
 	in->hub = h;
 	atomic_init(&in->stopping, 0);
-	pthread_mutex_init(&in->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&in->idle, &attr);
-	pthread_condattr_destroy(&attr);
+	waitcount_init(&in->waiting);
 	return in;
 }
 
@@ -70,8 +61,7 @@ ingest_free(struct ingest *in)
 {
 	if (in == NULL)
 		return;
-	pthread_cond_destroy(&in->idle);
-	pthread_mutex_destroy(&in->lock);
+	waitcount_destroy(&in->waiting);
 	free(in);
 }
 
@@ -117,10 +107,7 @@ ingest_durable(void *arg, int status)
 		    INGEST_RETRY_FULL_S, "the events could not be made "
 		    "durable: %s", sluice_strerror(status));
 	/* Last, and without touching req: its owner may have freed it. */
-	pthread_mutex_lock(&in->lock);
-	if (--in->waiting == 0)
-		pthread_cond_broadcast(&in->idle);
-	pthread_mutex_unlock(&in->lock);
+	waitcount_done(&in->waiting);
 }
 
 /* Maps a failed journal_append to the refusal of the request. */
@@ -183,19 +170,13 @@ ingest_append(struct ingest *in, struct ingest_request *req, uint64_t *last)
 	 * stopping and then waits for the count to reach zero, so either it
 	 * sees this request or this request sees stopping.
 	 */
-	pthread_mutex_lock(&in->lock);
-	in->waiting++;
-	pthread_mutex_unlock(&in->lock);
+	waitcount_add(&in->waiting);
 	if (atomic_load(&in->stopping))
 		rc = SLUICE_ESTOPPING;
 	else
 		rc = journal_append(in->journal, iov, b->naccepted, last);
-	if (rc != SLUICE_OK) {
-		pthread_mutex_lock(&in->lock);
-		if (--in->waiting == 0)
-			pthread_cond_broadcast(&in->idle);
-		pthread_mutex_unlock(&in->lock);
-	}
+	if (rc != SLUICE_OK)
+		waitcount_done(&in->waiting);
 	if (iov != stack)
 		free(iov);
 	return rc;
@@ -374,22 +355,7 @@ ingest_stopping(struct ingest *in)
 int
 ingest_wait_idle(struct ingest *in, unsigned timeout_ms)
 {
-	struct timespec deadline;
-	int rc = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&in->lock);
-	while (in->waiting > 0 && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&in->idle, &in->lock, &deadline);
-	rc = in->waiting > 0 ? -1 : 0;
-	pthread_mutex_unlock(&in->lock);
-	return rc;
+	return waitcount_wait(&in->waiting, timeout_ms);
 }
 
 /* The reason names of the metrics: enum event_error's API names. */

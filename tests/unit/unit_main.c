@@ -97,6 +97,7 @@ main(int argc, char **argv)
 	test_ratelimit_register();
 	test_hub_register();
 	test_ingest_register();
+	test_waitcount_register();
 	test_loader_config_register();
 	test_loader_copy_register();
 	test_loader_json_register();
