@@ -25,14 +25,14 @@
 #include "broker/amqp_fwd.h"
 #include "broker/amqp_link.h"
 #include "broker/fwd_window.h"
-#include "journal/record.h"
 #include "core/isotime.h"
-#include "journal/journal.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/routekey.h"
 #include "core/sluice.h"
 #include "core/waitcount.h"
+#include "journal/journal.h"
+#include "journal/record.h"
 
 #define FWD_IDLE_WAIT_MS 200		/* longest sleep between checks */
 #define FWD_NACK_RETRY_MS 100		/* republish a nacked message after */

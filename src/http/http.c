@@ -12,16 +12,16 @@
 #include <unistd.h>
 
 #include "broker/amqp_fwd.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/netaddr.h"
+#include "core/sluice.h"
 #include "http/http.h"
 #include "http/http_ingest.h"
 #include "http/http_static.h"
 #include "hub/hub.h"
 #include "ingest/ingest.h"
 #include "journal/journal.h"
-#include "core/log.h"
-#include "core/metrics.h"
-#include "core/netaddr.h"
-#include "core/sluice.h"
 
 enum http_route {
 	HTTP_ROUTE_EVENTS,

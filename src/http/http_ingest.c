@@ -14,14 +14,14 @@
 #include <json-c/json.h>
 
 #include "core/app.h"
-#include "ingest/gzip.h"
-#include "http/http_ingest.h"
 #include "core/isotime.h"
-#include "ingest/ingest.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/netaddr.h"
 #include "core/sluice.h"
+#include "http/http_ingest.h"
+#include "ingest/gzip.h"
+#include "ingest/ingest.h"
 
 #define HTTP_RETRY_AFTER_STOPPING "2"
 

@@ -9,9 +9,9 @@
 
 #include <json-c/json.h>
 
-#include "http/http_reply.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "http/http_reply.h"
 
 /* Adds one header, logging (not failing) when it cannot be added. */
 static void

@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "http/http_reply.h"
-#include "http/http_static.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/sluice.h"
+#include "http/http_reply.h"
+#include "http/http_static.h"
 
 #define HTTP_STATIC_URL_MAX	256
 #define HTTP_STATIC_FILE_MAX	(64 * 1024 * 1024)

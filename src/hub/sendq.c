@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub/sendq.h"
 #include "core/sluice.h"
+#include "hub/sendq.h"
 
 #define SENDQ_FIRST_CAP 8
 

@@ -16,12 +16,12 @@
 #include <json-c/json.h>
 
 #include "core/app.h"
-#include "ingest/event.h"
 #include "core/isotime.h"
 #include "core/jsontext.h"
-#include "ingest/channel.h"
 #include "core/sluice.h"
 #include "core/uuid7.h"
+#include "ingest/channel.h"
+#include "ingest/event.h"
 
 /* 9999-12-31T23:59:59.999Z: the last ms a client time may name. */
 #define EVENT_TIME_MAX INT64_C(253402300799999)

@@ -12,8 +12,8 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
-#include "ingest/gzip.h"
 #include "core/sluice.h"
+#include "ingest/gzip.h"
 
 #define GZIP_MIN_BUF 4096
 

@@ -29,11 +29,11 @@
 #include <unistd.h>
 
 #include "core/isotime.h"
+#include "core/log.h"
+#include "core/sluice.h"
 #include "journal/journal.h"
 #include "journal/journal_internal.h"
 #include "journal/journal_segment.h"
-#include "core/log.h"
-#include "core/sluice.h"
 
 /* Logs a failed system call on the file name in the journal directory. */
 void

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
+#include "core/sluice.h"
 #include "journal/journal.h"
 #include "journal/journal_internal.h"
 #include "journal/journal_segment.h"
-#include "core/log.h"
-#include "core/sluice.h"
 
 struct journal_reader {
 	struct journal		*j;

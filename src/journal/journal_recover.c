@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
+#include "core/sluice.h"
 #include "journal/journal.h"
 #include "journal/journal_internal.h"
 #include "journal/journal_segment.h"
-#include "core/log.h"
-#include "core/sluice.h"
 
 /* Reads the persisted checkpoint into *seq (0 if none or corrupt). */
 static int

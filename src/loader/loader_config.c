@@ -15,8 +15,8 @@
 
 #include "core/config_check.h"
 #include "core/inifile.h"
-#include "loader/loader_config.h"
 #include "core/sluice.h"
+#include "loader/loader_config.h"
 
 static int loader_check_url(const char *, char *, size_t);
 static int loader_check_name(const char *, char *, size_t);

@@ -18,13 +18,13 @@
 
 #include "core/app.h"
 #include "core/config.h"
-#include "hub/hub.h"
-#include "ingest/channel.h"
 #include "core/netaddr.h"
+#include "core/ratelimit.h"
+#include "hub/hub.h"
+#include "hub/sendq.h"
+#include "ingest/channel.h"
 #include "ingest/ingest.h"
 #include "ws/pusher.h"
-#include "core/ratelimit.h"
-#include "hub/sendq.h"
 
 struct ws_pending;
 

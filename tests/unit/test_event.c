@@ -17,8 +17,8 @@
 
 #include "unit.h"
 #include "core/config.h"
-#include "ingest/event.h"
 #include "core/sluice.h"
+#include "ingest/event.h"
 
 /* 2026-01-01T10:00:02.000Z */
 #define RECEIVED_AT INT64_C(1767261602000)

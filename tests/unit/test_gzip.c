@@ -10,9 +10,9 @@
 #include <zlib.h>
 
 #include "unit.h"
-#include "ingest/gzip.h"
 #include "core/isotime.h"
 #include "core/sluice.h"
+#include "ingest/gzip.h"
 
 /* Compresses len bytes of data as one gzip member; sets *outlen. */
 static unsigned char *

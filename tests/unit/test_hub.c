@@ -19,9 +19,9 @@
 #include <json-c/json.h>
 
 #include "unit.h"
+#include "core/sluice.h"
 #include "hub/hub.h"
 #include "ws/pusher.h"
-#include "core/sluice.h"
 
 /* What the hub delivered, in order. */
 struct delivery {

@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "core/sluice.h"
 #include "journal/journal.h"
 #include "journal/journal_segment.h"
-#include "core/sluice.h"
 
 #define MIB (1024 * 1024)
 

@@ -12,8 +12,8 @@
 
 #include "unit.h"
 #include "core/jsontext.h"
-#include "loader/loader_copy.h"
 #include "core/sluice.h"
+#include "loader/loader_copy.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -11,8 +11,8 @@
 
 #include "unit.h"
 #include "core/jsontext.h"
-#include "loader/loader_json.h"
 #include "core/sluice.h"
+#include "loader/loader_json.h"
 
 static const char *const names[] = { "a", "b", "data" };
 static struct loader_json_value vals[3];

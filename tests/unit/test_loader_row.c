@@ -12,10 +12,10 @@
 
 #include "unit.h"
 #include "core/config.h"
-#include "ingest/event.h"
 #include "core/jsontext.h"
-#include "loader/loader_row.h"
 #include "core/sluice.h"
+#include "ingest/event.h"
+#include "loader/loader_row.h"
 
 #define FFFD "\xef\xbf\xbd"
 

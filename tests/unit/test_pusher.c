@@ -14,9 +14,9 @@
 
 #include "unit.h"
 #include "core/jsontext.h"
+#include "core/sluice.h"
 #include "ingest/channel.h"
 #include "ws/pusher.h"
-#include "core/sluice.h"
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."

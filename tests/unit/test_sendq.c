@@ -13,9 +13,9 @@
 #include <libwebsockets.h>
 
 #include "unit.h"
+#include "core/sluice.h"
 #include "hub/frame.h"
 #include "hub/sendq.h"
-#include "core/sluice.h"
 
 static unsigned
 refs(struct frame *f)
