@@ -3,7 +3,8 @@
  * Parses a request body (one event object, an array of events, or
  * {"batch":[...]}), validates each event against the app's rules and the
  * limits, and enriches it into the envelope that is journaled, forwarded to
- * RabbitMQ and fanned out. Also the binary record the journal stores.
+ * RabbitMQ and fanned out, with its journal record (journal/record.h) and
+ * the copy the hub delivers from. The pipeline (ingest.h) is its caller.
  * Thread-safe: no shared state (the config is read-only).
  */
 #ifndef SLUICE_EVENT_H

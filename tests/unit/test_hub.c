@@ -3,8 +3,10 @@
  * wakeup counter: subscriptions, apps as separate namespaces, the interest
  * check, delivery to exactly the subscribers of a channel, a table of many
  * channels, the event frame's text, the hand-off of frames from other
- * threads (wakeups, order, release, closing) and four threads offering
- * while the service thread drains.
+ * threads (wakeups, order, release, closing), four threads offering
+ * while the service thread drains, delivery that skips one subscriber,
+ * exact counts, hub_publish on and off the service thread, and queries
+ * posted from other threads.
  */
 #include <errno.h>
 #include <pthread.h>
