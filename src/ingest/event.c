@@ -466,23 +466,9 @@ event_accept(struct event_run *run, size_t index,
 	rec.json = b->p;
 	rec.json_len = b->len;
 	acc = &run->out->accepted[run->out->naccepted];
-	if ((acc->record = event_record_encode(&rec, &acc->record_len)) == NULL)
+	if ((acc->record = event_record_encode(&rec, &acc->record_len,
+	    &acc->view)) == NULL)
 		return -1;
-	acc->live = malloc(f->chan_len + f->name_len + b->len + 3);
-	if (acc->live == NULL) {
-		free(acc->record);
-		acc->record = NULL;
-		return -1;
-	}
-	acc->channel_len = f->chan_len;
-	acc->event_len = f->name_len;
-	acc->envelope_len = b->len;
-	memcpy(EVENT_LIVE_CHANNEL(acc), f->chan, f->chan_len);
-	EVENT_LIVE_CHANNEL(acc)[f->chan_len] = '\0';
-	memcpy(EVENT_LIVE_EVENT(acc), f->name, f->name_len);
-	EVENT_LIVE_EVENT(acc)[f->name_len] = '\0';
-	memcpy(EVENT_LIVE_ENVELOPE(acc), b->p, b->len);
-	EVENT_LIVE_ENVELOPE(acc)[b->len] = '\0';
 	acc->index = index;
 	memcpy(acc->id, f->idtext, f->id_len);
 	acc->id[f->id_len] = '\0';
@@ -516,8 +502,8 @@ event_batch_shed(struct event_batch *batch)
 		free(batch->accepted[i].record);
 		batch->accepted[i].record = NULL;
 		batch->accepted[i].record_len = 0;
-		free(batch->accepted[i].live);
-		batch->accepted[i].live = NULL;
+		memset(&batch->accepted[i].view, 0,
+		    sizeof batch->accepted[i].view);
 	}
 }
 

@@ -80,19 +80,10 @@ struct event_accepted {
 	char		 id[EVENT_ID_MAX_BYTES + 1]; /* UTF-8, NUL-terminated */
 	unsigned char	*record;		/* journal payload, owned */
 	size_t		 record_len;
-	/* For live delivery: the channel, the event's name and the
-	 * envelope, each NUL-terminated, in one owned buffer. */
-	char		*live;
-	size_t		 channel_len;
-	size_t		 event_len;
-	size_t		 envelope_len;
+	/* The fields as they lie in record (channel, event name, envelope,
+	 * ...), for live delivery without decoding it; NULL once shed. */
+	struct event_record view;
 };
-
-/* The parts of live, by their lengths. */
-#define EVENT_LIVE_CHANNEL(a)	((a)->live)
-#define EVENT_LIVE_EVENT(a)	((a)->live + (a)->channel_len + 1)
-#define EVENT_LIVE_ENVELOPE(a) \
-	((a)->live + (a)->channel_len + 1 + (a)->event_len + 1)
 
 
 struct event_batch {
@@ -124,8 +115,8 @@ enum event_body event_batch_from_json(struct json_object *events,
 
 void event_batch_free(struct event_batch *batch);
 
-/* Frees the journal record and live copy of each accepted event, keeping
- * ids and rejections (what a reply needs). */
+/* Frees the journal record of each accepted event (and so its view),
+ * keeping ids and rejections (what a reply needs). */
 void event_batch_shed(struct event_batch *batch);
 
 /* The ids of the accepted events, as a new JSON array (caller puts it). */

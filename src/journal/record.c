@@ -77,7 +77,8 @@ event_record_put_str(unsigned char *p, const char *s, size_t len)
 }
 
 unsigned char *
-event_record_encode(const struct event_record *rec, size_t *len)
+event_record_encode(const struct event_record *rec, size_t *len,
+    struct event_record *view)
 {
 	unsigned char *buf, *p;
 	size_t total;
@@ -89,8 +90,8 @@ event_record_encode(const struct event_record *rec, size_t *len)
 		errno = EOVERFLOW;
 		return NULL;
 	}
-	total = RECORD_HEADER_LEN + 2 + rec->id_len + 2 + rec->app_len + 2 + rec->channel_len +
-	    2 + rec->event_len + 8 + 4 + rec->json_len;
+	total = RECORD_HEADER_LEN + 2 + rec->id_len + 2 + rec->app_len +
+	    2 + rec->channel_len + 2 + rec->event_len + 8 + 4 + rec->json_len;
 	if ((buf = malloc(total)) == NULL)
 		return NULL;
 	p = buf;
@@ -105,6 +106,20 @@ event_record_encode(const struct event_record *rec, size_t *len)
 	if (rec->json_len > 0)
 		memcpy(p, rec->json, rec->json_len);
 	*len = total;
+	if (view != NULL) {
+		/* Where each part went: its length field, then its bytes. */
+		p = buf + RECORD_HEADER_LEN;
+		*view = *rec;
+		view->id = (const char *)p + 2;
+		p += 2 + rec->id_len;
+		view->app = (const char *)p + 2;
+		p += 2 + rec->app_len;
+		view->channel = (const char *)p + 2;
+		p += 2 + rec->channel_len;
+		view->event = (const char *)p + 2;
+		p += 2 + rec->event_len + 8;
+		view->json = (const char *)p + 4;
+	}
 	return buf;
 }
 

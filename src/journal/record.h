@@ -51,11 +51,13 @@ struct event_record {
 
 /*
  * Encodes rec as a JOURNAL_RECORD_EVENT record (format version 2) into a
- * new buffer (caller frees) and sets *len. Returns NULL when out of memory,
- * or with errno EOVERFLOW when a field is longer than the format allows.
+ * new buffer (caller frees) and sets *len. When view is not NULL, it gets
+ * rec's lengths and pointers to where each field now lies in the buffer.
+ * Returns NULL when out of memory, or with errno EOVERFLOW when a field is
+ * longer than the format allows.
  */
 unsigned char *event_record_encode(const struct event_record *rec,
-    size_t *len);
+    size_t *len, struct event_record *view);
 
 /*
  * Decodes buf, a version-2 event record or a version-1 record (every one

@@ -1230,7 +1230,7 @@ TEST_record_fuzz(void)
 	unsigned seed = 99;
 	int r;
 
-	rec = event_record_encode(&in, &len);
+	rec = event_record_encode(&in, &len, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_EQUAL(len, 2 + 2 + 36 + 2 + 4 + 2 + 9 + 2 + 0 + 8 + 4 + 7);
 	CU_ASSERT_EQUAL(rec[0], 2);
@@ -1303,7 +1303,7 @@ TEST_record_encode_overflow(void)
 	struct event_record in = { .id = "x", .id_len = 70000 };
 	size_t len = 0;
 
-	CU_ASSERT_PTR_NULL(event_record_encode(&in, &len));
+	CU_ASSERT_PTR_NULL(event_record_encode(&in, &len, NULL));
 }
 
 static void

@@ -215,7 +215,7 @@ TEST_accepted_delivered_durable(void)
 	CU_ASSERT(st.durable_seq >= 2);
 	/* Only ids and errors are kept for the reply. */
 	CU_ASSERT_PTR_NULL(req.batch.accepted[0].record);
-	CU_ASSERT_PTR_NULL(req.batch.accepted[0].live);
+	CU_ASSERT_PTR_NULL(req.batch.accepted[0].view.json);
 	/* Each event reached both subscribers, numbered as journaled. */
 	CU_ASSERT_EQUAL_FATAL(r->frames, 4);
 	CU_ASSERT_EQUAL(r->seqs[0], st.next_seq - 2);

@@ -81,7 +81,7 @@ TEST_v2_is_v1_with_a_type_byte(void)
 	unsigned char *v2, *v1;
 	size_t len;
 
-	v2 = event_record_encode(&in, &len);
+	v2 = event_record_encode(&in, &len, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v2);
 	CU_ASSERT_EQUAL(v2[0], 2);
 	CU_ASSERT_EQUAL(v2[1], JOURNAL_RECORD_EVENT);
@@ -144,7 +144,7 @@ TEST_unknown_type_is_no_event(void)
 	unsigned char *rec;
 	size_t len;
 
-	rec = event_record_encode(&in, &len);
+	rec = event_record_encode(&in, &len, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	/* An event's body under another type: not decoded as an event. */
 	rec[1] = JOURNAL_RECORD_EVENT + 1;
@@ -152,6 +152,36 @@ TEST_unknown_type_is_no_event(void)
 	    JOURNAL_RECORD_EVENT + 1);
 	CU_ASSERT_EQUAL(event_record_decode(rec, len, &out), -1);
 	free(rec);
+}
+
+/* The view encode gives points where decode finds each field. */
+static void
+TEST_encode_view(void)
+{
+	struct event_record in = {
+		.id = "id-1", .id_len = 4,
+		.app = "shop", .app_len = 4,
+		.channel = "orders", .channel_len = 6,
+		.event = "paid", .event_len = 4,
+		.received_at_ms = 7,
+		.json = "{\"n\":1}", .json_len = 7,
+	}, view, out;
+	unsigned char *buf;
+	size_t len;
+
+	buf = event_record_encode(&in, &len, &view);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	CU_ASSERT_EQUAL_FATAL(event_record_decode(buf, len, &out), 0);
+	CU_ASSERT_PTR_EQUAL(view.id, out.id);
+	CU_ASSERT_PTR_EQUAL(view.app, out.app);
+	CU_ASSERT_PTR_EQUAL(view.channel, out.channel);
+	CU_ASSERT_PTR_EQUAL(view.event, out.event);
+	CU_ASSERT_PTR_EQUAL(view.json, out.json);
+	CU_ASSERT_EQUAL(view.channel_len, 6);
+	CU_ASSERT_EQUAL(view.json_len, 7);
+	CU_ASSERT_EQUAL(view.received_at_ms, 7);
+	CU_ASSERT(memcmp(view.json, "{\"n\":1}", 7) == 0);
+	free(buf);
 }
 
 void
@@ -165,6 +195,7 @@ test_record_register(void)
 		{ "TEST_type_peek", TEST_type_peek },
 		{ "TEST_unknown_type_is_no_event",
 		    TEST_unknown_type_is_no_event },
+		{ "TEST_encode_view", TEST_encode_view },
 		{ NULL, NULL }
 	};
 
