@@ -18,6 +18,7 @@
 #include "broker/amqp_fwd.h"
 #include "core/app.h"
 #include "core/config.h"
+#include "core/isotime.h"
 #include "core/log.h"
 #include "core/sluice.h"
 #include "http/http.h"
@@ -35,6 +36,7 @@
 
 #define MAIN_DEFAULT_CONFIG SLUICE_SYSCONFDIR "/sluice/sluiced.conf"
 #define MAIN_HTTP_STOP_MS 10000
+#define MAIN_FWD_STOP_MS 1000
 
 static void
 main_usage(FILE *out)
@@ -113,6 +115,7 @@ main(int argc, char **argv)
 	struct journal *journal = NULL;
 	struct config *cfg;
 	sigset_t set;
+	int64_t stop_deadline_ms, left_ms;
 	int ch, test_only = 0, status = 1, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
@@ -195,10 +198,13 @@ main(int argc, char **argv)
 		goto out;
 	log_info("main", "ready");
 	main_wait_for_signal(cfg, &set);
+	stop_deadline_ms = isotime_mono_ms() +
+	    (int64_t)cfg->shutdown_timeout_s * 1000;
 
 	/* Stop taking events, answer the ones in flight once durable, close
-	 * the WebSockets (4200: reconnect elsewhere), then give the broker a
-	 * bounded time to confirm what is journaled. */
+	 * the WebSockets (4200: reconnect elsewhere), then give the broker
+	 * what is left of shutdown_timeout, less the forwarder's stop, to
+	 * confirm what is journaled. */
 	ingest_quiesce(ingest);
 	ws_quiesce(ws);
 	http_quiesce(http);
@@ -210,7 +216,8 @@ main(int argc, char **argv)
 		_exit(1);
 	}
 	ws = NULL;
-	if (amqp_fwd_drain(fwd, cfg->shutdown_timeout_s * 1000) == 0)
+	left_ms = stop_deadline_ms - isotime_mono_ms() - MAIN_FWD_STOP_MS;
+	if (amqp_fwd_drain(fwd, left_ms > 0 ? (unsigned)left_ms : 0) == 0)
 		log_info("main", "every journaled event is confirmed");
 	status = 0;
 out:
@@ -220,8 +227,12 @@ out:
 	ingest_free(ingest);
 	hub_free(hub);
 	app_registry_free(apps);
-	if (fwd != NULL)
-		amqp_fwd_stop(fwd);
+	if (fwd != NULL && amqp_fwd_stop(fwd, MAIN_FWD_STOP_MS) == -1) {
+		/* Everything acknowledged is in the journal already; its
+		 * checkpoint is older, so some events go out twice. */
+		log_error("main", "exiting without closing the journal");
+		_exit(status);
+	}
 	if (journal != NULL)
 		journal_close(journal);
 	log_info("main", "stopped");

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,8 @@
 #define FWD_NACK_RETRY_MS 100		/* republish a nacked message after */
 #define FWD_RETURN_RETRY_MS 1000	/* republish a returned message after */
 #define FWD_PROVEN_MS 5000		/* a connection up this long is good */
+#define FWD_SEND_TIMEOUT_S 30		/* a send's bound without heartbeats */
+#define FWD_GRACE_MS 500		/* a polite close's time at stop */
 
 struct amqp_fwd {
 	const struct config	*cfg;
@@ -49,8 +53,9 @@ struct amqp_fwd {
 	atomic_int		 stop;
 	atomic_int		 ready;
 	atomic_uint_fast64_t	 stalled_seq;	/* record it stopped at, or 0 */
-	pthread_mutex_t		 lock;		/* for advanced */
+	pthread_mutex_t		 lock;		/* for advanced, sockfd */
 	pthread_cond_t		 advanced;	/* the checkpoint moved */
+	int			 sockfd;	/* the connection's, or -1 */
 
 	/* Below: owned by the forwarder thread. */
 	amqp_connection_state_t	 conn;
@@ -83,6 +88,40 @@ fwd_backoff(struct amqp_fwd *f)
 }
 
 /*
+ * Bounds every send on the connection (heartbeats cannot be checked while
+ * a send blocks, so a broker that stops reading would hold the thread for
+ * ever): a send that times out fails, and the connection counts as lost.
+ * The bound is the heartbeat interval, after which the broker counts as
+ * gone anyway. Then makes the socket known to amqp_fwd_stop.
+ */
+static void
+fwd_bound_socket(struct amqp_fwd *f)
+{
+	struct timeval tv;
+	int fd = amqp_get_sockfd(f->conn);
+
+	tv.tv_sec = f->cfg->heartbeat_s > 0 ? (time_t)f->cfg->heartbeat_s :
+	    FWD_SEND_TIMEOUT_S;
+	tv.tv_usec = 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1)
+		log_warn("amqp", "setsockopt(SO_SNDTIMEO): %s",
+		    strerror(errno));
+	pthread_mutex_lock(&f->lock);
+	f->sockfd = fd;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* The socket is about to be closed: amqp_fwd_stop must not touch it (its
+ * number may be reused). */
+static void
+fwd_forget_socket(struct amqp_fwd *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->sockfd = -1;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/*
  * The connection failed: drop it and schedule a reconnect. Everything in
  * flight waits in the window to be published again, first thing on the
  * next connection.
@@ -92,6 +131,7 @@ fwd_lost(struct amqp_fwd *f, const char *why)
 {
 	log_warn("amqp", "connection lost: %s; %zu messages unconfirmed will "
 	    "be published again", why, fwd_window_unconfirmed(f->window));
+	fwd_forget_socket(f);
 	amqp_destroy_connection(f->conn);
 	f->conn = NULL;
 	atomic_store(&f->ready, 0);
@@ -125,6 +165,7 @@ fwd_connect(struct amqp_fwd *f)
 	/* The backoff is reset only once this connection proves itself
 	 * (fwd_settle): a broker that accepts connections and then drops
 	 * them must not be hammered. */
+	fwd_bound_socket(f);
 	f->proven = 0;
 	f->connected_ms = isotime_mono_ms();
 	if (f->connects++ > 0)
@@ -590,7 +631,10 @@ fwd_thread(void *arg)
 		fwd_update_checkpoint(f);
 	}
 	if (f->conn != NULL) {
+		/* Polite (channel.close, connection.close) unless
+		 * amqp_fwd_stop shut the socket down meanwhile. */
 		amqp_link_close(f->conn);
+		fwd_forget_socket(f);
 		f->conn = NULL;
 	}
 	atomic_store(&f->ready, 0);
@@ -637,6 +681,7 @@ amqp_fwd_start(const struct config *cfg, struct journal *j,
 	f->cfg = cfg;
 	f->journal = j;
 	f->wake_fd = -1;
+	f->sockfd = -1;
 	rc = SLUICE_EINVAL;
 	if (routekey_compile(cfg->routing_key, &f->rk, err, sizeof err) == -1) {
 		log_error("amqp", "routing_key: %s", err);
@@ -711,13 +756,45 @@ amqp_fwd_drain(struct amqp_fwd *f, unsigned timeout_ms)
 	return 0;
 }
 
-void
-amqp_fwd_stop(struct amqp_fwd *f)
+/* Joins the thread by the absolute CLOCK_REALTIME time ms from now.
+ * Returns 0, or -1 when it still runs. */
+static int
+fwd_join_within(struct amqp_fwd *f, unsigned ms)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(f->thread, NULL, &deadline) == 0 ? 0 : -1;
+}
+
+int
+amqp_fwd_stop(struct amqp_fwd *f, unsigned timeout_ms)
 {
 	uint64_t one = 1;
+	unsigned grace = timeout_ms < FWD_GRACE_MS ? timeout_ms :
+	    FWD_GRACE_MS;
 
 	atomic_store(&f->stop, 1);
 	(void)write(f->wake_fd, &one, sizeof one);
-	pthread_join(f->thread, NULL);
+	if (fwd_join_within(f, grace) == -1) {
+		/* Stuck on a broker that does not read or answer: whatever
+		 * the thread waits for on the socket fails now. */
+		pthread_mutex_lock(&f->lock);
+		if (f->sockfd != -1)
+			shutdown(f->sockfd, SHUT_RDWR);
+		pthread_mutex_unlock(&f->lock);
+		if (fwd_join_within(f, timeout_ms - grace) == -1) {
+			log_error("amqp", "the forwarder did not stop within "
+			    "%u ms", timeout_ms);
+			return -1;
+		}
+	}
 	fwd_free(f);
+	return 0;
 }

@@ -54,7 +54,14 @@ uint64_t amqp_fwd_stalled_at(struct amqp_fwd *f);
  */
 int amqp_fwd_drain(struct amqp_fwd *f, unsigned timeout_ms);
 
-/* Stops the thread, closes the connection and frees f. */
-void amqp_fwd_stop(struct amqp_fwd *f);
+/*
+ * Stops the thread, closes the connection and frees f; returns 0. A
+ * thread still busy after a short grace (a send to a broker that reads
+ * nothing, a close it does not answer) has its socket shut down. Returns
+ * -1, leaving f as it is, when the thread did not stop within timeout_ms
+ * even so (a connect's handshake in progress): the caller should exit
+ * without touching the journal; every acknowledged record is in it.
+ */
+int amqp_fwd_stop(struct amqp_fwd *f, unsigned timeout_ms);
 
 #endif

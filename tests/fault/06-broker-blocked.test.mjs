@@ -1,7 +1,7 @@
 // 06-broker-blocked: a broker under a memory alarm blocks publishers
 // (connection.blocked). sluiced pauses publishing, /readyz says 503, the
-// journal goes on taking events, and once the alarm clears every event
-// arrives. It raises the alarm on the whole broker, so it runs on its own
+// journal goes on taking events (a backlog of thousands), and once the
+// alarm clears every event arrives. It raises the alarm on the whole broker, so it runs on its own
 // with the fault tests.
 
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import {
 } from '../lib/sluiced.mjs';
 
 const RABBITMQ_DIR = process.env.SLUICE_TEST_RABBITMQ_DIR;
+const BACKLOG = 5000;
 
 // The daemon is started by the test (unless it is skipped).
 const { broker, start } = useSluiced(null);
@@ -52,8 +53,15 @@ describe('broker blocked', () => {
 			assert.equal(r.status, 503);
 			assert.equal(r.json.ready, false);
 			assert.match(r.json.reason, /blocks publishing/);
-			// Ingestion goes on into the journal.
-			ids.push(...await postOk([event()]));
+			// Ingestion goes on into the journal: a backlog of
+			// thousands, none of it published while blocked.
+			for (let i = 0; i < BACKLOG / 100; i++)
+				ids.push(...await postOk(Array.from({ length: 100 },
+				    event)));
+			const m = await metrics(d);
+			assert.equal(m.get('sluice_amqp_blocked'), 1);
+			assert.ok(m.get('sluice_journal_unconfirmed_records') >=
+			    BACKLOG, 'the backlog waits in the journal');
 		} finally {
 			ctl('set_vm_memory_high_watermark', '0.6');
 		}
@@ -61,7 +69,7 @@ describe('broker blocked', () => {
 		    'sluice_amqp_blocked') === 0, { timeout: 15000 });
 		assert.equal((await get(`${d.baseUrl}/readyz`)).status, 200);
 		const got = await broker.collectIds(d.names.queue, ids,
-		    { timeout: 15000 });
+		    { timeout: 60000 });
 		assert.deepEqual(got.missing, []);
 	});
 });

@@ -55,7 +55,7 @@ TEST_drain_times_out_without_broker(void)
 	CU_ASSERT(took >= 300);
 	CU_ASSERT(took < 2000);
 
-	amqp_fwd_stop(f);
+	CU_ASSERT_EQUAL(amqp_fwd_stop(f, 5000), 0);
 	journal_close(j);
 	config_free(cfg);
 	unit_rmtree(dir);
