@@ -47,7 +47,7 @@ struct amqp_fwd {
 	const struct config	*cfg;
 	struct journal		*journal;
 	struct routekey		*rk;
-	struct amqp_link_target	 target;
+	struct amqp_url	 target;
 	pthread_t		 thread;
 	int			 wake_fd;	/* eventfd: stop requested */
 	atomic_int		 stop;

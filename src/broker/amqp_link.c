@@ -12,6 +12,9 @@
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 
+#include <amqp_ssl_socket.h>
+#include <openssl/ssl.h>
+
 #include "broker/amqp_link.h"
 #include "core/log.h"
 
@@ -19,38 +22,21 @@
 #define AMQP_LINK_FRAME_MAX 131072
 
 int
-amqp_link_target_parse(const char *url, struct amqp_link_target *t)
+amqp_link_target_parse(const char *url, struct amqp_url *t)
 {
-	struct amqp_connection_info info;
+	char err[300];
 
-	memset(t, 0, sizeof *t);
-	t->url = strdup(url);
-	if (t->url == NULL)
-		return -1;
-	amqp_default_connection_info(&info);
-	if (amqp_parse_url(t->url, &info) != AMQP_STATUS_OK) {
-		log_error("amqp", "cannot parse amqp url");
-		amqp_link_target_free(t);
+	if (amqp_url_parse(url, t, err, sizeof err) == -1) {
+		log_error("amqp", "amqp url: %s", err);
 		return -1;
 	}
-	if (info.ssl) {
-		log_error("amqp", "amqps:// is not supported; use amqp://");
-		amqp_link_target_free(t);
-		return -1;
-	}
-	t->host = info.host;
-	t->port = info.port;
-	t->user = info.user;
-	t->password = info.password;
-	t->vhost = info.vhost;
 	return 0;
 }
 
 void
-amqp_link_target_free(struct amqp_link_target *t)
+amqp_link_target_free(struct amqp_url *t)
 {
-	free(t->url);
-	memset(t, 0, sizeof *t);
+	amqp_url_free(t);
 }
 
 const char *
@@ -223,9 +209,52 @@ amqp_link_props(const struct amqp_link_options *o, amqp_table_entry_t *cap,
 	return props;
 }
 
+/*
+ * A TLS socket for t: its CAs (the system's without cacertfile), its
+ * client certificate, and peer and host name verification unless
+ * verify_none. Returns NULL after logging why.
+ */
+static amqp_socket_t *
+amqp_link_tls_socket(amqp_connection_state_t conn,
+    const struct amqp_url *t)
+{
+	amqp_socket_t *sock;
+	int rc;
+
+	sock = amqp_ssl_socket_new(conn);
+	if (sock == NULL) {
+		log_warn("amqp", "cannot make a TLS socket");
+		return NULL;
+	}
+	if (t->cacertfile != NULL)
+		rc = amqp_ssl_socket_set_cacert(sock, t->cacertfile);
+	else
+		rc = SSL_CTX_set_default_verify_paths(
+		    amqp_ssl_socket_get_context(sock)) == 1 ? AMQP_STATUS_OK :
+		    AMQP_STATUS_SSL_ERROR;
+	if (rc != AMQP_STATUS_OK) {
+		log_warn("amqp", "TLS: cannot load the CA certificates %s: %s",
+		    t->cacertfile != NULL ? t->cacertfile : "of the system",
+		    amqp_error_string2(rc));
+		return NULL;
+	}
+	if (t->certfile != NULL) {
+		rc = amqp_ssl_socket_set_key(sock, t->certfile, t->keyfile);
+		if (rc != AMQP_STATUS_OK) {
+			log_warn("amqp", "TLS: cannot load the client "
+			    "certificate %s and key %s: %s", t->certfile,
+			    t->keyfile, amqp_error_string2(rc));
+			return NULL;
+		}
+	}
+	amqp_ssl_socket_set_verify_peer(sock, t->verify);
+	amqp_ssl_socket_set_verify_hostname(sock, t->verify);
+	return sock;
+}
+
 amqp_connection_state_t
 amqp_link_connect(const struct amqp_link_options *o,
-    const struct amqp_link_target *t)
+    const struct amqp_url *t)
 {
 	amqp_connection_state_t conn;
 	amqp_socket_t *sock;
@@ -240,15 +269,18 @@ amqp_link_connect(const struct amqp_link_options *o,
 	conn = amqp_new_connection();
 	if (conn == NULL)
 		return NULL;
-	sock = amqp_tcp_socket_new(conn);
+	sock = t->tls ? amqp_link_tls_socket(conn, t) :
+	    amqp_tcp_socket_new(conn);
 	if (sock == NULL) {
 		amqp_destroy_connection(conn);
 		return NULL;
 	}
 	rc = amqp_socket_open_noblock(sock, t->host, t->port, &tv);
 	if (rc != AMQP_STATUS_OK) {
-		log_warn("amqp", "cannot connect to %s:%d: %s", t->host,
-		    t->port, amqp_error_string2(rc));
+		/* For TLS, the handshake's failure (a certificate that does
+		 * not verify, say) is reported here too. */
+		log_warn("amqp", "cannot connect to %s:%d%s: %s", t->host,
+		    t->port, t->tls ? " (TLS)" : "", amqp_error_string2(rc));
 		amqp_destroy_connection(conn);
 		return NULL;
 	}
@@ -278,7 +310,7 @@ amqp_link_connect(const struct amqp_link_options *o,
 }
 
 amqp_connection_state_t
-amqp_link_open(const struct config *cfg, const struct amqp_link_target *t)
+amqp_link_open(const struct config *cfg, const struct amqp_url *t)
 {
 	struct amqp_link_options o = {
 		.heartbeat_s = cfg->heartbeat_s,

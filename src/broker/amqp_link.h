@@ -12,21 +12,11 @@
 
 #include <amqp.h>
 
+#include "core/amqp_url.h"
 #include "core/config.h"
 
 #define AMQP_LINK_CHANNEL	1	/* the first channel opened */
 #define AMQP_LINK_MAX_CHANNELS	2
-
-/* The parts of [amqp] url, parsed once. */
-struct amqp_link_target {
-	char	*url;		/* owned copy the fields below point into */
-	char	*host;
-	int	 port;
-	char	*user;
-	char	*password;
-	char	*vhost;
-	int	 ssl;
-};
 
 /* How to connect: what differs between the forwarder and the loader. */
 struct amqp_link_options {
@@ -41,12 +31,12 @@ struct amqp_link_options {
 };
 
 /*
- * Parses url ([amqp] url, [loader] amqp_url) into t. Returns 0, or -1
- * (logged) if the URL is bad or asks for TLS (amqps is not supported).
+ * Parses url ([amqp] url, [loader] amqp_url, amqp:// or amqps:// with its
+ * TLS parameters) into t. Returns 0, or -1 (logged) if the URL is bad.
  * Free with amqp_link_target_free.
  */
-int amqp_link_target_parse(const char *url, struct amqp_link_target *t);
-void amqp_link_target_free(struct amqp_link_target *t);
+int amqp_link_target_parse(const char *url, struct amqp_url *t);
+void amqp_link_target_free(struct amqp_url *t);
 
 /*
  * Connects to t, logs in as o says and opens o's channels, each RPC
@@ -55,7 +45,7 @@ void amqp_link_target_free(struct amqp_link_target *t);
  * closed).
  */
 amqp_connection_state_t amqp_link_connect(const struct amqp_link_options *o,
-    const struct amqp_link_target *t);
+    const struct amqp_url *t);
 
 /*
  * The forwarder's connection: connects (amqp_link_connect, with the
@@ -64,7 +54,7 @@ amqp_connection_state_t amqp_link_connect(const struct amqp_link_options *o,
  * NULL after logging why (the half-made connection is destroyed).
  */
 amqp_connection_state_t amqp_link_open(const struct config *cfg,
-    const struct amqp_link_target *t);
+    const struct amqp_url *t);
 
 /* Closes the connection politely when possible and destroys it. */
 void amqp_link_close(amqp_connection_state_t conn);

@@ -14,6 +14,7 @@
 #include <amqp.h>
 
 #include "core/config.h"
+#include "core/amqp_url.h"
 #include "core/config_check.h"
 #include "core/inifile.h"
 #include "core/routekey.h"
@@ -112,27 +113,16 @@ bad:
 	return -1;
 }
 
-/* A URL amqp_parse_url accepts. The message leaves the URL (a secret) out. */
+/* An AMQP URL (core/amqp_url.h), TLS parameters included. The message
+ * leaves the URL (a secret) out. */
 int
 config_check_url(const char *value, char *err, size_t errlen)
 {
-	struct amqp_connection_info info;
-	char *copy;
-	int rc;
+	struct amqp_url u;
 
-	copy = strdup(value);
-	if (copy == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (amqp_url_parse(value, &u, err, errlen) == -1)
 		return -1;
-	}
-	rc = amqp_parse_url(copy, &info);
-	free(copy);
-	if (rc != AMQP_STATUS_OK) {
-		snprintf(err, errlen, "not an AMQP URL of the form "
-		    "amqp://user:password@host:port/vhost (%s)",
-		    amqp_error_string2(rc));
-		return -1;
-	}
+	amqp_url_free(&u);
 	return 0;
 }
 

@@ -29,7 +29,7 @@
 
 struct loader_amqp {
 	const struct loader_config	*cfg;
-	struct amqp_link_target		 target;
+	struct amqp_url		 target;
 	int				 target_ok;
 	amqp_connection_state_t		 conn;
 	amqp_envelope_t			 env;	/* the last delivery */

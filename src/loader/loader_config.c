@@ -90,14 +90,7 @@ static const struct inifile_grammar loader_grammar = {
 static int
 loader_check_url(const char *value, char *err, size_t errlen)
 {
-	if (config_check_url(value, err, errlen) == -1)
-		return -1;
-	if (strncmp(value, "amqps:", 6) == 0) {
-		snprintf(err, errlen, "amqps:// (TLS) is not supported; use "
-		    "amqp://");
-		return -1;
-	}
-	return 0;
+	return config_check_url(value, err, errlen);
 }
 
 /* A queue name: at most 255 bytes of A-Z a-z 0-9 - _ . : */

@@ -297,7 +297,11 @@ TEST_errors(void)
 	load_bad("[loader]\nlog_level = loud\n", "debug, info, warn or error");
 	load_bad("[loader]\namqp_url = http://x\n", ":2: [loader] amqp_url: "
 	    "not an AMQP URL");
-	load_bad("[loader]\namqp_url = amqps://h:5671\n", "not supported");
+	/* amqps:// is taken; its parameters are checked. */
+	load_bad("[loader]\namqp_url = amqps://h:5671?verify=maybe\n",
+	    "verify must be verify_peer or verify_none");
+	load_bad("[loader]\namqp_url = amqp://h:5672?verify=verify_none\n",
+	    "TLS parameters need an amqps:// URL");
 	load_bad("[loader]\ntable = 1abc\n", ":2: [loader] table");
 	load_bad("[loader]\ntable = a.b.c\n", ":2: [loader] table");
 	load_bad("[loader]\ntable = ev\"ents\n", ":2: [loader] table");

@@ -42,6 +42,7 @@ void test_ratelimit_register(void);
 void test_hub_register(void);
 void test_ingest_register(void);
 void test_waitcount_register(void);
+void test_amqp_url_register(void);
 void test_loader_config_register(void);
 void test_loader_copy_register(void);
 void test_loader_json_register(void);

@@ -98,6 +98,7 @@ main(int argc, char **argv)
 	test_hub_register();
 	test_ingest_register();
 	test_waitcount_register();
+	test_amqp_url_register();
 	test_loader_config_register();
 	test_loader_copy_register();
 	test_loader_json_register();
