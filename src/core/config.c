@@ -36,6 +36,12 @@ static const struct inifile_key config_server_keys[] = {
 	CFG("http_max_connections", INIFILE_UINT, http_max_connections, 1,
 	    1000000, NULL),
 	CFG("http_timeout", INIFILE_UINT, http_timeout_s, 1, 3600, NULL),
+	CFG("http_max_connections_per_client", INIFILE_UINT,
+	    http_max_per_client, 1, 1000000, NULL),
+	CFG("http_header_timeout", INIFILE_UINT, http_header_timeout_s, 1,
+	    3600, NULL),
+	CFG("http_body_min_rate", INIFILE_SIZE, http_body_min_rate, 1,
+	    CONFIG_G, NULL),
 	CFG("trusted_proxies", INIFILE_NETADDRS, trusted_proxies, 0, 0, NULL),
 	CFG("log_file", INIFILE_STRING, log_file, 0, 0, NULL),
 	CFG("log_level", INIFILE_LOGLEVEL, log_level, 0, 0, NULL),
@@ -91,6 +97,10 @@ static const struct inifile_key config_websocket_keys[] = {
 	CFG("publish_burst", INIFILE_UINT, ws_publish_burst, 1, 10000000,
 	    NULL),
 	CFG("max_open_files", INIFILE_UINT, ws_max_open_files, 0, 100000000,
+	    NULL),
+	CFG("max_partial_bytes", INIFILE_SIZE, ws_max_partial_bytes,
+	    64 * CONFIG_K, 64 * CONFIG_G, NULL),
+	CFG("inbox_frames", INIFILE_COUNT, ws_inbox_frames, 16, 100000000,
 	    NULL),
 };
 #undef CFG
@@ -226,6 +236,9 @@ config_defaults(struct config *cfg)
 	cfg->http_threads = 2;
 	cfg->http_max_connections = 4096;
 	cfg->http_timeout_s = 30;
+	cfg->http_max_per_client = 256;
+	cfg->http_header_timeout_s = 10;
+	cfg->http_body_min_rate = 16 * CONFIG_K;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->shutdown_timeout_s = 10;
 	cfg->max_event_bytes = 32 * CONFIG_K;
@@ -246,6 +259,8 @@ config_defaults(struct config *cfg)
 	cfg->ws_publish_rate = 1000;
 	cfg->ws_publish_burst = 2000;
 	cfg->ws_max_open_files = 0;
+	cfg->ws_max_partial_bytes = 64 * CONFIG_M;
+	cfg->ws_inbox_frames = 65536;
 	if ((cfg->http_listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (cfg->journal_dir = strdup("var/journal")) == NULL ||
 	    (cfg->amqp_url = strdup("amqp://guest:guest@127.0.0.1:5672")) ==
@@ -422,6 +437,14 @@ config_finish(struct inifile *ini, struct config *cfg)
 		    "[limits] max_request_bytes (%s)",
 		    inifile_size_text(cfg->ws_send_queue_bytes, a, sizeof a),
 		    inifile_size_text(cfg->max_request_bytes, b, sizeof b));
+	/* Room for at least one message of the largest size. */
+	if (cfg->ws_max_partial_bytes < cfg->ws_max_message_bytes)
+		inifile_error(ini, config_later(ini, "websocket",
+		    "max_partial_bytes", "max_message_bytes"),
+		    "[websocket] max_partial_bytes (%s) must be at least "
+		    "max_message_bytes (%s)",
+		    inifile_size_text(cfg->ws_max_partial_bytes, a, sizeof a),
+		    inifile_size_text(cfg->ws_max_message_bytes, b, sizeof b));
 	if (cfg->http_listen != NULL && cfg->ws_listen != NULL &&
 	    strcmp(cfg->http_listen, cfg->ws_listen) == 0)
 		inifile_error(ini,

@@ -46,6 +46,9 @@ struct config {
 	unsigned		 http_threads;
 	unsigned		 http_max_connections;
 	unsigned		 http_timeout_s;	/* idle connection timeout */
+	unsigned		 http_max_per_client;	/* connections, one address */
+	unsigned		 http_header_timeout_s;	/* a request's head */
+	size_t			 http_body_min_rate;	/* bytes/s of a body */
 	struct netaddr_list	 trusted_proxies;
 	char			*log_file;	/* NULL: stderr */
 	enum log_level		 log_level;
@@ -83,6 +86,8 @@ struct config {
 	unsigned		 ws_publish_rate;	/* events/s */
 	unsigned		 ws_publish_burst;	/* events */
 	unsigned		 ws_max_open_files;	/* 0: the hard limit */
+	size_t			 ws_max_partial_bytes;	/* every connection's */
+	size_t			 ws_inbox_frames;	/* hub inbox bound */
 
 	struct config_app	*apps;
 	size_t			 napps;

@@ -15,7 +15,7 @@
 
 /* HTTP statuses counted one by one; anything else lands in "other". */
 static const unsigned metrics_statuses[] = {
-	200, 202, 204, 207, 304, 400, 401, 403, 404, 405, 408, 413, 415, 500, 503
+	200, 202, 204, 207, 304, 400, 401, 403, 404, 405, 408, 413, 415, 429, 500, 503
 };
 #define METRICS_NSTATUS SLUICE_ARRAY_LEN(metrics_statuses)
 
@@ -54,6 +54,9 @@ static struct {
 	atomic_uint_fast64_t	events_rejected[METRICS_EVENT_REASONS];
 	atomic_uint_fast64_t	events_refused[METRICS_REJECT_MAX];
 	atomic_uint_fast64_t	http_requests[METRICS_NSTATUS + 1];
+	atomic_int_fast64_t	http_connections;	/* gauge */
+	atomic_uint_fast64_t	http_refused;
+	atomic_uint_fast64_t	http_deadline[2];	/* head, body */
 	atomic_int		amqp_connected;
 	atomic_int		amqp_blocked;
 	atomic_uint_fast64_t	amqp_published;
@@ -72,6 +75,11 @@ static struct {
 	atomic_uint_fast64_t	ws_bytes_out;
 	atomic_uint_fast64_t	ws_closes[METRICS_NCLOSE];
 	atomic_uint_fast64_t	ws_slow_consumers;
+	atomic_int_fast64_t	ws_partial_bytes;	/* gauge */
+	atomic_uint_fast64_t	ws_partial_refused;
+	atomic_int_fast64_t	hub_inbox;		/* gauge */
+	atomic_uint_fast64_t	hub_dropped;
+	atomic_uint_fast64_t	ws_missed_closes;
 	struct metrics_hist	fanout_latency;
 } metrics;
 
@@ -109,6 +117,24 @@ metrics_http_request(unsigned status)
 		if (metrics_statuses[i] == status)
 			break;
 	METRICS_ADD(metrics.http_requests[i], 1);
+}
+
+void
+metrics_http_connections(int delta)
+{
+	METRICS_ADD(metrics.http_connections, delta);
+}
+
+void
+metrics_http_refused(void)
+{
+	METRICS_ADD(metrics.http_refused, 1);
+}
+
+void
+metrics_http_deadline(int body)
+{
+	METRICS_ADD(metrics.http_deadline[body != 0], 1);
 }
 
 void
@@ -244,6 +270,43 @@ metrics_ws_slow_consumer(void)
 }
 
 void
+metrics_ws_partial_bytes(int64_t delta)
+{
+	METRICS_ADD(metrics.ws_partial_bytes, delta);
+}
+
+void
+metrics_ws_partial_refused(void)
+{
+	METRICS_ADD(metrics.ws_partial_refused, 1);
+}
+
+void
+metrics_hub_inbox(int64_t delta)
+{
+	METRICS_ADD(metrics.hub_inbox, delta);
+}
+
+void
+metrics_hub_dropped(uint64_t n)
+{
+	METRICS_ADD(metrics.hub_dropped, n);
+}
+
+void
+metrics_ws_missed_close(void)
+{
+	METRICS_ADD(metrics.ws_missed_closes, 1);
+}
+
+/* A gauge kept as a signed sum, never shown below 0. */
+static uint64_t
+metrics_gauge(int64_t v)
+{
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+void
 metrics_fanout_delivered(uint64_t usec)
 {
 	metrics_hist_observe(&metrics.fanout_latency, usec);
@@ -325,6 +388,15 @@ metrics_hist_render(struct metrics_text *b, const char *name,
 	    (unsigned long long)METRICS_GET(h->count));
 }
 
+/* Writes one labelled pair of a counter: name{label="value"} n. */
+static void
+metrics_labelled(struct metrics_text *b, const char *name, const char *label,
+    const char *value, uint64_t n)
+{
+	metrics_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, value,
+	    (unsigned long long)n);
+}
+
 static void
 metrics_render_http(struct metrics_text *b, const struct metrics_hooks *hooks)
 {
@@ -361,6 +433,20 @@ metrics_render_http(struct metrics_text *b, const struct metrics_hooks *hooks)
 			    (unsigned long long)
 			    METRICS_GET(metrics.http_requests[i]));
 	}
+	metrics_single(b, "sluice_http_connections", "gauge",
+	    "Open HTTP connections.",
+	    metrics_gauge(METRICS_GET(metrics.http_connections)));
+	metrics_single(b, "sluice_http_connections_refused_total", "counter",
+	    "HTTP connections refused because their address had "
+	    "http_max_connections_per_client open.",
+	    METRICS_GET(metrics.http_refused));
+	metrics_family(b, "sluice_http_deadline_closes_total", "counter",
+	    "HTTP connections closed (408) because a request's head or body "
+	    "did not arrive in time, by phase.");
+	metrics_labelled(b, "sluice_http_deadline_closes_total", "phase",
+	    "head", METRICS_GET(metrics.http_deadline[0]));
+	metrics_labelled(b, "sluice_http_deadline_closes_total", "phase",
+	    "body", METRICS_GET(metrics.http_deadline[1]));
 }
 
 static void
@@ -395,15 +481,6 @@ metrics_render_amqp(struct metrics_text *b)
 	    "because it cannot be sent (unknown type, undecodable); 0 while "
 	    "forwarding goes on.",
 	    METRICS_GET(metrics.amqp_stalled_seq));
-}
-
-/* Writes one labelled pair of a counter: name{label="value"} n. */
-static void
-metrics_labelled(struct metrics_text *b, const char *name, const char *label,
-    const char *value, uint64_t n)
-{
-	metrics_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, value,
-	    (unsigned long long)n);
 }
 
 static void
@@ -445,6 +522,26 @@ metrics_render_ws(struct metrics_text *b)
 	metrics_single(b, "sluice_ws_slow_consumer_closes_total", "counter",
 	    "Connections closed (4100) for not reading fast enough.",
 	    METRICS_GET(metrics.ws_slow_consumers));
+	metrics_single(b, "sluice_ws_partial_bytes", "gauge",
+	    "Bytes held for messages still arriving in pieces, over every "
+	    "connection (bounded by max_partial_bytes).",
+	    metrics_gauge(METRICS_GET(metrics.ws_partial_bytes)));
+	metrics_single(b, "sluice_ws_partial_overflow_closes_total",
+	    "counter", "Connections closed (4100) because the bytes of "
+	    "partial messages reached max_partial_bytes.",
+	    METRICS_GET(metrics.ws_partial_refused));
+	metrics_single(b, "sluice_hub_inbox_frames", "gauge",
+	    "Frames from the HTTP threads waiting for the WebSocket thread "
+	    "(bounded by inbox_frames).",
+	    metrics_gauge(METRICS_GET(metrics.hub_inbox)));
+	metrics_single(b, "sluice_hub_inbox_dropped_total", "counter",
+	    "Live frames dropped because the hub's inbox was full (the "
+	    "events are journaled all the same).",
+	    METRICS_GET(metrics.hub_dropped));
+	metrics_single(b, "sluice_ws_missed_closes_total", "counter",
+	    "Subscribers closed (4100) because live frames of their channels "
+	    "were dropped from the hub's inbox.",
+	    METRICS_GET(metrics.ws_missed_closes));
 	metrics_single(b, "sluice_fanout_deliveries_total", "counter",
 	    "Event frames written to subscribers.",
 	    METRICS_GET(metrics.fanout_latency.count));

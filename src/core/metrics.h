@@ -33,6 +33,13 @@ void metrics_event_rejected(unsigned reason);
 void metrics_events_refused(enum metrics_reject reason, uint64_t n);
 void metrics_http_request(unsigned status);
 
+/* HTTP connections: opened (+1) or closed (-1); one refused for being
+ * over the per-client limit; one closed at its deadline, in the request's
+ * head (body 0) or its body (body 1). */
+void metrics_http_connections(int delta);
+void metrics_http_refused(void);
+void metrics_http_deadline(int body);
+
 void metrics_amqp_connected(int connected);
 void metrics_amqp_blocked(int blocked);
 void metrics_amqp_published(uint64_t n);
@@ -54,6 +61,15 @@ void metrics_ws_subscriptions(int delta);
 void metrics_ws_frame_in(size_t bytes);
 void metrics_ws_frame_out(size_t bytes);
 void metrics_ws_slow_consumer(void);
+/* Bytes held for partial messages, over every connection (a change); one
+ * connection closed because their bound was reached. */
+void metrics_ws_partial_bytes(int64_t delta);
+void metrics_ws_partial_refused(void);
+/* The hub's inbox: frames waiting (a change), frames dropped because it
+ * was full; and (WebSocket) one subscriber closed because it missed some. */
+void metrics_hub_inbox(int64_t delta);
+void metrics_hub_dropped(uint64_t n);
+void metrics_ws_missed_close(void);
 /* One event frame written: accepted-to-written time, in microseconds. */
 void metrics_fanout_delivered(uint64_t usec);
 

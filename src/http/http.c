@@ -1,7 +1,8 @@
 /*
  * http.c: the libmicrohttpd daemon: listening, routing, the health, ready
  * and metrics endpoints, and an orderly stop. POST /v1/events lives in
- * http_ingest.c. Requests run on libmicrohttpd's thread pool.
+ * http_ingest.c, the per-client limit and the deadlines of a request in
+ * http_guard.c. Requests run on libmicrohttpd's thread pool.
  */
 #define _GNU_SOURCE
 #include <netdb.h>
@@ -17,6 +18,7 @@
 #include "core/netaddr.h"
 #include "core/sluice.h"
 #include "http/http.h"
+#include "http/http_guard.h"
 #include "http/http_ingest.h"
 #include "http/http_static.h"
 #include "hub/hub.h"
@@ -200,6 +202,30 @@ http_dispatch_simple(struct http_server *srv, struct MHD_Connection *c,
 	}
 }
 
+/*
+ * The bytes of body the request's head announces, for the body's
+ * deadline: its Content-Length, or max_request_bytes for a chunked body;
+ * never more than max_request_bytes (a larger one is refused at once).
+ */
+static uint64_t
+http_body_expected(struct http_server *srv, struct MHD_Connection *c)
+{
+	uint64_t max = srv->cfg->max_request_bytes, n;
+	const char *v;
+	char *end;
+
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (v != NULL) {
+		n = strtoull(v, &end, 10);
+		return end != v && n < max ? n : max;
+	}
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		return max;
+	return 0;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -224,8 +250,11 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 			*upload_data_size = 0;
 			return ret;
 		}
+		http_guard_body_done(srv->guard, c);
 		return http_ingest_finish(req);
 	}
+	/* The head is in: from now on the body's deadline, if any. */
+	http_guard_head_done(srv->guard, c, http_body_expected(srv, c));
 	route = http_route_find(url);
 	if (route == HTTP_ROUTE_NONE)
 		return http_static_serve(srv->statics, c, url, method);
@@ -253,11 +282,11 @@ static void
 http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
 	enum http_ctx_kind *kind = *con_cls;
 
-	(void)cls;
-	(void)c;
-	(void)toe;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		http_guard_request_done(srv->guard, c);
 	if (kind != NULL && *kind == HTTP_CTX_METRICS)
 		free(*con_cls);
 	else if (kind != NULL)
@@ -331,6 +360,12 @@ http_start(const struct http_deps *deps, struct http_server **out)
 		free(srv);
 		return SLUICE_EINVAL;
 	}
+	if (http_guard_start(cfg, &srv->guard) != SLUICE_OK) {
+		freeaddrinfo(ai);
+		http_static_free(srv->statics);
+		free(srv);
+		return SLUICE_ENOMEM;
+	}
 	waitcount_init(&srv->parked);
 	srv->cfg = cfg;
 	srv->apps = deps->apps;
@@ -350,12 +385,15 @@ http_start(const struct http_deps *deps, struct http_server **out)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, srv->guard,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (srv->mhd == NULL) {
 		log_error("http", "cannot listen on %s", cfg->http_listen);
+		http_guard_stop(srv->guard);
 		http_static_free(srv->statics);
+		waitcount_destroy(&srv->parked);
 		free(srv);
 		return SLUICE_EIO;
 	}
@@ -395,6 +433,7 @@ http_stop(struct http_server *srv, unsigned timeout_ms)
 	/* Give resumed requests a moment to send their replies. */
 	nanosleep(&grace, NULL);
 	MHD_stop_daemon(srv->mhd);
+	http_guard_stop(srv->guard);
 	http_static_free(srv->statics);
 	waitcount_destroy(&srv->parked);
 	free(srv);

@@ -40,6 +40,7 @@ struct http_server {
 	atomic_int			 stopping;	/* answer 503 from now
 							   on */
 	struct waitcount		 parked;	/* /metrics on the hub */
+	struct http_guard		*guard;		/* limits, deadlines */
 };
 
 enum http_req_state {

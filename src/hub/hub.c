@@ -1,7 +1,8 @@
 /*
  * hub.c: channels, their subscribers, and the hand-off of frames and
- * queries from other threads to the service thread. The channel table
- * belongs to the service thread; the inbox, the queries and the interest
+ * queries from other threads to the service thread, through an inbox
+ * bounded in frames. The channel table belongs to the service thread; the
+ * inbox, the channels that missed frames, the queries and the interest
  * counts are shared.
  */
 #include <pthread.h>
@@ -9,11 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/isotime.h"
+#include "core/log.h"
+#include "core/metrics.h"
 #include "core/sluice.h"
 #include "hub/hub.h"
 
 #define HUB_INTEREST	4096	/* interest counters, by channel hash */
 #define HUB_FIRST_SLOTS	64	/* hash table slots at first */
+#define HUB_MISSED_MAX	1024	/* channels remembered as missing frames */
+#define HUB_LOG_US	(10 * 1000 * 1000) /* between "inbox full" lines */
+
+/* A channel whose frames were dropped, by its app and name's hash. */
+struct hub_missed {
+	unsigned	app;
+	uint64_t	hash;
+};
 
 struct hub_channel {
 	struct hub_channel	*next;		/* in its slot's chain */
@@ -42,6 +54,8 @@ struct hub {
 	size_t			 nslots;	/* a power of two */
 	size_t			 nchannels;
 	size_t			 nsubscriptions;
+	int64_t			 logged_us;	/* the last "inbox full" line */
+	uint64_t		 logged_dropped; /* dropped, as of that line */
 
 	/* Shared. */
 	atomic_uint		 interest[HUB_INTEREST];
@@ -49,6 +63,11 @@ struct hub {
 	struct frame		**inbox;
 	size_t			 ninbox;
 	size_t			 inbox_cap;
+	size_t			 inbox_limit;	/* 0: none */
+	uint64_t		 dropped;	/* frames, all time */
+	struct hub_missed	 missed[HUB_MISSED_MAX];
+	size_t			 nmissed;
+	int			 missed_all;	/* missed overflowed: everyone */
 	struct hub_query	*queries;	/* in the order posted */
 	struct hub_query	**queries_tail;
 	int			 closed;
@@ -98,6 +117,79 @@ hub_attach(struct hub *h, const struct hub_ops *ops)
 }
 
 void
+hub_limit(struct hub *h, size_t frames)
+{
+	h->inbox_limit = frames;
+}
+
+uint64_t
+hub_dropped(struct hub *h)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&h->lock);
+	n = h->dropped;
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+/* Whether the service thread has nothing to drain: an offer, a query or
+ * a mark wakes it only then. Under h->lock. */
+static int
+hub_idle_locked(const struct hub *h)
+{
+	return h->ninbox == 0 && h->queries == NULL && h->nmissed == 0 &&
+	    !h->missed_all;
+}
+
+/* Remembers that channel (n bytes) of app missed a frame. Under h->lock. */
+static void
+hub_mark_locked(struct hub *h, unsigned app, const char *channel, size_t n)
+{
+	uint64_t hash = hub_hash(app, channel, n);
+	size_t i;
+
+	if (h->missed_all)
+		return;
+	for (i = 0; i < h->nmissed; i++)
+		if (h->missed[i].hash == hash && h->missed[i].app == app)
+			return;
+	if (h->nmissed == HUB_MISSED_MAX) {
+		h->missed_all = 1;
+		return;
+	}
+	h->missed[h->nmissed].app = app;
+	h->missed[h->nmissed].hash = hash;
+	h->nmissed++;
+}
+
+/* Counts n events dropped from the live view (out of memory) and marks
+ * their channels. Any thread. */
+static void
+hub_lose_events(struct hub *h, const struct hub_event *events, size_t n)
+{
+	size_t i;
+	int wake;
+
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (h->closed) {
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	wake = hub_idle_locked(h);
+	for (i = 0; i < n; i++)
+		hub_mark_locked(h, events[i].app, events[i].channel,
+		    events[i].channel_len);
+	h->dropped += n;
+	pthread_mutex_unlock(&h->lock);
+	metrics_hub_dropped(n);
+	if (wake && h->ops.wakeup != NULL)
+		h->ops.wakeup(h->ops.arg);
+}
+
+void
 hub_enter(struct hub *h)
 {
 	h->service = pthread_self();
@@ -141,6 +233,7 @@ hub_free(struct hub *h)
 	hub_run_queries(h, hub_take_queries(h), SLUICE_ESTOPPING);
 	for (i = 0; i < h->ninbox; i++)
 		frame_unref(h->inbox[i]);
+	metrics_hub_inbox(-(int64_t)h->ninbox);
 	free(h->inbox);
 	free(h->slots);
 	pthread_mutex_destroy(&h->lock);
@@ -318,30 +411,101 @@ hub_deliver(struct hub *h, struct frame *f)
 			h->ops.deliver(ch->subs[i], f);
 }
 
+/* Tells every subscriber of ch that it missed frames. */
+static void
+hub_tell_channel(struct hub *h, struct hub_channel *ch)
+{
+	size_t i, n;
+
+	for (i = 0, n = ch->nsubs; i < n; i++)
+		h->ops.missed(ch->subs[i]);
+}
+
+/* Tells the subscribers of the channels in missed[n] (of every channel
+ * when all is set) that they missed frames. */
+static void
+hub_tell_missed(struct hub *h, const struct hub_missed *missed, size_t n,
+    int all)
+{
+	struct hub_channel *ch;
+	size_t i;
+
+	if (h->ops.missed == NULL)
+		return;
+	if (all) {
+		for (i = 0; i < h->nslots; i++)
+			for (ch = h->slots[i]; ch != NULL; ch = ch->next)
+				hub_tell_channel(h, ch);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		for (ch = h->slots[missed[i].hash & (h->nslots - 1)];
+		    ch != NULL; ch = ch->next)
+			if (ch->hash == missed[i].hash &&
+			    ch->app == missed[i].app)
+				hub_tell_channel(h, ch);
+	}
+}
+
+/* Logs the frames dropped since the last line, at most once per
+ * HUB_LOG_US. */
+static void
+hub_log_dropped(struct hub *h, uint64_t dropped, int all)
+{
+	int64_t now = isotime_mono_us();
+
+	if (dropped == h->logged_dropped ||
+	    (h->logged_us != 0 && now - h->logged_us < HUB_LOG_US))
+		return;
+	log_warn("hub", "the inbox was full (inbox_frames %zu): %llu live "
+	    "frames dropped since the last report; the subscribers of %s "
+	    "are told to reconnect", h->inbox_limit,
+	    (unsigned long long)(dropped - h->logged_dropped),
+	    all ? "every channel" : "the channels that missed them");
+	h->logged_us = now;
+	h->logged_dropped = dropped;
+}
+
 void
 hub_drain(struct hub *h)
 {
+	struct hub_missed missed[HUB_MISSED_MAX];
 	struct hub_query *queries;
 	struct frame **frames;
-	size_t n, i;
+	size_t n, i, nmissed;
+	uint64_t dropped;
+	int all;
 
-	/* Both at once: an offer or a query wakes the thread only when it
-	 * finds both empty. */
+	/* All at once: an offer, a mark or a query wakes the thread only
+	 * when it finds them all empty. */
 	pthread_mutex_lock(&h->lock);
 	frames = h->inbox;
 	n = h->ninbox;
 	h->inbox = NULL;
 	h->ninbox = 0;
 	h->inbox_cap = 0;
+	nmissed = h->nmissed;
+	memcpy(missed, h->missed, nmissed * sizeof *missed);
+	all = h->missed_all;
+	h->nmissed = 0;
+	h->missed_all = 0;
+	dropped = h->dropped;
 	queries = h->queries;
 	h->queries = NULL;
 	h->queries_tail = &h->queries;
 	pthread_mutex_unlock(&h->lock);
+	metrics_hub_inbox(-(int64_t)n);
+	/* Frames offered before the drop go first; a subscriber told next
+	 * is closing and takes no later frame, so it never sees a gap. */
 	for (i = 0; i < n; i++) {
 		hub_deliver(h, frames[i]);
 		frame_unref(frames[i]);
 	}
 	free(frames);
+	if (nmissed > 0 || all) {
+		hub_tell_missed(h, missed, nmissed, all);
+		hub_log_dropped(h, dropped, all);
+	}
 	hub_run_queries(h, queries, SLUICE_OK);
 }
 
@@ -352,39 +516,66 @@ hub_wants(struct hub *h, unsigned app, const char *channel, size_t n)
 	    HUB_INTEREST], memory_order_relaxed) != 0;
 }
 
+/* Makes room in the inbox for want more frames, within its bound.
+ * Returns how many fit. Under h->lock. */
+static size_t
+hub_room_locked(struct hub *h, size_t want)
+{
+	struct frame **inbox;
+	size_t cap;
+
+	if (h->inbox_limit != 0 && want > h->inbox_limit - h->ninbox)
+		want = h->inbox_limit - h->ninbox;
+	if (want == 0 || h->ninbox + want <= h->inbox_cap)
+		return want;
+	cap = h->inbox_cap == 0 ? 64 : h->inbox_cap;
+	while (cap < h->ninbox + want)
+		cap *= 2;
+	if (h->inbox_limit != 0 && cap > h->inbox_limit)
+		cap = h->inbox_limit;
+	inbox = reallocarray(h->inbox, cap, sizeof *inbox);
+	if (inbox == NULL)
+		return h->inbox_cap - h->ninbox;
+	h->inbox = inbox;
+	h->inbox_cap = cap;
+	return want;
+}
+
 void
 hub_offer(struct hub *h, struct frame **frames, size_t n)
 {
-	struct frame **inbox;
-	size_t i, cap;
+	size_t i, fit;
 	int wake;
 
 	if (n == 0)
 		return;
 	pthread_mutex_lock(&h->lock);
-	if (h->closed)
-		goto drop;
-	if (h->ninbox + n > h->inbox_cap) {
-		cap = h->inbox_cap == 0 ? 64 : h->inbox_cap;
-		while (cap < h->ninbox + n)
-			cap *= 2;
-		inbox = reallocarray(h->inbox, cap, sizeof *inbox);
-		if (inbox == NULL)
-			goto drop;
-		h->inbox = inbox;
-		h->inbox_cap = cap;
+	if (h->closed) {
+		pthread_mutex_unlock(&h->lock);
+		for (i = 0; i < n; i++)
+			frame_unref(frames[i]);
+		return;
 	}
-	wake = h->ninbox == 0 && h->queries == NULL;
-	memcpy(h->inbox + h->ninbox, frames, n * sizeof *frames);
-	h->ninbox += n;
+	wake = hub_idle_locked(h);
+	fit = hub_room_locked(h, n);
+	if (fit > 0) {
+		memcpy(h->inbox + h->ninbox, frames, fit * sizeof *frames);
+		h->ninbox += fit;
+	}
+	/* What does not fit is dropped; its subscribers will be told. */
+	for (i = fit; i < n; i++)
+		if (frames[i]->channel != NULL)
+			hub_mark_locked(h, frames[i]->app, frames[i]->channel,
+			    strlen(frames[i]->channel));
+	h->dropped += n - fit;
 	pthread_mutex_unlock(&h->lock);
+	metrics_hub_inbox((int64_t)fit);
+	if (fit < n)
+		metrics_hub_dropped(n - fit);
+	for (i = fit; i < n; i++)
+		frame_unref(frames[i]);
 	if (wake)
 		h->ops.wakeup(h->ops.arg);
-	return;
-drop:
-	pthread_mutex_unlock(&h->lock);
-	for (i = 0; i < n; i++)
-		frame_unref(frames[i]);
 }
 
 /* Whether the caller is the service thread. */
@@ -407,16 +598,22 @@ hub_publish(struct hub *h, const struct hub_event *events, size_t n)
 	here = hub_on_service_thread(h);
 	if (!here && n > SLUICE_ARRAY_LEN(stack)) {
 		frames = calloc(n, sizeof *frames);
-		if (frames == NULL)
-			return;		/* the live view misses these */
+		if (frames == NULL) {
+			/* The live view misses these; their readers are
+			 * told. */
+			hub_lose_events(h, events, n);
+			return;
+		}
 	}
 	for (i = 0; i < n; i++) {
 		if (!hub_wants(h, events[i].app, events[i].channel,
 		    events[i].channel_len))
 			continue;
 		f = h->ops.encode(&events[i], h->ops.arg);
-		if (f == NULL)
+		if (f == NULL) {
+			hub_lose_events(h, &events[i], 1);
 			continue;
+		}
 		if (here) {
 			hub_deliver(h, f);
 			frame_unref(f);
@@ -445,7 +642,7 @@ hub_query(struct hub *h, hub_query_fn fn, void *arg)
 		free(q);
 		return SLUICE_ESTOPPING;
 	}
-	wake = h->queries == NULL && h->ninbox == 0;
+	wake = hub_idle_locked(h);
 	*h->queries_tail = q;
 	h->queries_tail = &q->next;
 	pthread_mutex_unlock(&h->lock);

@@ -7,10 +7,14 @@
  * thread. An event's frame is encoded once, on the thread that accepted
  * it, and shared by reference; frames made on other threads reach the
  * service thread through the hub's inbox and a wakeup, and are delivered
- * there (hub_drain). Other threads read channel state only through a query
- * run on the service thread (hub_query).
+ * there (hub_drain). The inbox is bounded (hub_limit): when it is full,
+ * live frames are dropped and counted, and the subscribers of their
+ * channels are told at the next drain (hub_ops.missed) so that the front
+ * door can close them; the journal, and so the durable path, never sees
+ * this. Other threads read channel state only through a query run on the
+ * service thread (hub_query).
  *
- * Threads: hub_new, hub_attach and hub_free on the main thread;
+ * Threads: hub_new, hub_attach, hub_limit and hub_free on the main thread;
  * hub_publish, hub_query and hub_close from any thread; everything else
  * only from the service thread (the one that called hub_enter).
  */
@@ -50,6 +54,11 @@ struct hub_ops {
 	void		 (*deliver)(void *sub, struct frame *f);
 	/* Wakes the service thread so that it calls hub_drain. Any thread. */
 	void		 (*wakeup)(void *arg);
+	/* Tells one subscriber that frames of a channel it takes were
+	 * dropped (the inbox was full): it has a gap. Same rules as deliver;
+	 * may be NULL. A subscriber of several such channels may be told
+	 * more than once. Service thread. */
+	void		 (*missed)(void *sub);
 	void		*arg;		/* for encode and wakeup */
 };
 
@@ -67,6 +76,14 @@ struct hub *hub_new(void);
 
 /* Attaches the front door's calls (copied). Before any subscriber. */
 void hub_attach(struct hub *h, const struct hub_ops *ops);
+
+/* Bounds the inbox to frames frames waiting (0: no bound). Before any
+ * event is published. */
+void hub_limit(struct hub *h, size_t frames);
+
+/* Frames dropped so far because the inbox was full or could not grow.
+ * Any thread. */
+uint64_t hub_dropped(struct hub *h);
 
 /* Marks the calling thread as the service thread: events published on it
  * are delivered at once, without the inbox. */
@@ -115,9 +132,11 @@ void hub_publish(struct hub *h, const struct hub_event *events, size_t n);
 /*
  * Hands n frames already encoded to the service thread, taking the
  * caller's references, and wakes it if it was not already due to drain.
- * After hub_close, or when the inbox cannot grow, the frames are dropped:
- * the live view misses them; the events are journaled all the same. Any
- * thread.
+ * After hub_close the frames are dropped. When the inbox is full (or
+ * cannot grow) the frames that do not fit are dropped and counted, and
+ * their channels are remembered: at the next drain every subscriber of
+ * them is told through ops.missed. The events are journaled all the same.
+ * Any thread.
  */
 void hub_offer(struct hub *h, struct frame **frames, size_t n);
 
@@ -126,7 +145,8 @@ void hub_offer(struct hub *h, struct frame **frames, size_t n);
 void hub_deliver(struct hub *h, struct frame *f);
 
 /* Delivers every frame offered by other threads, in the order offered,
- * then runs the queries posted. */
+ * then tells the subscribers of channels whose frames were dropped
+ * (ops.missed), then runs the queries posted. */
 void hub_drain(struct hub *h);
 
 /*

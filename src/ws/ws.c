@@ -312,11 +312,14 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 		free(srv);
 		return SLUICE_EIO;
 	}
+	memset(&ops, 0, sizeof ops);
 	ops.encode = ws_encode;
 	ops.deliver = ws_session_deliver;
 	ops.wakeup = ws_wakeup;
+	ops.missed = ws_session_missed;
 	ops.arg = srv;
 	hub_attach(srv->hub, &ops);
+	hub_limit(srv->hub, cfg->ws_inbox_frames);
 	if (pthread_create(&srv->thread, NULL, ws_thread, srv) != 0) {
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;

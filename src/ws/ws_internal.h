@@ -77,6 +77,9 @@ struct ws_server {
 	size_t			 nconns;
 	unsigned		*app_conns;	/* per app, by index */
 	lws_sorted_usec_list_t	 sweep;		/* pings and pong timeouts */
+	size_t			 partial_bytes;	/* every c->msg_cap */
+	uint64_t		 partial_refused; /* closes for the above */
+	int64_t			 partial_logged_us; /* its last log line */
 
 	/* Publishes answered by the pipeline on another thread (the
 	 * journal's writer), to reply to. */
@@ -126,6 +129,10 @@ void ws_session_error(struct ws_conn *c, int code, const char *message,
 
 /* The hub's delivery: queues f for conn, closing a slow consumer. */
 void ws_session_deliver(void *conn, struct frame *f);
+
+/* The hub's missed: conn has a gap in a channel's events (the hub's inbox
+ * was full); it is closed with 4100 so that it reconnects. */
+void ws_session_missed(void *conn);
 
 /* Sends the server's pusher:ping, or closes c with 4201 when the one sent
  * before went unanswered; called by the sweep. */

@@ -1,8 +1,9 @@
 /*
  * ws_session.c: one WebSocket connection's side of the Pusher protocol:
  * checking the request when it opens, reassembling and dispatching its
- * messages, its subscriptions, its send queue and how it is closed.
- * WebSocket service thread only.
+ * messages, its subscriptions, its send queue and how it is closed. The
+ * bytes of messages being reassembled are bounded over every connection
+ * (websocket.max_partial_bytes). WebSocket service thread only.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #define WS_WRITE_BUDGET		256	/* frames per writable callback */
 #define WS_COALESCE_BYTES	(64 * 1024) /* written in one send */
 #define WS_HEADER_MAX		1024	/* a header copied for envelopes */
+#define WS_MSG_FIRST		4096	/* a reassembly buffer at first */
+#define WS_LOG_US		(10 * 1000 * 1000) /* between like lines */
 
 /* The app of the request's path ("/app/KEY"), or NULL: *why says what. */
 static const struct config_app *
@@ -279,6 +282,20 @@ ws_session_deliver(void *conn, struct frame *f)
 	ws_session_error(c, PUSHER_OVER_CAPACITY, msg, 1);
 }
 
+void
+ws_session_missed(void *conn)
+{
+	struct ws_conn *c = conn;
+
+	if (c->wsi == NULL || c->close_code != 0)
+		return;
+	/* What it has queued is older than the gap: it may go first. */
+	metrics_ws_missed_close();
+	ws_session_error(c, PUSHER_OVER_CAPACITY, "over capacity: live "
+	    "events of your channels were dropped while the server was "
+	    "behind; reconnect", 1);
+}
+
 /* Counts one frame written: bytes, and the fan-out latency of events. */
 static void
 ws_session_written(const struct frame *f, int64_t *now)
@@ -509,6 +526,71 @@ ws_session_unsubscribe(struct ws_conn *c, struct json_object *data)
 	}
 }
 
+/* Frees c's reassembly buffer and takes it off the server's total. */
+static void
+ws_session_msg_free(struct ws_conn *c)
+{
+	c->srv->partial_bytes -= c->msg_cap;
+	metrics_ws_partial_bytes(-(int64_t)c->msg_cap);
+	free(c->msg);
+	c->msg = NULL;
+	c->msg_cap = 0;
+}
+
+/*
+ * Grows c's reassembly buffer to hold need bytes (at most limit), within
+ * what every connection's partial messages may hold together. Returns 0,
+ * or -1 when it cannot (c is then closed with 4100, or told it ran out of
+ * memory).
+ */
+static int
+ws_session_msg_grow(struct ws_conn *c, size_t need, size_t limit)
+{
+	struct ws_server *srv = c->srv;
+	size_t bound = srv->cfg->ws_max_partial_bytes, cap;
+	int64_t now;
+	char msg[200];
+	char *p;
+
+	cap = c->msg_cap == 0 ? WS_MSG_FIRST : c->msg_cap;
+	while (cap < need)
+		cap *= 2;
+	if (cap > limit)
+		cap = limit;
+	if (cap - c->msg_cap > bound - srv->partial_bytes) {
+		/* Refusing this one keeps the others whole. */
+		metrics_ws_partial_refused();
+		srv->partial_refused++;
+		now = isotime_mono_us();
+		if (srv->partial_logged_us == 0 ||
+		    now - srv->partial_logged_us >= WS_LOG_US) {
+			log_warn("ws", "partial messages hold %zu bytes of "
+			    "max_partial_bytes %zu: %s (app %s, %s) closed "
+			    "with 4100 (%llu so far)", srv->partial_bytes,
+			    bound, c->socket_id, c->app->id, c->ip,
+			    (unsigned long long)srv->partial_refused);
+			srv->partial_logged_us = now;
+		}
+		ws_session_msg_free(c);
+		c->msg_len = 0;
+		snprintf(msg, sizeof msg, "over capacity: the server holds "
+		    "as many bytes of messages still arriving as it may "
+		    "(%zu); send whole messages, or reconnect later", bound);
+		ws_session_error(c, PUSHER_OVER_CAPACITY, msg, 1);
+		return -1;
+	}
+	p = realloc(c->msg, cap);
+	if (p == NULL) {
+		ws_session_error(c, 0, "out of memory", 0);
+		return -1;
+	}
+	srv->partial_bytes += cap - c->msg_cap;
+	metrics_ws_partial_bytes((int64_t)(cap - c->msg_cap));
+	c->msg = p;
+	c->msg_cap = cap;
+	return 0;
+}
+
 /* Handles one whole message. */
 static void
 ws_session_message(struct ws_conn *c, const char *text, size_t len)
@@ -545,8 +627,8 @@ void
 ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final,
     int binary)
 {
-	size_t limit = c->srv->cfg->ws_max_message_bytes, cap;
-	char msg[160], *p;
+	size_t limit = c->srv->cfg->ws_max_message_bytes;
+	char msg[160];
 
 	c->last_rx_us = isotime_mono_us();
 	c->ping_sent_us = 0;
@@ -555,9 +637,7 @@ ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final,
 	if (!c->discarding && (binary || len > limit - c->msg_len)) {
 		c->discarding = binary ? WS_DISCARD_BINARY :
 		    WS_DISCARD_TOO_LARGE;
-		free(c->msg);
-		c->msg = NULL;
-		c->msg_cap = 0;
+		ws_session_msg_free(c);
 	}
 	if (c->discarding) {
 		c->msg_len += len;
@@ -581,21 +661,12 @@ ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final,
 		ws_session_message(c, in, len);
 		return;
 	}
-	if (c->msg_len + len > c->msg_cap) {
-		cap = c->msg_cap == 0 ? 4096 : c->msg_cap;
-		while (cap < c->msg_len + len)
-			cap *= 2;
-		if (cap > limit)
-			cap = limit;
-		p = realloc(c->msg, cap);
-		if (p == NULL) {
-			ws_session_error(c, 0, "out of memory", 0);
-			c->msg_len = 0;
-			c->discarding = final ? 0 : WS_DISCARD_TOO_LARGE;
-			return;
-		}
-		c->msg = p;
-		c->msg_cap = cap;
+	if (c->msg_len + len > c->msg_cap &&
+	    ws_session_msg_grow(c, c->msg_len + len, limit) == -1) {
+		c->msg_len = 0;
+		c->discarding = final || c->close_code != 0 ? 0 :
+		    WS_DISCARD_TOO_LARGE;
+		return;
 	}
 	memcpy(c->msg + c->msg_len, in, len);
 	c->msg_len += len;
@@ -604,11 +675,9 @@ ws_session_receive(struct ws_conn *c, const void *in, size_t len, int final,
 	metrics_ws_frame_in(c->msg_len);
 	ws_session_message(c, c->msg, c->msg_len);
 	c->msg_len = 0;
-	if (c->msg_cap > 4096) {
-		free(c->msg);
-		c->msg = NULL;
-		c->msg_cap = 0;
-	}
+	/* An idle connection holds no buffer: the bound is for messages
+	 * in flight. */
+	ws_session_msg_free(c);
 }
 
 void
@@ -647,6 +716,8 @@ ws_session_closed(struct ws_conn *c)
 	c->subs = NULL;
 	c->nsubs = 0;
 	sendq_clear(&c->q);
+	ws_session_msg_free(c);
+	c->msg_len = 0;
 	if (c->app != NULL)
 		srv->app_conns[c->app_index]--;
 	metrics_ws_closed();

@@ -148,6 +148,9 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->http_threads, 2);
 	CU_ASSERT_EQUAL(cfg->http_max_connections, 4096);
 	CU_ASSERT_EQUAL(cfg->http_timeout_s, 30);
+	CU_ASSERT_EQUAL(cfg->http_max_per_client, 256);
+	CU_ASSERT_EQUAL(cfg->http_header_timeout_s, 10);
+	CU_ASSERT_EQUAL(cfg->http_body_min_rate, 16 * 1024);
 	CU_ASSERT_EQUAL(cfg->trusted_proxies.count, 0);
 	CU_ASSERT_PTR_NULL(cfg->log_file);
 	CU_ASSERT_EQUAL(cfg->log_level, LOG_LEVEL_INFO);
@@ -178,6 +181,8 @@ check_defaults(const struct config *cfg)
 	CU_ASSERT_EQUAL(cfg->ws_publish_rate, 1000);
 	CU_ASSERT_EQUAL(cfg->ws_publish_burst, 2000);
 	CU_ASSERT_EQUAL(cfg->ws_max_open_files, 0);
+	CU_ASSERT_EQUAL(cfg->ws_max_partial_bytes, 64 * 1024 * 1024);
+	CU_ASSERT_EQUAL(cfg->ws_inbox_frames, 65536);
 }
 
 static void
@@ -282,6 +287,9 @@ TEST_every_key_set(void)
 	    "http_threads = 64\n"
 	    "http_max_connections = 1000000\n"
 	    "http_timeout = 3600\n"
+	    "http_max_connections_per_client = 1000000\n"
+	    "http_header_timeout = 3600\n"
+	    "http_body_min_rate = 1G\n"
 	    "trusted_proxies = 10.0.0.0/8, ::1\n"
 	    "log_file = /var/log/sluiced.log\n"
 	    "log_level = debug\n"
@@ -315,6 +323,8 @@ TEST_every_key_set(void)
 	    "publish_rate = 10000000\n"
 	    "publish_burst = 1\n"
 	    "max_open_files = 200000\n"
+	    "max_partial_bytes = 64G\n"
+	    "inbox_frames = 100000000\n"
 	    "[queue q1]\n"
 	    "bind = a.* b.#,c\n"
 	    "[queue q2]\n"
@@ -387,6 +397,11 @@ TEST_every_key_set(void)
 	CU_ASSERT_EQUAL(cfg->ws_publish_rate, 10000000);
 	CU_ASSERT_EQUAL(cfg->ws_publish_burst, 1);
 	CU_ASSERT_EQUAL(cfg->ws_max_open_files, 200000);
+	CU_ASSERT_EQUAL(cfg->ws_max_partial_bytes, UINT64_C(64) << 30);
+	CU_ASSERT_EQUAL(cfg->ws_inbox_frames, 100000000);
+	CU_ASSERT_EQUAL(cfg->http_max_per_client, 1000000);
+	CU_ASSERT_EQUAL(cfg->http_header_timeout_s, 3600);
+	CU_ASSERT_EQUAL(cfg->http_body_min_rate, UINT64_C(1) << 30);
 	unload(cfg, &errs);
 }
 
@@ -532,6 +547,12 @@ TEST_out_of_range(void)
 		    "1000001", "1..1000000", NULL },
 		{ "server", "http_timeout", "1", "3600", "0", "3601",
 		    "1..3600", NULL },
+		{ "server", "http_max_connections_per_client", "1", "1000000",
+		    "0", "1000001", "1..1000000", NULL },
+		{ "server", "http_header_timeout", "1", "3600", "0", "3601",
+		    "1..3600", NULL },
+		{ "server", "http_body_min_rate", "1", "1G", "0", "1025M",
+		    "1..1G", NULL },
 		{ "server", "shutdown_timeout", "0", "3600", NULL, "3601",
 		    "0..3600", NULL },
 		{ "limits", "max_event_bytes", "64", "16M", "63", "16385K",
@@ -571,6 +592,10 @@ TEST_out_of_range(void)
 		    "10000001", "1..10000000", NULL },
 		{ "websocket", "max_open_files", "0", "100000000", NULL,
 		    "100000001", "0..100000000", NULL },
+		{ "websocket", "max_partial_bytes", "64K", "64G", "65535",
+		    "65G", "64K..64G", NULL },
+		{ "websocket", "inbox_frames", "16", "100000000", "15",
+		    "100000001", "16..100000000", NULL },
 	};
 	size_t i;
 
@@ -613,6 +638,11 @@ TEST_cross_checks(void)
 	    "twice [limits] max_request_bytes (1M)");
 	CHECK_BAD("[limits]\nmax_request_bytes = 2M\n" APP_OK, 1, 2,
 	    "send_queue_bytes (2M)", "max_request_bytes (2M)");
+	CHECK_BAD("[websocket]\nmax_message_bytes = 1M\n"
+	    "max_partial_bytes = 512K\n" APP_OK, 1, 3,
+	    "max_partial_bytes (512K)", "at least max_message_bytes (1M)");
+	check_range("websocket", "max_partial_bytes", "1M",
+	    "max_message_bytes = 1M", NULL);
 	check_range("websocket", "send_queue_bytes", "1M", NULL, NULL);
 	check_range("journal", "max_bytes", "128M", NULL, NULL);
 	check_range("limits", "max_request_bytes", "32K", NULL, NULL);

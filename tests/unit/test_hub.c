@@ -5,8 +5,9 @@
  * channels, the event frame's text, the hand-off of frames from other
  * threads (wakeups, order, release, closing), four threads offering
  * while the service thread drains, delivery that skips one subscriber,
- * exact counts, hub_publish on and off the service thread, and queries
- * posted from other threads.
+ * exact counts, hub_publish on and off the service thread, queries
+ * posted from other threads, and the inbox's bound (frames dropped and
+ * counted, their subscribers told after the frames before the drop).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "unit.h"
+#include "core/metrics.h"
 #include "core/sluice.h"
 #include "hub/hub.h"
 #include "ws/pusher.h"
@@ -39,6 +41,9 @@ static struct delivery	 log_items[LOG_MAX];
 static size_t		 log_len;
 static int		 log_overflow;
 static atomic_uint	 wakeups;
+static void		*missed_subs[LOG_MAX];	/* told, in order */
+static size_t		 missed_len;
+static size_t		 missed_after;	/* log_len at the first telling */
 static sem_t		*wake_sem;	/* posted by each wakeup when set */
 
 /* Apps are known to the hub by their index. */
@@ -65,6 +70,28 @@ record(void *conn, struct frame *f)
 	d->accepted_us = f->accepted_us;
 	d->seq = f->seq;
 	d->refs = atomic_load(&f->refs);
+}
+
+/* The hub's ops.missed: records who was told. */
+static void
+missed(void *conn)
+{
+	if (missed_len == 0)
+		missed_after = log_len;
+	if (missed_len < LOG_MAX)
+		missed_subs[missed_len++] = conn;
+}
+
+/* How many times conn was told it missed frames. */
+static size_t
+told(void *conn)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < missed_len; i++)
+		if (missed_subs[i] == conn)
+			n++;
+	return n;
 }
 
 static void
@@ -117,10 +144,14 @@ hub_make(void)
 
 	log_reset();
 	log_overflow = 0;
+	missed_len = 0;
+	missed_after = 0;
 	atomic_store(&wakeups, 0);
 	wake_sem = NULL;
 	h = hub_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	memset(&ops, 0, sizeof ops);
+	ops.missed = missed;
 	ops.encode = encode;
 	ops.deliver = record;
 	ops.wakeup = wakeup;
@@ -1134,6 +1165,117 @@ TEST_query_from_threads(void)
 	hub_free(h);
 }
 
+/* The value of an unlabelled sample in a metrics render. */
+static uint64_t
+metric(const char *name)
+{
+	char *text, *p, key[128];
+	uint64_t v = 0;
+	size_t len;
+
+	text = metrics_render(NULL, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	snprintf(key, sizeof key, "\n%s ", name);
+	p = strstr(text, key);
+	CU_ASSERT_PTR_NOT_NULL(p);
+	if (p != NULL)
+		v = strtoull(p + strlen(key), NULL, 10);
+	free(text);
+	return v;
+}
+
+static void
+TEST_inbox_bound(void)
+{
+	struct hub_channel *ca, *cb, *cc;
+	struct frame *f[7];
+	uint64_t dropped0 = metric("sluice_hub_inbox_dropped_total");
+	size_t i;
+	struct hub *h = hub_make();
+
+	hub_limit(h, 4);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "a", CONN(0), &ca), SLUICE_OK);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "a", CONN(1), &ca), SLUICE_OK);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "b", CONN(2), &cb), SLUICE_OK);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "c", CONN(3), &cc), SLUICE_OK);
+	/* Same name, other app: not told. */
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_B, "b", CONN(4), &cc), SLUICE_OK);
+	for (i = 0; i < 4; i++)
+		f[i] = event(APP_A, "a", 1);
+	f[4] = event(APP_A, "b", 2);
+	f[5] = event(APP_A, "b", 3);
+	f[6] = event(APP_A, "c", 4);
+	hub_offer(h, f, 3);		/* a a a: fit */
+	hub_offer(h, f + 3, 3);		/* a fits; b b dropped */
+	hub_offer(h, f + 6, 1);		/* c dropped */
+	CU_ASSERT_EQUAL(hub_dropped(h), 3);
+	CU_ASSERT_EQUAL(metric("sluice_hub_inbox_dropped_total") - dropped0,
+	    3);
+	CU_ASSERT_EQUAL(metric("sluice_hub_inbox_frames"), 4);
+	CU_ASSERT_EQUAL(atomic_load(&wakeups), 1);
+	CU_ASSERT_EQUAL(missed_len, 0);	/* told on the service thread */
+	hub_drain(h);
+	CU_ASSERT_EQUAL(log_len, 8);	/* four frames, two subscribers */
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(got(CONN(0), f[i]), 1);
+		CU_ASSERT_EQUAL(got(CONN(1), f[i]), 1);
+	}
+	CU_ASSERT_EQUAL(told(CONN(0)), 0);
+	CU_ASSERT_EQUAL(told(CONN(1)), 0);
+	CU_ASSERT_EQUAL(told(CONN(2)), 1);
+	CU_ASSERT_EQUAL(told(CONN(3)), 1);
+	CU_ASSERT_EQUAL(told(CONN(4)), 0);
+	CU_ASSERT_EQUAL(missed_len, 2);
+	/* After every frame offered before the drop. */
+	CU_ASSERT_EQUAL(missed_after, 8);
+	CU_ASSERT_EQUAL(metric("sluice_hub_inbox_frames"), 0);
+	/* Drained: there is room again, and nobody is told twice. */
+	for (i = 0; i < 4; i++)
+		f[i] = event(APP_A, "b", 5);
+	hub_offer(h, f, 4);
+	hub_drain(h);
+	CU_ASSERT_EQUAL(hub_dropped(h), 3);
+	CU_ASSERT_EQUAL(missed_len, 2);
+	CU_ASSERT_EQUAL(log_len, 12);
+	hub_unsubscribe(h, ca, CONN(0));
+	hub_unsubscribe(h, ca, CONN(1));
+	hub_unsubscribe(h, cb, CONN(2));
+	hub_unsubscribe(h, cc, CONN(4));
+	cc = NULL;
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "c", CONN(3), &cc), SLUICE_OK);
+	hub_unsubscribe(h, cc, CONN(3));
+	hub_free(h);
+}
+
+/* More channels dropped than the hub remembers: everyone is told. */
+static void
+TEST_inbox_bound_many_channels(void)
+{
+	struct hub_channel *ch, *quiet;
+	struct frame *f;
+	char name[32];
+	size_t i;
+	struct hub *h = hub_make();
+
+	hub_limit(h, 16);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "ch-7", CONN(0), &ch),
+	    SLUICE_OK);
+	CU_ASSERT_EQUAL(hub_subscribe(h, APP_A, "quiet", CONN(1), &quiet),
+	    SLUICE_OK);
+	for (i = 0; i < 16 + 2000; i++) {
+		snprintf(name, sizeof name, "ch-%zu", i);
+		f = event(APP_A, name, 1);
+		hub_offer(h, &f, 1);
+	}
+	CU_ASSERT_EQUAL(hub_dropped(h), 2000);
+	hub_drain(h);
+	CU_ASSERT_EQUAL(told(CONN(0)), 1);
+	CU_ASSERT_EQUAL(told(CONN(1)), 1);
+	hub_unsubscribe(h, ch, CONN(0));
+	hub_unsubscribe(h, quiet, CONN(1));
+	hub_free(h);
+}
+
 void
 test_hub_register(void)
 {
@@ -1160,6 +1302,9 @@ test_hub_register(void)
 		{ "TEST_query", TEST_query },
 		{ "TEST_unattached", TEST_unattached },
 		{ "TEST_query_from_threads", TEST_query_from_threads },
+		{ "TEST_inbox_bound", TEST_inbox_bound },
+		{ "TEST_inbox_bound_many_channels",
+		    TEST_inbox_bound_many_channels },
 		{ NULL, NULL }
 	};
 

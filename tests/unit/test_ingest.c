@@ -105,6 +105,7 @@ rig_open(uint64_t journal_max)
 	CU_ASSERT_EQUAL_FATAL(journal_open(&jc, &r.journal), SLUICE_OK);
 	r.hub = hub_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r.hub);
+	memset(&ops, 0, sizeof ops);
 	ops.encode = rig_encode;
 	ops.deliver = rig_deliver;
 	ops.wakeup = rig_wakeup;
