@@ -202,7 +202,11 @@ config_check_secret(const char *value, char *err, size_t errlen)
 	return -1;
 }
 
-/* "*", or an origin as browsers send it: scheme://host[:port]. */
+/*
+ * "*", or an origin as browsers send it: scheme://host[:port]. Reads value
+ * only up to its NUL. A value without a scheme (localhost, host:8080) gets
+ * a hint to add one.
+ */
 int
 config_check_origin(const char *value, char *err, size_t errlen)
 {
@@ -214,11 +218,18 @@ config_check_origin(const char *value, char *err, size_t errlen)
 		while (isascii((unsigned char)*p) &&
 		    (isalnum((unsigned char)*p) || strchr("+-.", *p) != NULL))
 			p++;
-		if (strncmp(p, "://", 3) == 0) {
+		/* One byte at a time: p may be at the NUL. */
+		if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
 			host = p + 3;
 			if (*host != '\0' && strpbrk(host, "/?#@") == NULL)
 				return 0;
 		}
+	}
+	if (strstr(value, "://") == NULL && *value != '\0' &&
+	    strpbrk(value, "/?#@ ") == NULL) {
+		snprintf(err, errlen, "\"%.200s\" is not an origin: it has "
+		    "no scheme (did you mean http://%.200s?)", value, value);
+		return -1;
 	}
 	snprintf(err, errlen, "\"%.200s\" is not an origin "
 	    "(scheme://host[:port] without a path, or *)", value);
