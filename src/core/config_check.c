@@ -215,10 +215,10 @@ config_check_origin(const char *value, char *err, size_t errlen)
 	if (strcmp(value, "*") == 0)
 		return 0;
 	if (isascii((unsigned char)*p) && isalpha((unsigned char)*p)) {
-		while (isascii((unsigned char)*p) &&
+		/* strchr finds the NUL too: stop at the value's end. */
+		while (*p != '\0' && isascii((unsigned char)*p) &&
 		    (isalnum((unsigned char)*p) || strchr("+-.", *p) != NULL))
 			p++;
-		/* One byte at a time: p may be at the NUL. */
 		if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
 			host = p + 3;
 			if (*host != '\0' && strpbrk(host, "/?#@") == NULL)
