@@ -192,7 +192,11 @@ config_check_secret(const char *value, char *err, size_t errlen)
 	return -1;
 }
 
-/* "*", or an origin as browsers send it: scheme://host[:port]. */
+/*
+ * "*", or an origin as browsers send it: scheme://host[:port]. Reads value
+ * only up to its NUL. A value without a scheme (localhost, host:8080) gets
+ * a hint to add one.
+ */
 int
 config_check_origin(const char *value, char *err, size_t errlen)
 {
@@ -201,14 +205,21 @@ config_check_origin(const char *value, char *err, size_t errlen)
 	if (strcmp(value, "*") == 0)
 		return 0;
 	if (isascii((unsigned char)*p) && isalpha((unsigned char)*p)) {
-		while (isascii((unsigned char)*p) &&
+		/* strchr finds the NUL too: stop at the value's end. */
+		while (*p != '\0' && isascii((unsigned char)*p) &&
 		    (isalnum((unsigned char)*p) || strchr("+-.", *p) != NULL))
 			p++;
-		if (strncmp(p, "://", 3) == 0) {
+		if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
 			host = p + 3;
 			if (*host != '\0' && strpbrk(host, "/?#@") == NULL)
 				return 0;
 		}
+	}
+	if (strstr(value, "://") == NULL && *value != '\0' &&
+	    strpbrk(value, "/?#@ ") == NULL) {
+		snprintf(err, errlen, "\"%.200s\" is not an origin: it has "
+		    "no scheme (did you mean http://%.200s?)", value, value);
+		return -1;
 	}
 	snprintf(err, errlen, "\"%.200s\" is not an origin "
 	    "(scheme://host[:port] without a path, or *)", value);

@@ -2,6 +2,7 @@
  * jsontext.c: JSON text written straight into a buffer, and the length of
  * json-c's compact text of a value. Thread-safe: no shared state.
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <math.h>
 #include <stdio.h>
@@ -54,6 +55,25 @@ jsontext_utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
 	*cp = c;
 	*i = k + 1 + need;
 	return 0;
+}
+
+/* Returns 1 if s (n bytes) is all valid UTF-8, else 0. */
+int
+jsontext_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	uint32_t cp;
+
+	while (i < n) {
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (jsontext_utf8_next(u, n, &i, &cp) == -1)
+			return 0;
+	}
+	return 1;
 }
 
 void
@@ -263,6 +283,240 @@ jsontext_len(struct json_object *v, size_t *len)
 	return 0;
 }
 
+/* An integer literal json-c stores clamped or at a clamp value. */
+struct jsontext_bigint {
+	size_t	start;
+	size_t	len;
+	int	negative;
+	int	overflows;	/* outside int64/uint64: json-c clamped it */
+};
+
+/* A quick look: does text hold 19 digits in a row (strings included)? */
+static int
+jsontext_has_long_digits(const char *text, size_t len)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < len; i++) {
+		if (text[i] >= '0' && text[i] <= '9') {
+			if (++run >= 19)
+				return 1;
+		} else
+			run = 0;
+	}
+	return 0;
+}
+
+/*
+ * Classifies the integer literal at text[start] (len bytes): returns 1 and
+ * fills *b when json-c stores it as UINT64_MAX or INT64_MIN (clamped or
+ * not), else 0.
+ */
+static int
+jsontext_bigint_of(const char *text, size_t start, size_t len,
+    struct jsontext_bigint *b)
+{
+	static const char umax[] = "18446744073709551615";
+	static const char imin[] = "9223372036854775808";
+	const char *digits = text + start, *limit = umax;
+	size_t n = len, lim = sizeof umax - 1;
+	int cmp;
+
+	b->negative = *digits == '-';
+	if (b->negative) {
+		digits++;
+		n--;
+		limit = imin;
+		lim = sizeof imin - 1;
+	}
+	if (n < lim)
+		return 0;
+	cmp = n > lim ? 1 : memcmp(digits, limit, lim);
+	if (cmp < 0)
+		return 0;
+	b->start = start;
+	b->len = len;
+	b->overflows = cmp > 0;
+	return 1;
+}
+
+/*
+ * Lexes text (which json-c has parsed), counting its values and keys into
+ * *tokens and listing the integer literals at or past json-c's clamps in
+ * order (caller frees *list). Returns 0, or -1 when out of memory.
+ */
+static int
+jsontext_scan_bigints(const char *text, size_t len, size_t *tokens,
+    struct jsontext_bigint **list, size_t *count)
+{
+	struct jsontext_bigint b, *grown;
+	size_t i = 0, start, cap = 0;
+	int integer;
+
+	*tokens = 0;
+	*list = NULL;
+	*count = 0;
+	while (i < len) {
+		switch (text[i]) {
+		case '"':
+			for (i++; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\')
+					i++;
+			i++;
+			(*tokens)++;
+			continue;
+		case '{':
+		case '[':
+		case 't':
+		case 'f':
+		case 'n':
+			(*tokens)++;
+			for (i++; i < len && text[i] >= 'a' && text[i] <= 'z';
+			    i++)
+				;
+			continue;
+		default:
+			break;
+		}
+		if (text[i] != '-' && (text[i] < '0' || text[i] > '9')) {
+			i++;
+			continue;
+		}
+		(*tokens)++;
+		integer = 1;
+		for (start = i; i < len && strchr("0123456789+-.eE",
+		    text[i]) != NULL && text[i] != '\0'; i++)
+			if (strchr(".eE", text[i]) != NULL)
+				integer = 0;
+		if (!integer || !jsontext_bigint_of(text, start, i - start, &b))
+			continue;
+		if (*count == cap) {
+			cap = cap > 0 ? cap * 2 : 8;
+			if ((grown = realloc(*list, cap * sizeof **list)) ==
+			    NULL) {
+				free(*list);
+				*list = NULL;
+				return -1;
+			}
+			*list = grown;
+		}
+		(*list)[(*count)++] = b;
+	}
+	return 0;
+}
+
+/*
+ * Walks v in the order of its text, counting values and keys into *tokens
+ * and listing the integers json-c holds at a clamp (UINT64_MAX, INT64_MIN)
+ * into nodes (at most max; *count may pass it).
+ */
+static void
+jsontext_walk_clamped(struct json_object *v, size_t *tokens,
+    struct json_object **nodes, size_t max, size_t *count)
+{
+	size_t i, n;
+
+	(*tokens)++;
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		if (json_object_get_uint64(v) != UINT64_MAX &&
+		    json_object_get_int64(v) != INT64_MIN)
+			return;
+		if (*count < max)
+			nodes[*count] = v;
+		(*count)++;
+		return;
+	case json_type_array:
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			jsontext_walk_clamped(json_object_array_get_idx(v, i),
+			    tokens, nodes, max, count);
+		return;
+	case json_type_object:
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			(*tokens)++;
+			jsontext_walk_clamped(val, tokens, nodes, max, count);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+/*
+ * json-c clamps an integer outside 64 bits to UINT64_MAX or INT64_MIN.
+ * Finds such literals in text and gives each its node in root a
+ * serializer that writes the literal's digits, so the number goes on as
+ * it was sent. The nodes are found by walking root in text order, which
+ * holds only when no key repeats (json-c keeps the last value of a
+ * repeated key): when the counts of values disagree, the literal cannot
+ * be placed and the text is refused. Returns 0; -1 with a message in err;
+ * -2 when out of memory.
+ */
+static int
+jsontext_keep_bigints(const char *text, size_t len, struct json_object *root,
+    char *err, size_t errlen)
+{
+	struct jsontext_bigint *list;
+	struct json_object **nodes = NULL;
+	size_t count, tokens, tree_tokens = 0, nclamped = 0, i;
+	int overflows = 0, rc = 0;
+	char *digits;
+
+	if (!jsontext_has_long_digits(text, len))
+		return 0;
+	if (jsontext_scan_bigints(text, len, &tokens, &list, &count) == -1)
+		goto nomem;
+	for (i = 0; i < count; i++)
+		overflows |= list[i].overflows;
+	if (!overflows)
+		goto done;
+	if ((nodes = calloc(count, sizeof *nodes)) == NULL) {
+		free(list);
+		goto nomem;
+	}
+	jsontext_walk_clamped(root, &tree_tokens, nodes, count, &nclamped);
+	if (nclamped == 0)
+		goto done;	/* every such literal was a repeated key's */
+	if (tree_tokens != tokens || nclamped != count) {
+		for (i = 0; !list[i].overflows; i++)
+			;
+		snprintf(err, errlen, "invalid JSON at offset %zu: an integer "
+		    "outside 64 bits in an object whose keys repeat",
+		    list[i].start);
+		rc = -1;
+		goto done;
+	}
+	for (i = 0; i < count; i++) {
+		if ((json_object_get_int64(nodes[i]) == INT64_MIN) !=
+		    list[i].negative) {
+			snprintf(err, errlen, "invalid JSON at offset %zu: an "
+			    "integer outside 64 bits", list[i].start);
+			rc = -1;
+			goto done;
+		}
+		if (!list[i].overflows)
+			continue;
+		if ((digits = strndup(text + list[i].start, list[i].len)) ==
+		    NULL) {
+			free(list);
+			free(nodes);
+			goto nomem;
+		}
+		json_object_set_serializer(nodes[i],
+		    json_object_userdata_to_json_string, digits,
+		    json_object_free_userdata);
+	}
+done:
+	free(list);
+	free(nodes);
+	return rc;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -2;
+}
+
 int
 jsontext_parse(const char *text, size_t len, int depth,
     struct json_object **out, char *err, size_t errlen)
@@ -271,6 +525,7 @@ jsontext_parse(const char *text, size_t len, int depth,
 	struct json_object *root;
 	enum json_tokener_error jerr;
 	size_t end;
+	int rc;
 
 	*out = NULL;
 	if (len > INT32_MAX - 1) {
@@ -306,6 +561,10 @@ jsontext_parse(const char *text, size_t len, int depth,
 		snprintf(err, errlen, "invalid JSON at offset %zu: %s", end,
 		    json_tokener_error_desc(jerr));
 		return -1;
+	}
+	if ((rc = jsontext_keep_bigints(text, len, root, err, errlen)) != 0) {
+		json_object_put(root);
+		return rc;
 	}
 	*out = root;
 	return 0;

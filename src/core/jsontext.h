@@ -33,6 +33,9 @@ struct jsontext {
 int jsontext_utf8_next(const unsigned char *s, size_t n, size_t *i,
     uint32_t *cp);
 
+/* Returns 1 if s (n bytes) is all valid UTF-8, else 0. */
+int jsontext_utf8_valid(const char *s, size_t n);
+
 /* Makes room for more bytes (sets failed when it cannot). */
 void jsontext_reserve(struct jsontext *b, size_t more);
 
@@ -71,10 +74,13 @@ int jsontext_len(struct json_object *v, size_t *len);
 /*
  * Parses len bytes of text (need not be NUL-terminated) as one JSON value,
  * strictly: RFC 8259 only (no trailing commas, single quotes, NaN or
- * leading zeros) and valid UTF-8, white space allowed around it, nested at
- * most depth deep. Returns 0 with *out (NULL for a bare null; the caller
- * puts it); -1 with a message naming the offset and the problem in err;
- * -2 when out of memory.
+ * leading zeros) and UTF-8 (json-c's check: overlong forms, surrogates and
+ * code points past U+10FFFF get through; see jsontext_utf8_valid), white
+ * space allowed around it, nested at most depth deep. An integer outside
+ * 64 bits, which json-c clamps, is written back with the digits sent;
+ * read as a number it is the clamp (INT64_MIN or UINT64_MAX). Returns 0
+ * with *out (NULL for a bare null; the caller puts it); -1 with a message
+ * naming the offset and the problem in err; -2 when out of memory.
  */
 int jsontext_parse(const char *text, size_t len, int depth,
     struct json_object **out, char *err, size_t errlen);

@@ -1,9 +1,11 @@
 /*
- * log.c: leveled, timestamped log lines to stderr or a file. Thread-safe:
- * a line is formatted on the stack and written with one write(2); the
- * destination is a file descriptor replaced with dup2 on reopen.
+ * log.c: leveled, timestamped log lines to stderr or a file, with control
+ * bytes and invalid UTF-8 escaped in every message. Thread-safe: a line is
+ * formatted on the stack and written with one write(2); the destination is
+ * a file descriptor replaced with dup2 on reopen.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/isotime.h"
+#include "core/jsontext.h"
 #include "core/log.h"
 
 static volatile int log_min_level = LOG_LEVEL_INFO;
@@ -63,10 +66,65 @@ log_open(const char *path)
 	return 0;
 }
 
+size_t
+log_escape(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)src;
+	size_t i = 0, start, len = 0, k;
+	uint32_t cp;
+
+	if (dstlen == 0)
+		return 0;
+	while (i < n) {
+		start = i;
+		if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '\\') {
+			if (dstlen - len < 2)
+				break;
+			dst[len++] = (char)u[i++];
+			continue;
+		}
+		if (u[i] == '\\') {
+			if (dstlen - len < 3)
+				break;
+			dst[len++] = '\\';
+			dst[len++] = '\\';
+			i++;
+			continue;
+		}
+		if (u[i] >= 0x80 && jsontext_utf8_next(u, n, &i, &cp) == 0 &&
+		    cp > 0x9f) {
+			if (dstlen - len < i - start + 1) {
+				i = start;
+				break;
+			}
+			memcpy(dst + len, src + start, i - start);
+			len += i - start;
+			continue;
+		}
+		/* A control byte, a C1 control (each of its bytes), or a
+		 * byte that is not valid UTF-8. */
+		if (i == start)
+			i++;
+		if (dstlen - len < 4 * (i - start) + 1) {
+			i = start;
+			break;
+		}
+		for (k = start; k < i; k++) {
+			dst[len++] = '\\';
+			dst[len++] = 'x';
+			dst[len++] = hex[u[k] >> 4];
+			dst[len++] = hex[u[k] & 0xf];
+		}
+	}
+	dst[len] = '\0';
+	return len;
+}
+
 void
 log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
-	char line[2048], stamp[ISOTIME_LEN];
+	char line[2048], msg[2048], stamp[ISOTIME_LEN];
 	va_list ap;
 	int n, m;
 	ssize_t w;
@@ -79,14 +137,18 @@ log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	    log_level_names[level], module);
 	if (n < 0)
 		n = 0;
+	if ((size_t)n > sizeof line - 2)
+		n = (int)sizeof line - 2;
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		m = 0;
-	n += m;
-	if ((size_t)n > sizeof line - 2)
-		n = (int)sizeof line - 2;
+	if ((size_t)m >= sizeof msg)
+		m = (int)sizeof msg - 1;
+	/* Leaves a byte for the newline. */
+	n += (int)log_escape(line + n, sizeof line - (size_t)n - 1, msg,
+	    (size_t)m);
 	line[n++] = '\n';
 	do
 		w = write(log_fd, line, (size_t)n);

@@ -6,6 +6,8 @@
 #ifndef SLUICE_LOG_H
 #define SLUICE_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
 /* Parses "debug", "info", "warn" or "error". Returns 0, or -1 if unknown. */
@@ -22,9 +24,24 @@ void log_set_level(enum log_level level);
  */
 int log_open(const char *path);
 
-/* Writes one line. module is a short static name such as "http". */
+/*
+ * Writes one line. module is a short static name such as "http". The
+ * formatted message goes through log_escape, so a value a client sent
+ * (an origin, a user agent) can neither break the line nor reach a
+ * terminal as control codes.
+ */
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Copies n bytes of src into dst (dstlen bytes, always NUL-terminated when
+ * dstlen > 0) with each control byte (below 0x20, 0x7f, and the C1 range
+ * U+0080..U+009F), each byte that is not part of valid UTF-8 written as
+ * \xNN and a backslash as \\; valid UTF-8 is copied as it is. Stops before
+ * a character that would not fit whole. Returns the length written.
+ * Thread-safe.
+ */
+size_t log_escape(char *dst, size_t dstlen, const char *src, size_t n);
 
 #define log_debug(m, ...) log_msg(LOG_LEVEL_DEBUG, m, __VA_ARGS__)
 #define log_info(m, ...) log_msg(LOG_LEVEL_INFO, m, __VA_ARGS__)

@@ -38,6 +38,7 @@ static const char *const event_error_names[EVENT_ERR_MAX] = {
 	[EVENT_ERR_BAD_SENT_AT] = "invalid_sent_at",
 	[EVENT_ERR_UNKNOWN_FIELD] = "unknown_field",
 	[EVENT_ERR_TOO_LARGE] = "event_too_large",
+	[EVENT_ERR_BAD_DATA] = "invalid_data",
 };
 
 static const char *const event_reserved_prefixes[] = {
@@ -60,6 +61,7 @@ struct event_fields {
 	struct json_object	*id;
 	struct json_object	*timestamp;
 	struct json_object	*sent_at;
+	struct json_object	*data;		/* NULL: none, or null */
 	const char		*data_text;	/* data as JSON text */
 	size_t			 data_len;
 	const char		*unknown;	/* the first unknown key */
@@ -233,6 +235,7 @@ event_fields(struct json_object *ev, struct event_fields *f)
 	f->size = 2;			/* the braces */
 	json_object_object_foreach(ev, key, val) {
 		if (strcmp(key, "data") == 0) {
+			f->data = val;
 			f->data_text = json_object_to_json_string_length(val,
 			    JSONTEXT_FLAGS, &f->data_len);
 			if (f->data_text == NULL)
@@ -276,6 +279,93 @@ event_why_unknown(struct event_reject *r, const char *key)
 	name[i] = '\0';
 	return event_why(r, EVENT_ERR_UNKNOWN_FIELD, "unknown field \"%s\"",
 	    name);
+}
+
+/* How long a path into data a rejection names, in bytes. */
+#define EVENT_PATH_MAX 100
+
+/*
+ * Appends ".key" (printable ASCII only, others as '?', cut at 32 bytes) or
+ * "[index]" (key NULL) to path, which holds *len bytes of cap. A path that
+ * would grow past cap ends in "...".
+ */
+static void
+event_path_add(char *path, size_t *len, size_t cap, const char *key,
+    size_t index)
+{
+	char part[48];
+	size_t n = 0, i;
+
+	if (key != NULL) {
+		part[n++] = '.';
+		for (i = 0; key[i] != '\0' && i < 32; i++)
+			part[n++] = key[i] > 0x20 && key[i] < 0x7f &&
+			    key[i] != '"' && key[i] != '\\' ? key[i] : '?';
+		if (key[i] != '\0') {
+			memcpy(part + n, "...", 3);
+			n += 3;
+		}
+		part[n] = '\0';
+	} else
+		n = (size_t)snprintf(part, sizeof part, "[%zu]", index);
+	if (*len + n + 1 > cap) {
+		if (*len + 4 <= cap && (*len < 3 ||
+		    memcmp(path + *len - 3, "...", 3) != 0)) {
+			memcpy(path + *len, "...", 4);
+			*len += 3;
+		}
+		return;
+	}
+	memcpy(path + *len, part, n + 1);
+	*len += n;
+}
+
+/*
+ * Looks through v (an event's data, at most EVENT_JSON_DEPTH deep, as
+ * jsontext_unfit checked) for a string or a key that is not valid UTF-8
+ * (json-c lets overlong forms, surrogates and code points past U+10FFFF
+ * through). Returns NULL, or the problem with path (len bytes of cap)
+ * naming where.
+ */
+static const char *
+event_data_problem(struct json_object *v, char *path, size_t len,
+    size_t cap)
+{
+	const char *why = NULL;
+	size_t i, n, sub;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		if (!jsontext_utf8_valid(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v)))
+			return "not valid UTF-8";
+		return NULL;
+	case json_type_array:
+		n = json_object_array_length(v);
+		for (i = 0; i < n && why == NULL; i++) {
+			sub = len;
+			event_path_add(path, &sub, cap, NULL, i);
+			why = event_data_problem(json_object_array_get_idx(v,
+			    i), path, sub, cap);
+		}
+		if (why == NULL)
+			path[len] = '\0';
+		return why;
+	case json_type_object:
+		json_object_object_foreach(v, key, val) {
+			sub = len;
+			event_path_add(path, &sub, cap, key, 0);
+			if (!jsontext_utf8_valid(key, strlen(key)))
+				return "a key that is not valid UTF-8";
+			if ((why = event_data_problem(val, path, sub, cap)) !=
+			    NULL)
+				return why;
+		}
+		path[len] = '\0';
+		return NULL;
+	default:
+		return NULL;
+	}
 }
 
 /* Resolves the event's channel into f. Returns 0, or 1 with r filled. */
@@ -349,7 +439,7 @@ event_check(const struct event_run *run, struct json_object *ev,
     struct event_fields *f, struct event_reject *r)
 {
 	const char *why;
-	char whybuf[64];
+	char whybuf[64], path[EVENT_PATH_MAX];
 	size_t k;
 
 	if (!json_object_is_type(ev, json_type_object))
@@ -394,6 +484,14 @@ event_check(const struct event_run *run, struct json_object *ev,
 			return event_why(r, EVENT_ERR_BAD_ID, "id: must be at "
 			    "most %d bytes of UTF-8, not %zu", EVENT_ID_MAX_BYTES,
 			    f->id_len);
+	}
+
+	if (f->data != NULL) {
+		memcpy(path, "data", 5);
+		if ((why = event_data_problem(f->data, path, 4, sizeof path)) !=
+		    NULL)
+			return event_why(r, EVENT_ERR_BAD_DATA, "%s: %s", path,
+			    why);
 	}
 
 	if (event_check_times(run->src->received_at_ms, f, r) != 0)

@@ -38,6 +38,7 @@ enum event_error {
 	EVENT_ERR_BAD_SENT_AT,		/* "invalid_sent_at" */
 	EVENT_ERR_UNKNOWN_FIELD,	/* "unknown_field" */
 	EVENT_ERR_TOO_LARGE,		/* "event_too_large" */
+	EVENT_ERR_BAD_DATA,		/* "invalid_data": not valid UTF-8 */
 	EVENT_ERR_MAX
 };
 

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "core/isotime.h"
+#include "core/jsontext.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/sluice.h"
@@ -185,6 +187,39 @@ ws_publish_rate(struct ws_conn *c, const char *ref, size_t n)
 	return -1;
 }
 
+/*
+ * Checks a publish's ref: 1..WS_REF_MAX characters of valid UTF-8 without
+ * control characters (the reply must give it back whole, to match).
+ * Returns NULL, or what is wrong with it (in buf, or a static string).
+ */
+static const char *
+ws_ref_problem(struct json_object *jref, char *buf, size_t buflen)
+{
+	const unsigned char *s;
+	size_t n, i = 0, chars = 0;
+	uint32_t cp;
+
+	if (!json_object_is_type(jref, json_type_string))
+		return "sluice:publish needs data.ref, a string of 1 to 128 "
+		    "characters";
+	s = (const unsigned char *)json_object_get_string(jref);
+	n = (size_t)json_object_get_string_len(jref);
+	while (i < n) {
+		if (jsontext_utf8_next(s, n, &i, &cp) == -1)
+			return "sluice:publish data.ref is not valid UTF-8";
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return "sluice:publish data.ref must not contain "
+			    "control characters";
+		chars++;
+	}
+	if (chars < 1 || chars > WS_REF_MAX) {
+		snprintf(buf, buflen, "sluice:publish needs data.ref, a string "
+		    "of 1 to %d characters, not %zu", WS_REF_MAX, chars);
+		return buf;
+	}
+	return NULL;
+}
+
 void
 ws_publish(struct ws_conn *c, struct json_object *data)
 {
@@ -192,15 +227,14 @@ ws_publish(struct ws_conn *c, struct json_object *data)
 	struct json_object *jref, *events;
 	struct event_source src;
 	struct ws_pending *p;
-	const char *ref;
+	const char *ref, *why;
+	char whybuf[100];
 	size_t n;
 
-	if (data == NULL || !json_object_object_get_ex(data, "ref", &jref) ||
-	    !json_object_is_type(jref, json_type_string) ||
-	    json_object_get_string_len(jref) < 1 ||
-	    json_object_get_string_len(jref) > WS_REF_MAX) {
-		ws_session_error(c, 0, "sluice:publish needs data.ref, a string "
-		    "of 1 to 128 characters", 0);
+	if (data == NULL || !json_object_object_get_ex(data, "ref", &jref))
+		jref = NULL;
+	if ((why = ws_ref_problem(jref, whybuf, sizeof whybuf)) != NULL) {
+		ws_session_error(c, 0, why, 0);
 		return;
 	}
 	ref = json_object_get_string(jref);

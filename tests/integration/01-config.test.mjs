@@ -92,6 +92,18 @@ describe('sluiced command line', () => {
 		assert.match(r.stderr, /queue_type/);
 	});
 
+	it('-t refuses an origin without a scheme with file:line', () => {
+		const file = writeConf('origin.conf', '[app web]\n' +
+		    'key = key-web-0001\nsecret = s3cret-but-long-enough\n' +
+		    'origins = localhost\n');
+		const r = runSluiced(['-t', '-c', file]);
+		assert.equal(r.status, 1, r.stderr);
+		assert.equal(r.stdout, '');
+		assert.match(r.stderr, new RegExp(`^${file}:4: .*origins.*` +
+		    '"localhost" is not an origin: it has no scheme ' +
+		    '\\(did you mean http://localhost\\?\\)', 'm'));
+	});
+
 	it('a config without any app is an error', () => {
 		const file = writeConf('noapp.conf', '[server]\nlog_level = info\n');
 		const r = runSluiced(['-t', '-c', file]);

@@ -1,7 +1,8 @@
 // 12-ws-publish: acknowledged publishing over WebSocket (sluice:publish):
 // acks with the ids once durable, the events in RabbitMQ with source "ws";
 // nacks with per-event errors for a mix of valid and invalid events, and
-// whole-message errors; a bad ref; the per-connection rate limit (4301 and
+// whole-message errors; a bad ref (counted in characters, no control
+// characters); the per-connection rate limit (4301 and
 // rate_limited); a full journal (journal_full with retry_after, nothing
 // acknowledged lost).
 
@@ -297,8 +298,17 @@ describe('nacks', () => {
 		['a ref that is null', { ref: null, events: [{ event: 'a' }] }],
 		['data that is a list', [{ event: 'a' }]],
 		['data that is a string of no JSON', 'ref=1'],
+		['a ref with a NUL', { ref: 'r-\u0000-cut', events: [{
+		    event: 'a' }] }, /control characters/],
+		['a ref with ESC', { ref: 'r\u001b[2J', events: [{
+		    event: 'a' }] }, /control characters/],
+		['a ref with a C1 control', { ref: 'r\u009b', events: [{
+		    event: 'a' }] }, /control characters/],
+		['a ref of 129 characters, some of them two bytes',
+		    { ref: '\u00e9'.repeat(129), events: [{ event: 'a' }] },
+		    /1 to 128 characters, not 129/],
 	];
-	for (const [what, data] of badRefs) {
+	for (const [what, data, message] of badRefs) {
 		it(`${what}: pusher:error code null, no nack, nothing taken`,
 		    async () => {
 			const c = await connect(s);
@@ -307,6 +317,8 @@ describe('nacks', () => {
 				const m = await c.next('pusher:error');
 				assert.equal(m.data.code, null, m.raw);
 				assert.equal(typeof m.data.message, 'string');
+				if (message)
+					assert.match(m.data.message, message);
 				await assertNothingQueued(c);
 				assert.deepEqual(c.drainInbox((x) =>
 				    x.event === 'sluice:nack' ||
@@ -323,6 +335,21 @@ describe('nacks', () => {
 			const ref = 'R'.repeat(128);
 			assertAck(await c.publish(ref, [{ event: 'a' }]), ref, 1);
 			await broker.collect(s.names.queue, 1);
+		} finally {
+			await c.close();
+		}
+	});
+
+	it('a ref of 128 characters of several bytes each is fine, and comes '
+	    + 'back whole', async () => {
+		const c = await connect(s);
+		try {
+			for (const ch of ['\u00e9', '\u20ac', '\u{1f600}']) {
+				const ref = ch.repeat(128);
+				assertAck(await c.publish(ref, [{ event: 'a' }]),
+				    ref, 1);
+				await broker.collect(s.names.queue, 1);
+			}
 		} finally {
 			await c.close();
 		}

@@ -764,6 +764,13 @@ TEST_app_requirements(void)
 	    4, "origins", "\"http://x.example/\" is not an origin");
 	CHECK_BAD(APP_OK "origins = localhost:8080\n", 1, 4, "origins",
 	    "not an origin");
+	/* No scheme at all: the check read past the value's end (ASan). */
+	CHECK_BAD(APP_OK "origins = localhost\n", 1, 4, "origins",
+	    "\"localhost\" is not an origin", "did you mean http://localhost");
+	CHECK_BAD(APP_OK "origins = http://ok.example a\n", 1, 4, "origins",
+	    "\"a\" is not an origin", "did you mean http://a?");
+	CHECK_BAD(APP_OK "origins = http:/\n", 1, 4, "origins",
+	    "\"http:/\" is not an origin (scheme");
 	CHECK_BAD(APP_OK "publish_channels = a/b\n", 1, 4, "publish_channels",
 	    "\"a/b\"");
 	CHECK_BAD(APP_OK "public_channels = a/b\n", 1, 4, "public_channels",

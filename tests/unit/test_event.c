@@ -4,8 +4,11 @@
  * client times and skew correction, escaping of what the transport says,
  * the limits, and the binary record (round trip and fuzzing). Every body is
  * copied into a buffer of exactly its length, without a NUL, so a read past
- * its end is caught under ASan and valgrind.
+ * its end is caught under ASan and valgrind. Data keeps what was sent:
+ * integers outside 64 bits as their digits, invalid UTF-8 refused with the
+ * path to it.
  */
+#define _GNU_SOURCE
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -626,6 +629,178 @@ TEST_invalid_utf8_from_json(void)
 	CU_ASSERT_STRING_EQUAL(b.rejected[0].message, "id: not valid UTF-8");
 	event_batch_free(&b);
 	json_object_put(ev);
+}
+
+/* The data of accepted event i as it lies in the envelope's text. */
+static void
+data_text(const struct event_batch *b, size_t i, char *out, size_t outlen)
+{
+	struct event_record rec;
+	const char *p, *end;
+
+	CU_ASSERT_FATAL(i < b->naccepted);
+	CU_ASSERT_EQUAL_FATAL(event_record_decode(b->accepted[i].record,
+	    b->accepted[i].record_len, &rec), 0);
+	p = memmem(rec.json, rec.json_len, ",\"data\":", 8);
+	end = memmem(rec.json, rec.json_len, ",\"received_at\":", 15);
+	CU_ASSERT_FATAL(p != NULL && end != NULL && end > p);
+	p += 8;
+	snprintf(out, outlen, "%.*s", (int)(end - p), p);
+}
+
+static void
+TEST_data_invalid_utf8(void)
+{
+	static const char *const bad[] = {
+		"\xc0\xaf",			/* overlong "/" */
+		"\xe0\x80\xaf",		/* overlong, three bytes */
+		"\xed\xa0\x80",		/* a raw surrogate */
+		"\xf4\x90\x80\x80",		/* past U+10FFFF */
+	};
+	struct event_batch b;
+	char body[256];
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(bad); i++) {
+		snprintf(body, sizeof body, "{\"event\":\"a\",\"data\":"
+		    "{\"user\":{\"name\":\"x%sy\"}}}", bad[i]);
+		CU_ASSERT_STRING_EQUAL(reject_one(body, EVENT_ERR_BAD_DATA),
+		    "data.user.name: not valid UTF-8");
+		snprintf(body, sizeof body, "{\"event\":\"a\",\"data\":"
+		    "[1,[\"ok\",\"%s\"]]}", bad[i]);
+		CU_ASSERT_STRING_EQUAL(reject_one(body, EVENT_ERR_BAD_DATA),
+		    "data[1][1]: not valid UTF-8");
+		/* A key: the message shows it without the bad bytes. */
+		snprintf(body, sizeof body, "{\"event\":\"a\",\"data\":"
+		    "{\"k%s\":1}}", bad[i]);
+		CU_ASSERT_STRING_EQUAL(reject_one(body, EVENT_ERR_BAD_DATA),
+		    (i == 0 ? "data.k??: a key that is not valid UTF-8" :
+		    i == 3 ? "data.k????: a key that is not valid UTF-8" :
+		    "data.k???: a key that is not valid UTF-8"));
+		snprintf(body, sizeof body, "{\"event\":\"a\",\"data\":"
+		    "\"%s\"}", bad[i]);
+		CU_ASSERT_STRING_EQUAL(reject_one(body, EVENT_ERR_BAD_DATA),
+		    "data: not valid UTF-8");
+	}
+	/* Only the bad event of a batch is refused; the message is ASCII. */
+	CU_ASSERT_EQUAL_FATAL(parse("[{\"event\":\"a\",\"data\":\"\xc3\xa9\"},"
+	    "{\"event\":\"b\",\"data\":{\"\xc3\xa9\":{\"x\":\"\xc0\xaf\"}}}]",
+	    &b), EVENT_BODY_OK);
+	CU_ASSERT_EQUAL(b.naccepted, 1);
+	CU_ASSERT_EQUAL_FATAL(b.nrejected, 1);
+	CU_ASSERT_EQUAL(b.rejected[0].index, 1);
+	CU_ASSERT_STRING_EQUAL(b.rejected[0].message,
+	    "data.??.x: not valid UTF-8");
+	event_batch_free(&b);
+	/* Valid UTF-8 of every length, and escapes, go through. */
+	accept_one("{\"event\":\"a\",\"data\":{\"\xc3\xa9\xe2\x82\xac\":"
+	    "\"\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\\ud83d\\ude00\"}}");
+}
+
+static void
+TEST_data_path_bounded(void)
+{
+	char body[2048], want[160];
+	size_t n = 0, i;
+
+	n += (size_t)snprintf(body + n, sizeof body - n,
+	    "{\"event\":\"a\",\"data\":");
+	for (i = 0; i < 30; i++)
+		n += (size_t)snprintf(body + n, sizeof body - n,
+		    "{\"key-%02zu-and-some-more-to-be-long\":", i);
+	n += (size_t)snprintf(body + n, sizeof body - n, "\"\xed\xbf\xbf\"");
+	for (i = 0; i < 30; i++)
+		body[n++] = '}';
+	body[n++] = '}';
+	body[n] = '\0';
+	snprintf(want, sizeof want, "%s", reject_one(body,
+	    EVENT_ERR_BAD_DATA));
+	CU_ASSERT_NSTRING_EQUAL(want, "data.key-00-and-some-more-to-be-long"
+	    ".key-01-and-some-more-to-be-long", 68);
+	CU_ASSERT_PTR_NOT_NULL(strstr(want, "...: not valid UTF-8"));
+	CU_ASSERT(strlen(want) < 120);
+}
+
+static void
+TEST_data_big_integers(void)
+{
+	static const char *const kept[] = {
+		"123456789012345678901234567890",
+		"-123456789012345678901234567890",
+		"18446744073709551616",
+		"-9223372036854775809",
+		"99999999999999999999999999999999999999999999999999999999999"
+		"999999999999999999999999999999999999999999999999999999999999",
+	};
+	static const char *const exact[] = {
+		"18446744073709551615", "-9223372036854775808",
+		"9223372036854775807", "1234567890123456789", "0",
+		"1.5e300", "12345678901234567890123.5",
+	};
+	struct event_batch b;
+	char body[512], out[512], want[512];
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(kept); i++) {
+		snprintf(body, sizeof body, "{\"event\":\"a\",\"data\":{\"n\":"
+		    "%s,\"s\":\"%s\",\"l\":[%s,1]}}", kept[i], kept[i], kept[i]);
+		CU_ASSERT_EQUAL_FATAL(parse(body, &b), EVENT_BODY_OK);
+		CU_ASSERT_EQUAL_FATAL(b.naccepted, 1);
+		data_text(&b, 0, out, sizeof out);
+		snprintf(want, sizeof want, "{\"n\":%s,\"s\":\"%s\",\"l\":"
+		    "[%s,1]}", kept[i], kept[i], kept[i]);
+		CU_ASSERT_STRING_EQUAL(out, want);
+		event_batch_free(&b);
+	}
+	for (i = 0; i < SLUICE_ARRAY_LEN(exact); i++) {
+		snprintf(body, sizeof body, "[{\"event\":\"a\",\"data\":%s},"
+		    "{\"event\":\"b\",\"data\":[%s]}]", exact[i],
+		    "123456789012345678901234567890");
+		CU_ASSERT_EQUAL_FATAL(parse(body, &b), EVENT_BODY_OK);
+		CU_ASSERT_EQUAL_FATAL(b.naccepted, 2);
+		data_text(&b, 0, out, sizeof out);
+		CU_ASSERT_STRING_EQUAL(out, exact[i]);
+		data_text(&b, 1, out, sizeof out);
+		CU_ASSERT_STRING_EQUAL(out, "[123456789012345678901234567890]");
+		event_batch_free(&b);
+	}
+	/* The size limit counts the digits sent. */
+	snprintf(body, sizeof body, "{\"event\":\"a\",\"data\":%s}", kept[4]);
+	{
+		struct event_limits lim = test_limits;
+
+		lim.max_event_bytes = strlen(body) - 1;
+		CU_ASSERT_EQUAL_FATAL(parse_full(body, strlen(body), &lim,
+		    &test_source, &b), EVENT_BODY_OK);
+		CU_ASSERT_EQUAL(b.nrejected, 1);
+		event_batch_free(&b);
+		lim.max_event_bytes = strlen(body);
+		CU_ASSERT_EQUAL_FATAL(parse_full(body, strlen(body), &lim,
+		    &test_source, &b), EVENT_BODY_OK);
+		CU_ASSERT_EQUAL(b.naccepted, 1);
+		event_batch_free(&b);
+	}
+	/* A time outside 64 bits is refused, not clamped into range. */
+	CU_ASSERT_NSTRING_EQUAL(reject_one("{\"event\":\"a\",\"timestamp\":"
+	    "-123456789012345678901234567890}", EVENT_ERR_BAD_TIMESTAMP),
+	    "timestamp: must be", 18);
+	/* A repeated key hides which value json-c kept: refused whole
+	 * (unless no clamped value is left in the tree). */
+	CU_ASSERT_EQUAL(parse("{\"event\":\"a\",\"data\":{\"x\":"
+	    "99999999999999999999999,\"x\":1}}", &b), EVENT_BODY_OK);
+	CU_ASSERT_EQUAL_FATAL(b.naccepted, 1);
+	data_text(&b, 0, out, sizeof out);
+	CU_ASSERT_STRING_EQUAL(out, "{\"x\":1}");
+	event_batch_free(&b);
+	CU_ASSERT_EQUAL(parse("{\"event\":\"a\",\"data\":{\"x\":"
+	    "99999999999999999999999,\"y\":18446744073709551615,"
+	    "\"x\":1}}", &b), EVENT_BODY_BAD_JSON);
+	event_batch_free(&b);
+	CU_ASSERT_EQUAL(parse("{\"event\":\"a\",\"data\":{\"x\":1,\"y\":"
+	    "99999999999999999999999,\"x\":2}}", &b), EVENT_BODY_BAD_JSON);
+	CU_ASSERT_STRING_EQUAL(last_err, "invalid JSON at offset 31: an "
+	    "integer outside 64 bits in an object whose keys repeat");
+	event_batch_free(&b);
 }
 
 static void
@@ -1359,7 +1534,7 @@ TEST_error_names(void)
 	    "missing_event", "invalid_event_name", "invalid_channel",
 	    "channel_not_allowed", "no_channel", "invalid_id",
 	    "invalid_timestamp", "invalid_sent_at", "unknown_field",
-	    "event_too_large" };
+	    "event_too_large", "invalid_data" };
 	int i;
 
 	for (i = 0; i < EVENT_ERR_MAX; i++)
@@ -1388,6 +1563,9 @@ test_event_register(void)
 		{ "TEST_event_name_length", TEST_event_name_length },
 		{ "TEST_event_name_rules", TEST_event_name_rules },
 		{ "TEST_invalid_utf8_from_json", TEST_invalid_utf8_from_json },
+		{ "TEST_data_invalid_utf8", TEST_data_invalid_utf8 },
+		{ "TEST_data_path_bounded", TEST_data_path_bounded },
+		{ "TEST_data_big_integers", TEST_data_big_integers },
 		{ "TEST_channel_rules", TEST_channel_rules },
 		{ "TEST_no_channel", TEST_no_channel },
 		{ "TEST_id_given_is_kept", TEST_id_given_is_kept },

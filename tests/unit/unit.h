@@ -24,6 +24,7 @@ void unit_rmtree(const char *dir);
 void test_crc32c_register(void);
 void test_isotime_register(void);
 void test_hex_register(void);
+void test_log_register(void);
 void test_uuid7_register(void);
 void test_netaddr_register(void);
 void test_inifile_register(void);

@@ -80,6 +80,7 @@ main(int argc, char **argv)
 	test_crc32c_register();
 	test_isotime_register();
 	test_hex_register();
+	test_log_register();
 	test_uuid7_register();
 	test_netaddr_register();
 	test_inifile_register();
