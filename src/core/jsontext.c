@@ -432,13 +432,15 @@ jsontext_walk_clamped(struct json_object *v, size_t *tokens,
 			jsontext_walk_clamped(json_object_array_get_idx(v, i),
 			    tokens, nodes, max, count);
 		return;
-	case json_type_object:
+	case json_type_object: {
+		/* The macro declares: a block of its own, for C17. */
 		json_object_object_foreach(v, key, val) {
 			(void)key;
 			(*tokens)++;
 			jsontext_walk_clamped(val, tokens, nodes, max, count);
 		}
 		return;
+	}
 	default:
 		return;
 	}

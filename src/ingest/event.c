@@ -351,7 +351,8 @@ event_data_problem(struct json_object *v, char *path, size_t len,
 		if (why == NULL)
 			path[len] = '\0';
 		return why;
-	case json_type_object:
+	case json_type_object: {
+		/* The macro declares: a block of its own, for C17. */
 		json_object_object_foreach(v, key, val) {
 			sub = len;
 			event_path_add(path, &sub, cap, key, 0);
@@ -363,6 +364,7 @@ event_data_problem(struct json_object *v, char *path, size_t len,
 		}
 		path[len] = '\0';
 		return NULL;
+	}
 	default:
 		return NULL;
 	}
