@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,50 @@ ws_raise_nofile(const struct config *cfg)
 	}
 	log_info("ws", "open files: limit %llu", (unsigned long long)want);
 	return want;
+}
+
+/*
+ * Resolves the host of the listen address (a name or a literal; "" for
+ * every address) to the numeric address libwebsockets is to bind, into
+ * addr (addrlen bytes), and adds to *options what makes it bind that one
+ * address only: IPv4 alone for an IPv4 address, IPv6 without the mapped
+ * IPv4 addresses for an IPv6 one. "" stays "": every address, both
+ * families. Returns 0, or -1 (logged).
+ */
+static int
+ws_bind_address(const char *listen, const char *host, char *addr,
+    size_t addrlen, uint64_t *options)
+{
+	struct addrinfo hints, *ai;
+	int rc;
+
+	addr[0] = '\0';
+	if (host[0] == '\0')
+		return 0;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc != 0) {
+		log_error("ws", "[websocket] listen %s: %s", listen,
+		    gai_strerror(rc));
+		return -1;
+	}
+	rc = getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, (socklen_t)addrlen,
+	    NULL, 0, NI_NUMERICHOST);
+	if (rc == 0 && ai->ai_family == AF_INET)
+		*options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	else if (rc == 0)
+		*options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY |
+		    LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+	freeaddrinfo(ai);
+	if (rc != 0) {
+		log_error("ws", "[websocket] listen %s: %s", listen,
+		    gai_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 /* libwebsockets writes its frame header in front of the payload. */
@@ -263,8 +308,11 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 	struct lws_context_creation_info info;
 	struct hub_ops ops;
 	struct ws_server *srv;
-	char host[256], err[300];
+	char host[256], addr[NI_MAXHOST], err[300];
 	const char *port;
+	uint64_t options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
+	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	rlim_t nofile;
 	long portnum;
 
@@ -274,6 +322,9 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 		return SLUICE_EINVAL;
 	}
 	portnum = strtol(port, NULL, 10);
+	if (ws_bind_address(cfg->ws_listen, host, addr, sizeof addr,
+	    &options) == -1)
+		return SLUICE_EINVAL;
 	nofile = ws_raise_nofile(cfg);
 	srv = calloc(1, sizeof *srv);
 	if (srv == NULL)
@@ -293,11 +344,10 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 	lws_set_log_level(LLL_ERR, ws_lws_log);
 	memset(&info, 0, sizeof info);
 	info.port = (int)portnum;
-	info.iface = host[0] != '\0' ? host : NULL;
+	info.iface = addr[0] != '\0' ? addr : NULL;
 	info.protocols = protocols;
 	info.user = srv;
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
-	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.options = options;
 	info.pt_serv_buf_size = WS_SERV_BUF;
 	info.fd_limit_per_thread = (unsigned)(nofile < WS_FD_CAP ? nofile :
 	    WS_FD_CAP);
