@@ -1,8 +1,9 @@
 /*
  * ws.c: the WebSocket server: the libwebsockets context on its own listen
  * address, the service thread, the callback that routes libwebsockets'
- * events to the session code, the sweep timer (pings, pong timeouts), the
- * open-file limit, and shutdown. The service thread owns every connection;
+ * events to the session code, the answer to plain HTTP requests on the
+ * port, the sweep timer (pings, pong timeouts), the open-file limit, and
+ * shutdown. The service thread owns every connection;
  * other threads only call lws_cancel_service().
  */
 #define _GNU_SOURCE
@@ -189,6 +190,47 @@ ws_sweep(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(srv->ctx, 0, &srv->sweep, ws_sweep, WS_SWEEP_US);
 }
 
+/*
+ * Answers a plain HTTP request (not a WebSocket upgrade) on the WebSocket
+ * port at once, and closes the connection once the reply is out: GET or
+ * HEAD /healthz gets 200 {"alive":true}, for load balancers that probe
+ * this port; anything else 426 Upgrade Required with a JSON body saying
+ * where to connect. Written as it is (HTTP/1.1; libwebsockets knows no
+ * reason phrase for 426). Returns -1: the callback's "close".
+ */
+static int
+ws_http_answer(struct lws *wsi)
+{
+	static const char upgrade[] = "{\"error\":\"upgrade_required\","
+	    "\"message\":\"this port speaks WebSocket (the Pusher protocol): "
+	    "connect to ws://HOST:PORT/app/KEY?protocol=7\"}";
+	static const char alive[] = "{\"alive\":true}";
+	unsigned char buf[LWS_PRE + 512], *out = buf + LWS_PRE;
+	size_t room = sizeof buf - LWS_PRE;
+	char path[64];
+	const char *body;
+	int n, head, probe;
+
+	head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+	path[0] = '\0';
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+		lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+	else if (head)
+		lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_HEAD_URI);
+	probe = strcmp(path, "/healthz") == 0;
+	body = probe ? alive : upgrade;
+	n = snprintf((char *)out, room, "HTTP/1.1 %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "%s"
+	    "Connection: close\r\n\r\n%s",
+	    probe ? "200 OK" : "426 Upgrade Required", strlen(body),
+	    probe ? "" : "Upgrade: websocket\r\n", head ? "" : body);
+	if (n > 0 && (size_t)n < room)
+		(void)lws_write(wsi, out, (size_t)n, LWS_WRITE_HTTP_FINAL);
+	return -1;
+}
+
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -209,6 +251,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (atomic_load(&srv->closing) && !srv->closed_all)
 			ws_close_all(srv);
 		break;
+	case LWS_CALLBACK_HTTP:
+		return ws_http_answer(wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		srv = lws_context_user(lws_get_context(wsi));
 		if (ws_session_origin_ok(wsi, srv->apps))

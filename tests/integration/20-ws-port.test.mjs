@@ -1,6 +1,8 @@
 // 20-ws-port: the WebSocket port itself: it is bound to exactly the
 // address websocket.listen names (an IPv4 one, and [::1]), read back from
-// the kernel's table of listening sockets.
+// the kernel's table of listening sockets; and a plain HTTP request on it,
+// sent over a raw socket, is answered at once (426 Upgrade Required with a
+// JSON body, 200 for GET /healthz) instead of hanging.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -137,3 +139,64 @@ describe('listen address', () => {
 	});
 });
 
+describe('plain HTTP on the WebSocket port', () => {
+	let d;
+	const ask = async (text) => {
+		if (!d)
+			d = await start({});
+		const r = await rawExchange(d.wsPort, text);
+		assert.ok(r.ms < 3000, `answered after ${r.ms} ms`);
+		return parseResponse(r.text);
+	};
+
+	it('GET / gets 426 Upgrade Required with a JSON body, at once',
+	    async () => {
+		const r = await ask('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+		assert.equal(r.status, 426);
+		assert.equal(r.reason, 'Upgrade Required');
+		assert.equal(r.headers.upgrade, 'websocket');
+		assert.match(r.headers['content-type'], /^application\/json/);
+		assert.equal(Number(r.headers['content-length']),
+		    Buffer.byteLength(r.body));
+		const body = JSON.parse(r.body);
+		assert.equal(body.error, 'upgrade_required');
+		assert.match(body.message, /WebSocket/);
+		assert.match(body.message, /\/app\/KEY\?protocol=7/);
+	});
+
+	it('a path of the protocol, without the upgrade, gets 426 too',
+	    async () => {
+		const r = await ask(`GET /app/${'web-key-0001'}?protocol=7 ` +
+		    'HTTP/1.1\r\nHost: x\r\n\r\n');
+		assert.equal(r.status, 426);
+	});
+
+	it('a POST with a body gets 426', async () => {
+		const body = '{"event":"x"}';
+		const r = await ask('POST /v1/events HTTP/1.1\r\nHost: x\r\n' +
+		    'Content-Type: application/json\r\n' +
+		    `Content-Length: ${body.length}\r\n\r\n${body}`);
+		assert.equal(r.status, 426);
+	});
+
+	it('GET /healthz gets 200 {"alive":true}; HEAD no body', async () => {
+		let r = await ask('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+		assert.equal(r.status, 200);
+		assert.deepEqual(JSON.parse(r.body), { alive: true });
+		r = await ask('HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+		assert.equal(r.status, 200);
+		assert.equal(r.body, '');
+	});
+
+	it('HTTP/1.0 is answered and closed as well', async () => {
+		const r = await ask('GET / HTTP/1.0\r\n\r\n');
+		assert.equal(r.status, 426);
+	});
+
+	it('WebSocket clients still connect afterwards', async () => {
+		const r = await ask('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+		assert.equal(r.status, 200);
+		const c = await connect(d);
+		await c.close();
+	});
+});
