@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -200,6 +201,35 @@ http_dispatch_simple(struct http_server *srv, struct MHD_Connection *c,
 	}
 }
 
+/* Counts a Transfer-Encoding header whose value is not chunked. */
+static enum MHD_Result
+http_transfer_encoding_each(void *cls, enum MHD_ValueKind kind,
+    const char *key, const char *value)
+{
+	unsigned *bad = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0 &&
+	    (value == NULL || strcasecmp(value, "chunked") != 0))
+		(*bad)++;
+	return MHD_YES;
+}
+
+/*
+ * Whether the request names a Transfer-Encoding other than chunked (in any
+ * of its Transfer-Encoding headers): libmicrohttpd decodes only chunked,
+ * and with another would read the body until the client closes.
+ */
+static int
+http_transfer_encoding_bad(struct MHD_Connection *c)
+{
+	unsigned bad = 0;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND,
+	    http_transfer_encoding_each, &bad);
+	return bad > 0;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -226,6 +256,12 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		}
 		return http_ingest_finish(req);
 	}
+	if (http_transfer_encoding_bad(c))
+		return http_reply_error(c, MHD_HTTP_BAD_REQUEST, NULL,
+		    "unsupported_transfer_encoding", "Transfer-Encoding %s is "
+		    "not supported; send chunked, or a Content-Length",
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_TRANSFER_ENCODING));
 	route = http_route_find(url);
 	if (route == HTTP_ROUTE_NONE)
 		return http_static_serve(srv->statics, c, url, method);
