@@ -4,6 +4,7 @@
  * http_ingest.c. Requests run on libmicrohttpd's thread pool.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,13 +66,16 @@ http_reply_literal(struct MHD_Connection *c, unsigned status, const char *json)
 	    NULL);
 }
 
-/* GET /readyz: the journal takes writes and the broker link is up. */
+/*
+ * GET /readyz: the journal takes writes (not failed, not full, a file can
+ * be created in its directory) and the broker link is up.
+ */
 static enum MHD_Result
 http_readyz(struct http_server *srv, struct MHD_Connection *c)
 {
 	struct journal_stats st;
 	const char *reason = NULL;
-	char buf[256];
+	char buf[256], probe[PATH_MAX + 64];
 
 	if (atomic_load(&srv->stopping))
 		return http_reply_literal(c, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -82,6 +86,12 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 		reason = "the journal cannot be written";
 	else if (st.full)
 		reason = "the journal is full";
+	else if (journal_probe(srv->journal, probe, sizeof probe) !=
+	    SLUICE_OK) {
+		log_warn("http", "/readyz: %s", probe);
+		reason = "the journal directory cannot be written (see the "
+		    "log)";
+	}
 	else if (metrics_amqp_is_blocked())
 		reason = "the broker blocks publishing (resource alarm)";
 	else if (amqp_fwd_stalled_at(srv->fwd) != 0)
