@@ -5,10 +5,12 @@
  * http_guard.c. Requests run on libmicrohttpd's thread pool.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,13 +68,16 @@ http_reply_literal(struct MHD_Connection *c, unsigned status, const char *json)
 	    NULL);
 }
 
-/* GET /readyz: the journal takes writes and the broker link is up. */
+/*
+ * GET /readyz: the journal takes writes (not failed, not full, a file can
+ * be created in its directory) and the broker link is up.
+ */
 static enum MHD_Result
 http_readyz(struct http_server *srv, struct MHD_Connection *c)
 {
 	struct journal_stats st;
 	const char *reason = NULL;
-	char buf[256];
+	char buf[256], probe[PATH_MAX + 64];
 
 	if (atomic_load(&srv->stopping))
 		return http_reply_literal(c, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -83,6 +88,12 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 		reason = "the journal cannot be written";
 	else if (st.full)
 		reason = "the journal is full";
+	else if (journal_probe(srv->journal, probe, sizeof probe) !=
+	    SLUICE_OK) {
+		log_warn("http", "/readyz: %s", probe);
+		reason = "the journal directory cannot be written (see the "
+		    "log)";
+	}
 	else if (metrics_amqp_is_blocked())
 		reason = "the broker blocks publishing (resource alarm)";
 	else if (amqp_fwd_stalled_at(srv->fwd) != 0)
@@ -226,6 +237,35 @@ http_body_expected(struct http_server *srv, struct MHD_Connection *c)
 	return 0;
 }
 
+/* Counts a Transfer-Encoding header whose value is not chunked. */
+static enum MHD_Result
+http_transfer_encoding_each(void *cls, enum MHD_ValueKind kind,
+    const char *key, const char *value)
+{
+	unsigned *bad = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0 &&
+	    (value == NULL || strcasecmp(value, "chunked") != 0))
+		(*bad)++;
+	return MHD_YES;
+}
+
+/*
+ * Whether the request names a Transfer-Encoding other than chunked (in any
+ * of its Transfer-Encoding headers): libmicrohttpd decodes only chunked,
+ * and with another would read the body until the client closes.
+ */
+static int
+http_transfer_encoding_bad(struct MHD_Connection *c)
+{
+	unsigned bad = 0;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND,
+	    http_transfer_encoding_each, &bad);
+	return bad > 0;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -255,6 +295,12 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	/* The head is in: from now on the body's deadline, if any. */
 	http_guard_head_done(srv->guard, c, http_body_expected(srv, c));
+	if (http_transfer_encoding_bad(c))
+		return http_reply_error(c, MHD_HTTP_BAD_REQUEST, NULL,
+		    "unsupported_transfer_encoding", "Transfer-Encoding %s is "
+		    "not supported; send chunked, or a Content-Length",
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_TRANSFER_ENCODING));
 	route = http_route_find(url);
 	if (route == HTTP_ROUTE_NONE)
 		return http_static_serve(srv->statics, c, url, method);

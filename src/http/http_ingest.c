@@ -213,14 +213,21 @@ http_ingest_body(struct http_ingest *req, const char *data, size_t size)
 	char *p;
 
 	if (req->state == HTTP_REQ_TOO_LARGE) {
-		req->discarded += size;
-		return req->discarded > limit ? MHD_NO : MHD_YES;
+		/* However long the body (a chunked one declares nothing),
+		 * the 413 waits for its end; only a client still sending
+		 * after http_timeout seconds of it is cut off. */
+		return isotime_mono_us() - req->too_large_since_us >
+		    (int64_t)req->srv->cfg->http_timeout_s * 1000000 ?
+		    MHD_NO : MHD_YES;
 	}
 	if (req->state != HTTP_REQ_BODY)
 		return MHD_YES;		/* an early reply is queued */
 	if (size > limit - req->len) {
 		req->state = HTTP_REQ_TOO_LARGE;
-		req->discarded = size;
+		req->too_large_since_us = isotime_mono_us();
+		free(req->body);
+		req->body = NULL;
+		req->len = req->cap = 0;
 		return MHD_YES;
 	}
 	if (req->len + size + 1 > req->cap) {

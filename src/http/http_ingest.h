@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <microhttpd.h>
 
@@ -67,7 +68,8 @@ struct http_ingest {
 	char			*body;
 	size_t			 len;
 	size_t			 cap;
-	size_t			 discarded;	/* bytes past the limit */
+	int64_t			 too_large_since_us; /* when the body
+						   passed the limit */
 	int			 gzipped;
 	struct http_park	 park;
 	struct ingest_request	 ingest;
@@ -84,10 +86,11 @@ struct http_ingest *http_ingest_begin(struct http_server *srv,
     struct MHD_Connection *c, enum MHD_Result *ret);
 
 /*
- * Takes size bytes of body. Past the limit the rest is read and dropped, so
- * the 413 can be sent once the client stops sending (libmicrohttpd does not
- * take a reply in the middle of an upload); a client that sends more than
- * the limit again on top is cut off.
+ * Takes size bytes of body. Past the limit what was gathered is freed and
+ * the rest is read and dropped, so the 413 can be sent once the body ends
+ * (libmicrohttpd does not take a reply in the middle of an upload, and a
+ * chunked body declares no length to refuse it by); a client still sending
+ * http_timeout seconds after passing the limit is cut off.
  */
 enum MHD_Result http_ingest_body(struct http_ingest *req, const char *data,
     size_t size);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -618,28 +619,54 @@ event_batch_free(struct event_batch *batch)
 	memset(batch, 0, sizeof *batch);
 }
 
+/*
+ * Finds the events of a parsed body: *list is the array holding them (the
+ * body, or its "batch"), or NULL for a body that is one event. Returns how
+ * many there are, or -1 for a body of another shape.
+ */
+static ssize_t
+event_body_list(struct json_object *events, struct json_object **list)
+{
+	struct json_object *batch;
+
+	*list = NULL;
+	if (json_object_is_type(events, json_type_object) &&
+	    json_object_object_length(events) == 1 &&
+	    json_object_object_get_ex(events, "batch", &batch)) {
+		if (!json_object_is_type(batch, json_type_array))
+			return -1;
+		*list = batch;
+	} else if (json_object_is_type(events, json_type_array))
+		*list = events;
+	else if (!json_object_is_type(events, json_type_object))
+		return -1;
+	return *list != NULL ? (ssize_t)json_object_array_length(*list) : 1;
+}
+
+size_t
+event_body_count(struct json_object *events)
+{
+	struct json_object *list;
+	ssize_t n = event_body_list(events, &list);
+
+	return n < 0 ? 0 : (size_t)n;
+}
+
 enum event_body
 event_batch_from_json(struct json_object *events,
     const struct event_limits *lim, const struct event_source *src,
     struct event_batch *out, char *err, size_t errlen)
 {
 	struct event_run run = { .lim = lim, .src = src, .out = out };
-	struct json_object *list = NULL, *batch;
+	struct json_object *list;
+	ssize_t found;
 	size_t i, n;
 
 	if (err != NULL && errlen > 0)
 		*err = '\0';
-	if (json_object_is_type(events, json_type_object) &&
-	    json_object_object_length(events) == 1 &&
-	    json_object_object_get_ex(events, "batch", &batch)) {
-		if (!json_object_is_type(batch, json_type_array))
-			goto bad_shape;
-		list = batch;
-	} else if (json_object_is_type(events, json_type_array))
-		list = events;
-	else if (!json_object_is_type(events, json_type_object))
+	if ((found = event_body_list(events, &list)) < 0)
 		goto bad_shape;
-	n = list != NULL ? json_object_array_length(list) : 1;
+	n = (size_t)found;
 
 	if (n == 0) {
 		event_errf(err, errlen, "request has no events");

@@ -114,6 +114,15 @@ enum event_body event_batch_from_json(struct json_object *events,
     const struct event_limits *lim, const struct event_source *src,
     struct event_batch *out, char *err, size_t errlen);
 
+/*
+ * How many events a parsed body (borrowed) holds, counted as
+ * event_batch_from_json counts them: the length of an array or of
+ * {"batch": [...]}, 1 for one event object; 0 for any other shape (which
+ * event_batch_from_json refuses). For charging a rate before the body goes
+ * through the pipeline.
+ */
+size_t event_body_count(struct json_object *events);
+
 void event_batch_free(struct event_batch *batch);
 
 /* Frees the journal record of each accepted event (and so its view),

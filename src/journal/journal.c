@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -553,6 +554,39 @@ journal_free(struct journal *j)
 	free(j);
 }
 
+/*
+ * Creates a file in the journal directory (dirfd) and removes it. Returns 0,
+ * or -1 with errno set. Each call has a name of its own, so two threads may
+ * probe at once; another process is kept out by the directory's lock. A
+ * name left by a crash between the two steps is ignored by recovery.
+ */
+static int
+journal_probe_dir(int dirfd)
+{
+	static atomic_uint calls;
+	char name[32];
+	int fd;
+
+	snprintf(name, sizeof name, "probe.%u.tmp",
+	    atomic_fetch_add(&calls, 1));
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0640);
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return unlinkat(dirfd, name, 0);
+}
+
+int
+journal_probe(struct journal *j, char *err, size_t errlen)
+{
+	if (journal_probe_dir(j->dirfd) == 0)
+		return SLUICE_OK;
+	snprintf(err, errlen, "%s: cannot create a file: %s", j->dir,
+	    strerror(errno));
+	return SLUICE_EIO;
+}
+
 int
 journal_open(const struct journal_config *cfg, struct journal **out)
 {
@@ -602,6 +636,13 @@ journal_open(const struct journal_config *cfg, struct journal **out)
 	if (flock(j->dirfd, LOCK_EX | LOCK_NB) == -1) {
 		log_error("journal", "%s: lock: %s (in use by another "
 		    "process?)", j->dir, strerror(errno));
+		goto fail;
+	}
+	/* Segments are created as records come: find out now, not at the
+	 * first append, whether that can work. */
+	if (journal_probe_dir(j->dirfd) == -1) {
+		log_error("journal", "%s: cannot create a file: %s", j->dir,
+		    strerror(errno));
 		goto fail;
 	}
 	if ((rc = journal_recover(j)) != SLUICE_OK)

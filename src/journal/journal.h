@@ -54,9 +54,10 @@ struct journal_stats {
 typedef void (*journal_durable_cb)(void *arg, int status);
 
 /*
- * Opens (creating if needed) the journal in cfg->dir, recovers it and starts
- * its writer thread. Returns SLUICE_OK and *out, or SLUICE_EIO (logged with
- * the path and errno) / SLUICE_EINVAL (bad config) / SLUICE_ENOMEM.
+ * Opens (creating if needed) the journal in cfg->dir, checks that files can
+ * be created there, recovers it and starts its writer thread. Returns
+ * SLUICE_OK and *out, or SLUICE_EIO (logged with the path and errno) /
+ * SLUICE_EINVAL (bad config) / SLUICE_ENOMEM.
  */
 int journal_open(const struct journal_config *cfg, struct journal **out);
 
@@ -101,6 +102,14 @@ int journal_notify_fd(struct journal *j);
 void journal_confirm(struct journal *j, uint64_t seq);
 
 void journal_get_stats(struct journal *j, struct journal_stats *st);
+
+/*
+ * Checks that a file can be created in the journal's directory (and
+ * removed), as the next segment must be: for /readyz. Returns SLUICE_OK, or
+ * SLUICE_EIO with err (errlen bytes) naming the directory and the reason.
+ * Does not fail the journal. Any thread.
+ */
+int journal_probe(struct journal *j, char *err, size_t errlen);
 
 /* Adds the journal's stats to a /metrics render; journal is a struct
  * journal (the signature of metrics_hooks.render). */

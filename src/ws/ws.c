@@ -1,12 +1,14 @@
 /*
  * ws.c: the WebSocket server: the libwebsockets context on its own listen
  * address, the service thread, the callback that routes libwebsockets'
- * events to the session code, the sweep timer (pings, pong timeouts), the
- * open-file limit, and shutdown. The service thread owns every connection;
+ * events to the session code, the answer to plain HTTP requests on the
+ * port, the sweep timer (pings, pong timeouts), the open-file limit, and
+ * shutdown. The service thread owns every connection;
  * other threads only call lws_cancel_service().
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,50 @@ ws_raise_nofile(const struct config *cfg)
 	}
 	log_info("ws", "open files: limit %llu", (unsigned long long)want);
 	return want;
+}
+
+/*
+ * Resolves the host of the listen address (a name or a literal; "" for
+ * every address) to the numeric address libwebsockets is to bind, into
+ * addr (addrlen bytes), and adds to *options what makes it bind that one
+ * address only: IPv4 alone for an IPv4 address, IPv6 without the mapped
+ * IPv4 addresses for an IPv6 one. "" stays "": every address, both
+ * families. Returns 0, or -1 (logged).
+ */
+static int
+ws_bind_address(const char *listen, const char *host, char *addr,
+    size_t addrlen, uint64_t *options)
+{
+	struct addrinfo hints, *ai;
+	int rc;
+
+	addr[0] = '\0';
+	if (host[0] == '\0')
+		return 0;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc != 0) {
+		log_error("ws", "[websocket] listen %s: %s", listen,
+		    gai_strerror(rc));
+		return -1;
+	}
+	rc = getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, (socklen_t)addrlen,
+	    NULL, 0, NI_NUMERICHOST);
+	if (rc == 0 && ai->ai_family == AF_INET)
+		*options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	else if (rc == 0)
+		*options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY |
+		    LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+	freeaddrinfo(ai);
+	if (rc != 0) {
+		log_error("ws", "[websocket] listen %s: %s", listen,
+		    gai_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 /* libwebsockets writes its frame header in front of the payload. */
@@ -144,6 +190,47 @@ ws_sweep(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(srv->ctx, 0, &srv->sweep, ws_sweep, WS_SWEEP_US);
 }
 
+/*
+ * Answers a plain HTTP request (not a WebSocket upgrade) on the WebSocket
+ * port at once, and closes the connection once the reply is out: GET or
+ * HEAD /healthz gets 200 {"alive":true}, for load balancers that probe
+ * this port; anything else 426 Upgrade Required with a JSON body saying
+ * where to connect. Written as it is (HTTP/1.1; libwebsockets knows no
+ * reason phrase for 426). Returns -1: the callback's "close".
+ */
+static int
+ws_http_answer(struct lws *wsi)
+{
+	static const char upgrade[] = "{\"error\":\"upgrade_required\","
+	    "\"message\":\"this port speaks WebSocket (the Pusher protocol): "
+	    "connect to ws://HOST:PORT/app/KEY?protocol=7\"}";
+	static const char alive[] = "{\"alive\":true}";
+	unsigned char buf[LWS_PRE + 512], *out = buf + LWS_PRE;
+	size_t room = sizeof buf - LWS_PRE;
+	char path[64];
+	const char *body;
+	int n, head, probe;
+
+	head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+	path[0] = '\0';
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+		lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+	else if (head)
+		lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_HEAD_URI);
+	probe = strcmp(path, "/healthz") == 0;
+	body = probe ? alive : upgrade;
+	n = snprintf((char *)out, room, "HTTP/1.1 %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "%s"
+	    "Connection: close\r\n\r\n%s",
+	    probe ? "200 OK" : "426 Upgrade Required", strlen(body),
+	    probe ? "" : "Upgrade: websocket\r\n", head ? "" : body);
+	if (n > 0 && (size_t)n < room)
+		(void)lws_write(wsi, out, (size_t)n, LWS_WRITE_HTTP_FINAL);
+	return -1;
+}
+
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -164,6 +251,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (atomic_load(&srv->closing) && !srv->closed_all)
 			ws_close_all(srv);
 		break;
+	case LWS_CALLBACK_HTTP:
+		return ws_http_answer(wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		srv = lws_context_user(lws_get_context(wsi));
 		if (ws_session_origin_ok(wsi, srv->apps))
@@ -263,8 +352,11 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 	struct lws_context_creation_info info;
 	struct hub_ops ops;
 	struct ws_server *srv;
-	char host[256], err[300];
+	char host[256], addr[NI_MAXHOST], err[300];
 	const char *port;
+	uint64_t options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
+	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	rlim_t nofile;
 	long portnum;
 
@@ -274,6 +366,9 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 		return SLUICE_EINVAL;
 	}
 	portnum = strtol(port, NULL, 10);
+	if (ws_bind_address(cfg->ws_listen, host, addr, sizeof addr,
+	    &options) == -1)
+		return SLUICE_EINVAL;
 	nofile = ws_raise_nofile(cfg);
 	srv = calloc(1, sizeof *srv);
 	if (srv == NULL)
@@ -293,11 +388,10 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 	lws_set_log_level(LLL_ERR, ws_lws_log);
 	memset(&info, 0, sizeof info);
 	info.port = (int)portnum;
-	info.iface = host[0] != '\0' ? host : NULL;
+	info.iface = addr[0] != '\0' ? addr : NULL;
 	info.protocols = protocols;
 	info.user = srv;
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
-	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.options = options;
 	info.pt_serv_buf_size = WS_SERV_BUF;
 	info.fd_limit_per_thread = (unsigned)(nofile < WS_FD_CAP ? nofile :
 	    WS_FD_CAP);

@@ -251,8 +251,8 @@ ws_publish(struct ws_conn *c, struct json_object *data)
 		    "the gateway is shutting down");
 		return;
 	}
-	n = json_object_is_type(events, json_type_array) ?
-	    json_object_array_length(events) : 1;
+	/* Each event costs a token, however the batch is shaped. */
+	n = event_body_count(events);
 	if (ws_publish_rate(c, ref, n) == -1)
 		return;
 	p = calloc(1, sizeof *p);

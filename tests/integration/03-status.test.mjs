@@ -1,7 +1,9 @@
 // 03-status: every status code of the HTTP API, and that every error body
-// is JSON naming the problem.
+// is JSON naming the problem; chunked bodies and Transfer-Encoding spoken
+// over raw sockets.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import zlib from 'node:zlib';
 import { after, describe, it } from 'node:test';
 
@@ -29,6 +31,54 @@ function assertError(r, status, code) {
 	assert.equal(r.json.error, code, r.text);
 	assert.equal(typeof r.json.message, 'string');
 	assert.ok(r.json.message.length > 0);
+}
+
+// Sends a request over a raw socket: head (the request line and headers,
+// without the blank line) and then each of parts. Resolves {status, json,
+// text} of the reply read until the server closes, or rejects with what
+// happened instead (a reset, no answer in timeout ms).
+function rawRequest(port, head, parts = [], { timeout = 15000 } = {}) {
+	return new Promise((resolve, reject) => {
+		const got = [];
+		const sock = net.connect({ host: '127.0.0.1', port });
+		const timer = setTimeout(() => {
+			sock.destroy();
+			reject(new Error(`no answer in ${timeout} ms`));
+		}, timeout);
+		sock.on('connect', async () => {
+			sock.write(`${head}\r\n\r\n`);
+			for (const p of parts) {
+				if (sock.destroyed)
+					return;
+				if (!sock.write(p))
+					await new Promise((r) => sock.once('drain', r));
+			}
+		});
+		sock.on('data', (d) => got.push(d));
+		sock.on('error', (e) => {
+			clearTimeout(timer);
+			reject(new Error(`${e.code || e.message} after ` +
+			    `${Buffer.concat(got).length} bytes of reply`));
+		});
+		sock.on('close', () => {
+			clearTimeout(timer);
+			const text = Buffer.concat(got).toString('utf8');
+			const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+			const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+			let json;
+			try {
+				json = JSON.parse(body);
+			} catch {
+				json = undefined;
+			}
+			resolve({ status: m ? Number(m[1]) : null, json, text });
+		});
+	});
+}
+
+// A chunk of chunked transfer coding holding data.
+function chunk(data) {
+	return `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
 }
 
 describe('2xx', () => {
@@ -75,6 +125,33 @@ describe('2xx', () => {
 });
 
 describe('400', () => {
+	for (const te of ['gzip', 'identity', 'gzip, chunked', 'chunked, gzip'])
+		it(`Transfer-Encoding: ${te}: 400 at once`, async () => {
+			const r = await rawRequest(s.port, 'POST /v1/events ' +
+			    `HTTP/1.1\r\nHost: x\r\nX-Sluice-Key: ${s.key}\r\n` +
+			    'Content-Type: application/json\r\n' +
+			    `Transfer-Encoding: ${te}`, ['{"event":"te"}'],
+			    { timeout: 5000 });
+			assert.equal(r.status, 400, r.text);
+			assert.equal(r.json.error, 'unsupported_transfer_encoding',
+			    r.text);
+			assert.ok(r.json.message.includes(te), r.text);
+		});
+
+	it('a second Transfer-Encoding header counts too; GET as well',
+	    async () => {
+		let r = await rawRequest(s.port, 'POST /v1/events HTTP/1.1\r\n' +
+		    `Host: x\r\nX-Sluice-Key: ${s.key}\r\n` +
+		    'Content-Type: application/json\r\n' +
+		    'Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip',
+		    [], { timeout: 5000 });
+		assert.equal(r.status, 400, r.text);
+		r = await rawRequest(s.port, 'GET /healthz HTTP/1.1\r\nHost: x' +
+		    '\r\nTransfer-Encoding: gzip', [], { timeout: 5000 });
+		assert.equal(r.status, 400, r.text);
+		assert.equal(r.json.error, 'unsupported_transfer_encoding');
+	});
+
 	it('invalid JSON', async () => {
 		for (const body of ['{"event":', '{"event": "a"} trailing',
 		    '{event: "a"}', '']) {
@@ -195,6 +272,26 @@ describe('413', () => {
 		const r = await post(s.url, body, { key: s.key, chunks: 6 });
 		assertError(r, 413, 'request_too_large');
 		// The daemon is fine afterwards.
+		const ok = await post(s.url, { event: 'after' }, { key: s.key });
+		assert.equal(ok.status, 202);
+		await broker.collect(s.names.queue, 1);
+	});
+
+	it('a chunked body many times max_request_bytes: 413, not a reset',
+	    async () => {
+		// 1 MB in 16K chunks over a raw socket: 256 times the limit.
+		const piece = chunk('x'.repeat(16384));
+		const parts = [chunk('{"event":"a","data":"')];
+		for (let i = 0; i < 64; i++)
+			parts.push(piece);
+		parts.push(chunk('"}'), '0\r\n\r\n');
+		const r = await rawRequest(s.port, 'POST /v1/events HTTP/1.1\r\n' +
+		    `Host: x\r\nX-Sluice-Key: ${s.key}\r\n` +
+		    'Content-Type: application/json\r\nConnection: close\r\n' +
+		    'Transfer-Encoding: chunked', parts);
+		assert.equal(r.status, 413, r.text.slice(0, 300));
+		assert.equal(r.json.error, 'request_too_large', r.text);
+		assert.match(r.json.message, /limit of 4096 bytes/);
 		const ok = await post(s.url, { event: 'after' }, { key: s.key });
 		assert.equal(ok.status, 202);
 		await broker.collect(s.names.queue, 1);

@@ -1,7 +1,9 @@
-// 05-metrics: /healthz, /readyz with and without the broker, and /metrics
-// moving as events are accepted, rejected and confirmed.
+// 05-metrics: /healthz, /readyz with and without the broker and with a
+// journal directory that takes no files, and /metrics moving as events are
+// accepted, rejected and confirmed.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 import { useSluiced } from '../lib/amqp.mjs';
@@ -47,6 +49,48 @@ describe('health', () => {
 			assert.match(r.json.reason, /broker/);
 			const m = await metrics(d);
 			assert.equal(m.get('sluice_amqp_connected'), 0);
+		} finally {
+			await d.stop();
+		}
+	});
+});
+
+// chattr +i or -i on dir; false when the file system or the user cannot.
+function chattr(flag, dir) {
+	const r = spawnSync('chattr', [flag, dir], { encoding: 'utf8' });
+	return r.status === 0;
+}
+
+describe('a journal directory that takes no files', () => {
+	it('at start: sluiced exits, naming the directory', async () => {
+		// Even root cannot create a file in a process's /proc directory.
+		await assert.rejects(startSluiced({ name: 'rojournal',
+		    names: s.names, journalDir: '/proc/self' }),
+		    /exited \(1\)[\s\S]*\/proc\/self: cannot create a file/);
+	});
+
+	it('later: /readyz answers 503 until it takes files again',
+	    async (t) => {
+		const d = await startSluiced({ name: 'rojournal2',
+		    names: s.names, waitReady: true });
+		try {
+			// Root writes through chmod; an immutable directory
+			// stops it (ext4, xfs, btrfs; not tmpfs or overlayfs).
+			if (!chattr('+i', d.journalDir)) {
+				t.skip('chattr +i is not supported here');
+				return;
+			}
+			try {
+				const r = await get(`${d.baseUrl}/readyz`);
+				assert.equal(r.status, 503, r.text);
+				assert.equal(r.json.ready, false);
+				assert.match(r.json.reason, /journal directory cannot be/);
+				assert.match(d.log(), /\/readyz: .*cannot create a file/);
+			} finally {
+				assert.ok(chattr('-i', d.journalDir));
+			}
+			const r = await get(`${d.baseUrl}/readyz`);
+			assert.equal(r.status, 200, r.text);
 		} finally {
 			await d.stop();
 		}

@@ -399,6 +399,34 @@ describe('rate limit', () => {
 			await d.stop();
 		}
 	});
+
+	it('{"batch": [...]} is charged per event, like an array',
+	    { timeout: 60000 }, async () => {
+		const d = await start({ name: 'ws-rate-batch', waitWs: true,
+		    waitReady: true, websocket: { publish_rate: 1,
+		    publish_burst: 20 } });
+		const c = await connect(d);
+		const batch = (n) => ({ batch: Array.from({ length: n },
+		    () => ({ event: 'r' })) });
+		try {
+			// More than the bucket ever holds: refused whole.
+			await c.sendPublish('a', batch(500));
+			const err = await c.next('pusher:error');
+			assert.equal(err.data.code, 4301, err.raw);
+			assertWhole(await c.reply('a'), 'a', 'rate_limited');
+			// 15 of the 20 tokens, then 10 is too many.
+			assertAck(await c.publish('b', batch(15)), 'b', 15);
+			await c.sendPublish('c', batch(10));
+			assertWhole(await c.reply('c'), 'c', 'rate_limited');
+			assert.ok(c.isOpen);
+			const got = await broker.collect(d.names.queue, 15);
+			assert.equal(got.length, 15);
+			assert.equal(await broker.count(d.names.queue), 0);
+		} finally {
+			await closeAll([c]);
+			await d.stop();
+		}
+	});
 });
 
 describe('a full journal', () => {

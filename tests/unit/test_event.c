@@ -1481,6 +1481,41 @@ TEST_record_encode_overflow(void)
 	CU_ASSERT_PTR_NULL(event_record_encode(&in, &len, NULL));
 }
 
+/* Counts a body's events as the parser does, whatever its shape. */
+static void
+TEST_body_count(void)
+{
+	static const struct {
+		const char	*json;
+		size_t		 n;
+	} cases[] = {
+		{ "{\"event\":\"a\"}", 1 },
+		{ "[{\"event\":\"a\"},{\"event\":\"b\"},3]", 3 },
+		{ "{\"batch\":[{\"event\":\"a\"},{\"event\":\"b\"}]}", 2 },
+		{ "{\"batch\":[]}", 0 },
+		{ "[]", 0 },
+		{ "{\"batch\":{\"event\":\"a\"}}", 0 },
+		{ "\"x\"", 0 },
+		/* Another key next to batch: one (invalid) event. */
+		{ "{\"batch\":[{},{}],\"event\":\"a\"}", 1 },
+	};
+	struct json_object *o;
+	struct event_batch b;
+	size_t i;
+
+	CU_ASSERT_EQUAL(event_body_count(NULL), 0);
+	for (i = 0; i < SLUICE_ARRAY_LEN(cases); i++) {
+		o = json_tokener_parse(cases[i].json);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+		CU_ASSERT_EQUAL(event_body_count(o), cases[i].n);
+		/* The parser sees as many. */
+		if (from_json(o, &b) == EVENT_BODY_OK)
+			CU_ASSERT_EQUAL(b.total, cases[i].n);
+		event_batch_free(&b);
+		json_object_put(o);
+	}
+}
+
 static void
 TEST_from_json(void)
 {
@@ -1588,6 +1623,7 @@ test_event_register(void)
 		{ "TEST_record_round_trip", TEST_record_round_trip },
 		{ "TEST_record_fuzz", TEST_record_fuzz },
 		{ "TEST_record_encode_overflow", TEST_record_encode_overflow },
+		{ "TEST_body_count", TEST_body_count },
 		{ "TEST_from_json", TEST_from_json },
 		{ "TEST_error_names", TEST_error_names },
 		{ NULL, NULL }
