@@ -64,7 +64,8 @@ http_reply_literal(struct MHD_Connection *c, unsigned status, const char *json)
 	    NULL);
 }
 
-/* GET /readyz: the journal takes writes and the broker link is up. */
+/* GET /readyz: the journal takes writes, no corruption found in it waits
+ * for acknowledgement, and the broker link is up. */
 static enum MHD_Result
 http_readyz(struct http_server *srv, struct MHD_Connection *c)
 {
@@ -81,6 +82,10 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 		reason = "the journal cannot be written";
 	else if (st.full)
 		reason = "the journal is full";
+	else if (journal_corruption_pending(srv->journal))
+		reason = "corrupt journal records were found (see the file "
+		    "corrupt in the journal directory; remove it to "
+		    "acknowledge)";
 	else if (metrics_amqp_is_blocked())
 		reason = "the broker blocks publishing (resource alarm)";
 	else if (amqp_fwd_stalled_at(srv->fwd) != 0)
