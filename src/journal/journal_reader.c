@@ -230,8 +230,9 @@ journal_reader_next(struct journal_reader *r, uint64_t *seq,
 		if (*seq < r->next)
 			continue;
 		if (*seq > r->next)
-			log_error("journal", "%s: records %llu to %llu are "
-			    "missing (damaged segment); going on from %llu",
+			log_warn("journal", "%s: records %llu to %llu are "
+			    "not in the journal (lost to damage, reported "
+			    "when found); going on from %llu",
 			    j->dir, (unsigned long long)r->next,
 			    (unsigned long long)*seq - 1,
 			    (unsigned long long)*seq);
