@@ -88,17 +88,30 @@ jscan_free(struct jscan *sc)
 	free(sc->damage);
 }
 
-/* Appends an element to a growing array. Returns 0 or -1 (no memory). */
+/* Appends a run to sc. Returns 0 or -1 (no memory). */
 static int
-jscan_push(void **arr, size_t *n, size_t size, const void *elem)
+jscan_add_run(struct jscan *sc, const struct jrun *run)
 {
-	void *na;
+	struct jrun *nr;
 
-	if ((na = reallocarray(*arr, *n + 1, size)) == NULL)
+	if ((nr = reallocarray(sc->runs, sc->nruns + 1, sizeof *nr)) == NULL)
 		return -1;
-	memcpy((char *)na + *n * size, elem, size);
-	*arr = na;
-	(*n)++;
+	nr[sc->nruns++] = *run;
+	sc->runs = nr;
+	return 0;
+}
+
+/* Appends damage to sc. Returns 0 or -1 (no memory). */
+static int
+jscan_add_damage(struct jscan *sc, const struct journal_damage *d)
+{
+	struct journal_damage *nd;
+
+	if ((nd = reallocarray(sc->damage, sc->ndamage + 1,
+	    sizeof *nd)) == NULL)
+		return -1;
+	nd[sc->ndamage++] = *d;
+	sc->damage = nd;
 	return 0;
 }
 
@@ -115,7 +128,7 @@ journal_scan_segment(struct jseg_cursor *c, struct jscan *sc, int is_last,
     uint64_t next_first)
 {
 	struct journal_damage d;
-	struct jrun run;
+	struct jrun run = { 0, 0, 0, 0 };
 	enum jseg_result res, rr;
 	const void *data;
 	uint64_t seq, at;
@@ -136,8 +149,7 @@ journal_scan_segment(struct jseg_cursor *c, struct jscan *sc, int is_last,
 			run.end = c->pos;
 			continue;
 		}
-		if (open_run && jscan_push((void **)&sc->runs, &sc->nruns,
-		    sizeof run, &run) == -1)
+		if (open_run && jscan_add_run(sc, &run) == -1)
 			return SLUICE_ENOMEM;
 		open_run = 0;
 		if (res == JSEG_END)
@@ -171,8 +183,7 @@ journal_scan_segment(struct jseg_cursor *c, struct jscan *sc, int is_last,
 			d.end = sc->size;
 			d.lost_last = is_last ? d.lost_first : next_first - 1;
 		}
-		if (jscan_push((void **)&sc->damage, &sc->ndamage, sizeof d,
-		    &d) == -1)
+		if (jscan_add_damage(sc, &d) == -1)
 			return SLUICE_ENOMEM;
 		if (rr != JSEG_RECORD)
 			return SLUICE_OK;
