@@ -416,11 +416,11 @@ journal_recover(struct journal *j)
 	if (j->records_recovered > 0 || j->bytes_truncated > 0 ||
 	    j->records_corrupt > 0)
 		log_info("journal", "%s: %llu unconfirmed records recovered, "
-		    "%llu lost to corruption, %llu bytes of torn tail cut, "
-		    "next seq %llu", j->dir,
+		    "%llu bytes of torn tail cut, next seq %llu, %llu "
+		    "records lost to corruption", j->dir,
 		    (unsigned long long)j->records_recovered,
-		    (unsigned long long)j->records_corrupt,
 		    (unsigned long long)j->bytes_truncated,
-		    (unsigned long long)j->next_seq);
+		    (unsigned long long)j->next_seq,
+		    (unsigned long long)j->records_corrupt);
 	return SLUICE_OK;
 }
