@@ -26,8 +26,6 @@
 #include "journal/journal_internal.h"
 #include "journal/journal_segment.h"
 
-#define JOURNAL_QUARANTINE_TRIES	100	/* name, name.1 .. name.99 */
-
 /* Whether dirfd/name is the same file as st. */
 static int
 journal_same_file(int dirfd, const char *name, const struct stat *st)
@@ -44,7 +42,7 @@ journal_quarantine(struct journal *j, uint64_t seg, char *kept,
 {
 	char name[JSEG_NAME_LEN], qname[JSEG_NAME_LEN + 32];
 	struct stat st;
-	int i, qfd;
+	int try, qfd;
 
 	jseg_name(seg, name);
 	snprintf(kept, keptlen, "(nothing)");
@@ -63,27 +61,27 @@ journal_quarantine(struct journal *j, uint64_t seg, char *kept,
 		journal_log_errno(j, JOURNAL_QUARANTINE_DIR, "open");
 		return -1;
 	}
-	for (i = 0; i < JOURNAL_QUARANTINE_TRIES; i++) {
-		if (i == 0)
+	/*
+	 * Its own name, or, when an earlier damaged file of that name is
+	 * kept there, the name and its inode number: no other file in
+	 * quarantine/ can have that, as the link keeps the inode in use.
+	 */
+	for (try = 0; try < 2; try++) {
+		if (try == 0)
 			snprintf(qname, sizeof qname, "%s", name);
 		else
-			snprintf(qname, sizeof qname, "%s.%d", name, i);
+			snprintf(qname, sizeof qname, "%s.%llu", name,
+			    (unsigned long long)st.st_ino);
 		/* Kept already (found again after a restart): done. */
 		if (journal_same_file(qfd, qname, &st))
 			break;
 		if (linkat(j->dirfd, name, qfd, qname, 0) == 0)
 			break;
-		if (errno != EEXIST) {
+		if (errno != EEXIST || try == 1) {
 			journal_log_errno(j, name, "link into quarantine");
 			close(qfd);
 			return -1;
 		}
-	}
-	if (i == JOURNAL_QUARANTINE_TRIES) {
-		log_error("journal", "%s/%s: too many quarantined copies of "
-		    "%s; not kept", j->dir, JOURNAL_QUARANTINE_DIR, name);
-		close(qfd);
-		return -1;
 	}
 	if (fsync(qfd) == -1)
 		journal_log_errno(j, JOURNAL_QUARANTINE_DIR, "fsync");

@@ -124,8 +124,9 @@ struct journal_damage {
 
 /*
  * Keeps the segment file seg, as it is now, in the quarantine directory
- * (a hard link, named after it; .1, .2... when another copy has the
- * name) and writes its path, relative to the journal directory, to kept.
+ * (a hard link, named after it, or after it and its inode number when an
+ * earlier file has the name) and writes its path, relative to the journal
+ * directory, to kept.
  * Returns 0, or -1 (logged; kept says "(nothing)"). Any thread.
  */
 int journal_quarantine(struct journal *j, uint64_t seg, char *kept,

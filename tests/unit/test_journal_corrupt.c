@@ -550,6 +550,42 @@ TEST_split_interrupted_and_redone(void)
 	free(d);
 }
 
+/*
+ * The same segment damaged again after it was split: the second damaged
+ * file is kept too, beside the first, under a name of its own.
+ */
+static void
+TEST_second_damage_to_same_segment_kept_too(void)
+{
+	char *d = strdup(unit_tmpdir()), *path;
+	struct journal *j;
+	struct journal_reader *r;
+	struct journal_stats st;
+	int got[MAXREC] = { 0 }, n;
+
+	CU_ASSERT_FATAL(d != NULL);
+	write_journal(d, 10, MIB);
+	path = seg_path(d, 1);
+	flip_bit(path, REC_OFF(8) + JSEG_HDR_LEN, 1);
+	j = jopen(d, MIB);		/* 1-7 and 9-10 */
+	journal_close(j);
+	flip_bit(path, REC_OFF(3) + JSEG_HDR_LEN, 1);
+	j = jopen(d, MIB);		/* 1-2, 4-7 and 9-10 */
+	journal_get_stats(j, &st);
+	CU_ASSERT_EQUAL(st.records_corrupt, 1);
+	CU_ASSERT_EQUAL(count_files(d, "quarantine"), 2);
+	r = journal_reader_new(j);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	n = read_all(r, got, 10);
+	CU_ASSERT_EQUAL(n, 8);
+	CU_ASSERT(!got[3] && !got[8]);
+	journal_reader_free(r);
+	journal_close(j);
+	free(path);
+	unit_rmtree(d);
+	free(d);
+}
+
 /* A record cut short at the end of the newest segment is a torn tail:
  * cut, and not reported as corruption. */
 static void
@@ -591,6 +627,8 @@ test_journal_corrupt_register(void)
 		    TEST_flip_in_first_record_of_oldest_segment },
 		{ "TEST_split_interrupted_and_redone",
 		    TEST_split_interrupted_and_redone },
+		{ "TEST_second_damage_to_same_segment_kept_too",
+		    TEST_second_damage_to_same_segment_kept_too },
 		{ "TEST_torn_tail_is_not_corruption",
 		    TEST_torn_tail_is_not_corruption },
 		{ NULL, NULL }
