@@ -70,7 +70,8 @@ http_reply_literal(struct MHD_Connection *c, unsigned status, const char *json)
 
 /*
  * GET /readyz: the journal takes writes (not failed, not full, a file can
- * be created in its directory) and the broker link is up.
+ * be created in its directory), no corruption found in it waits for
+ * acknowledgement, and the broker link is up.
  */
 static enum MHD_Result
 http_readyz(struct http_server *srv, struct MHD_Connection *c)
@@ -93,7 +94,10 @@ http_readyz(struct http_server *srv, struct MHD_Connection *c)
 		log_warn("http", "/readyz: %s", probe);
 		reason = "the journal directory cannot be written (see the "
 		    "log)";
-	}
+	} else if (journal_corruption_pending(srv->journal))
+		reason = "corrupt journal records were found (see the file "
+		    "corrupt in the journal directory; remove it to "
+		    "acknowledge)";
 	else if (metrics_amqp_is_blocked())
 		reason = "the broker blocks publishing (resource alarm)";
 	else if (amqp_fwd_stalled_at(srv->fwd) != 0)

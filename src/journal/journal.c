@@ -645,6 +645,9 @@ journal_open(const struct journal_config *cfg, struct journal **out)
 		    strerror(errno));
 		goto fail;
 	}
+	/* Reported in an earlier run and not yet acknowledged. */
+	j->corrupt_pending = faccessat(j->dirfd, JOURNAL_CORRUPT_NAME, F_OK,
+	    0) == 0;
 	if ((rc = journal_recover(j)) != SLUICE_OK)
 		goto fail;
 	j->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -794,6 +797,7 @@ journal_get_stats(struct journal *j, struct journal_stats *st)
 	st->fsyncs = j->fsyncs;
 	st->records_recovered = j->records_recovered;
 	st->bytes_truncated = j->bytes_truncated;
+	st->records_corrupt = j->records_corrupt;
 	st->failed = j->failed;
 	st->full = j->full;
 	pthread_mutex_unlock(&j->lock);

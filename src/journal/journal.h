@@ -9,7 +9,11 @@
  * are called. The consumer (the forwarder) reads durable records in order and
  * reports how far the broker confirmed them; that checkpoint is persisted
  * and fully confirmed segments are deleted. On open, a torn tail is found by
- * its CRC and cut off, and every unconfirmed record is read again.
+ * its CRC and cut off, and every unconfirmed record is read again. Damage
+ * anywhere else (at open or while reading) is corruption: reading goes on
+ * at the next intact record, the damaged segment is kept in quarantine/,
+ * and the loss is logged, counted and reported until acknowledged
+ * (journal_corruption_pending).
  *
  * Threads: journal_append, journal_wait and the stats are thread-safe. One
  * reader at a time, from one thread (the forwarder). Durability callbacks run
@@ -44,6 +48,7 @@ struct journal_stats {
 	uint64_t	fsyncs;			/* group commits so far */
 	uint64_t	records_recovered;	/* unconfirmed found at open */
 	uint64_t	bytes_truncated;	/* torn tail cut at open */
+	uint64_t	records_corrupt;	/* lost to corruption so far */
 	int		failed;			/* a write or fsync failed */
 	int		full;			/* the last append did not fit,
 						   and no space was freed since */
@@ -116,6 +121,14 @@ int journal_probe(struct journal *j, char *err, size_t errlen);
 void journal_metrics_render(struct metrics_text *t, void *journal);
 
 /*
+ * Whether corrupt records were found (at open, now or in an earlier run,
+ * or by a reader) and the operator has not acknowledged it yet by removing
+ * the file "corrupt" from the journal directory. Returns 1 or 0. Any
+ * thread; looks at the file system (one faccessat) while it is pending.
+ */
+int journal_corruption_pending(struct journal *j);
+
+/*
  * Opens a reader positioned at the first unconfirmed record. Returns NULL
  * when out of memory.
  */
@@ -124,8 +137,10 @@ struct journal_reader *journal_reader_new(struct journal *j);
 /*
  * Reads the next durable record. Returns 1 with *seq, *data and *len set
  * (data stays valid until the next call on r); 0 when none is durable yet;
- * -1 on a read error or a corrupt record (logged; the reader skips to the
- * next segment on the following call).
+ * -1 on a read error (logged; the next call tries the same record again).
+ * A corrupt record is not an error: the reader goes on at the next intact
+ * record, never skipping one, and the damage is reported (logged,
+ * counted, quarantined, marked) once.
  */
 int journal_reader_next(struct journal_reader *r, uint64_t *seq,
     const void **data, size_t *len);

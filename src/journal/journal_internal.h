@@ -17,10 +17,13 @@
 
 #define JOURNAL_CKPT_NAME	"checkpoint"
 #define JOURNAL_CKPT_TMP	"checkpoint.tmp"
+#define JOURNAL_RECOVER_TMP	"recover.tmp"	/* a segment being split */
 #define JOURNAL_CKPT_MS		100	/* persist at most this often */
 #define JOURNAL_BUF_MIN		(64 * 1024)
 #define JOURNAL_BUF_KEEP	(4 * 1024 * 1024) /* kept between batches */
 #define JOURNAL_WAKE_BATCH	64	/* waiters called per unlock */
+#define JOURNAL_CORRUPT_NAME	"corrupt"	/* marker: remove to ack */
+#define JOURNAL_QUARANTINE_DIR	"quarantine"	/* damaged segments kept */
 
 /* A journal_wait caller. */
 struct journal_waiter {
@@ -67,6 +70,8 @@ struct journal {
 	struct journal_waiter	*waiters;	/* min-heap on seq */
 	size_t			 nwaiters;
 	size_t			 waitcap;
+	uint64_t		 records_corrupt; /* lost to damage */
+	int			 corrupt_pending; /* marker not removed */
 
 	/* Set by journal_open. */
 	uint64_t		 records_recovered;
@@ -106,5 +111,33 @@ void journal_drop_segments(struct journal *j, uint64_t upto);
  * numbers. Returns SLUICE_OK, SLUICE_EIO or SLUICE_ENOMEM (logged).
  */
 int journal_recover(struct journal *j);
+
+/* Damage found in a segment (see journal_corrupt.c). */
+struct journal_damage {
+	uint64_t	 seg;		/* first_seq of the segment */
+	uint64_t	 off;		/* the damaged bytes: [off, end) */
+	uint64_t	 end;
+	uint64_t	 lost_first;	/* the records lost: lost_first.. */
+	uint64_t	 lost_last;	/* ..lost_last (none if below first) */
+	const char	*what;		/* jseg_result_str of what was found */
+};
+
+/*
+ * Keeps the segment file seg, as it is now, in the quarantine directory
+ * (a hard link, named after it, or after it and its inode number when an
+ * earlier file has the name) and writes its path, relative to the journal
+ * directory, to kept.
+ * Returns 0, or -1 (logged; kept says "(nothing)"). Any thread.
+ */
+int journal_quarantine(struct journal *j, uint64_t seg, char *kept,
+    size_t keptlen);
+
+/*
+ * Logs the damage d with the records it lost, counts them, appends it to
+ * the marker file and sets the journal's corruption pending. kept is
+ * where the segment was quarantined. Any thread; lock not held.
+ */
+void journal_corrupt_report(struct journal *j, const struct journal_damage *d,
+    const char *kept);
 
 #endif

@@ -25,6 +25,13 @@ journal_metrics_render(struct metrics_text *t, void *journal)
 	    "Group commits (one fdatasync each).", st.fsyncs);
 	metrics_single(t, "sluice_journal_failed", "gauge",
 	    "1 after a journal write or fsync failed.", (uint64_t)st.failed);
+	metrics_single(t, "sluice_journal_corrupt_records_total", "counter",
+	    "Records lost to corruption found in the journal since start.",
+	    st.records_corrupt);
+	metrics_single(t, "sluice_journal_corruption_unacknowledged", "gauge",
+	    "1 while corruption was found and the file corrupt in the "
+	    "journal directory is not removed.",
+	    (uint64_t)journal_corruption_pending(journal));
 	metrics_single(t, "sluice_journal_full", "gauge",
 	    "1 while the journal refuses appends for want of space.",
 	    (uint64_t)st.full);

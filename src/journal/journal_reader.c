@@ -1,7 +1,9 @@
 /*
  * journal_reader.c: the consumer's reader. It reads durable records in
  * sequence order from the segment files, one segment at a time, while the
- * writer appends to the last one and deletes confirmed ones behind it.
+ * writer appends to the last one and deletes confirmed ones behind it. A
+ * damaged record is reported (journal_corrupt.c) and reading goes on at
+ * the next intact one.
  * Threads: a reader belongs to one thread (the forwarder); it takes
  * j->lock only to look at the segment list and durable_seq.
  */
@@ -31,6 +33,9 @@ struct journal_reader {
 	uint64_t		 limit;		/* cached end of the segment */
 	uint64_t		 durable;	/* cached durable_seq */
 	int			 is_last;	/* seg was the last one listed */
+	uint64_t		 seg_last;	/* cached last_seq of seg */
+	uint64_t		 told_seg;	/* damage reported last: seg, */
+	uint64_t		 told_off;	/* offset + 1 (0: none yet) */
 };
 
 struct journal_reader *
@@ -94,10 +99,65 @@ journal_reader_refresh(struct journal_reader *r)
 	i = journal_seg_find(j, r->seg);
 	if (i != -1) {
 		r->limit = j->segs[i].end;
+		r->seg_last = j->segs[i].last_seq;
 		r->is_last = (size_t)i == j->nsegs - 1;
 	}
 	pthread_mutex_unlock(&j->lock);
 	return i == -1 ? -1 : 0;
+}
+
+/*
+ * Resynchronises r after jseg_cursor_next found damage (res) at the
+ * cursor: moves it to the next intact record of the segment, or past the
+ * segment's records when none is left, and reports the damage unless it
+ * reported this very spot before (a seek back reads it again). Returns 0,
+ * or -1 on a read error (logged; r is set to read the same place again).
+ */
+static int
+journal_reader_resync(struct journal_reader *r, enum jseg_result res)
+{
+	struct journal *j = r->j;
+	struct journal_damage d;
+	char name[JSEG_NAME_LEN], kept[JSEG_NAME_LEN + 64];
+	enum jseg_result rr;
+
+	if (journal_reader_refresh(r) == -1) {
+		/* Confirmed and deleted meanwhile: nothing is lost. */
+		r->advance = 1;
+		return 0;
+	}
+	d.seg = r->seg;
+	d.off = r->c.pos;
+	d.lost_first = r->c.expect;
+	d.what = jseg_result_str(res);
+	rr = jseg_cursor_resync(&r->c, r->limit, r->seg_last);
+	if (rr == JSEG_EIO) {
+		jseg_name(r->seg, name);
+		journal_log_errno(j, name, "read");
+		journal_reader_seek(r, r->next - 1);
+		return -1;
+	}
+	if (rr == JSEG_RECORD) {
+		d.end = r->c.pos;
+		d.lost_last = r->c.expect - 1;
+	} else {
+		/* Nothing intact left in what is durable of it. */
+		d.end = r->limit;
+		d.lost_last = r->seg_last;
+		if (r->is_last) {
+			/* The writer appends after it: read on from there. */
+			r->c.pos = r->limit;
+			r->c.expect = r->seg_last + 1;
+		} else
+			r->advance = 1;
+	}
+	if (r->told_seg == d.seg && r->told_off == d.off + 1)
+		return 0;
+	r->told_seg = d.seg;
+	r->told_off = d.off + 1;
+	journal_quarantine(j, d.seg, kept, sizeof kept);
+	journal_corrupt_report(j, &d, kept);
+	return 0;
 }
 
 int
@@ -161,21 +221,18 @@ journal_reader_next(struct journal_reader *r, uint64_t *seq,
 			return -1;
 		}
 		if (res != JSEG_RECORD) {
-			/* Damaged on disk since it was written: what is past
-			 * the damage in this segment cannot be read. */
-			jseg_name(r->seg, name);
-			log_error("journal", "%s/%s: %s at offset %llu: "
-			    "skipping to the next segment", j->dir, name,
-			    jseg_result_str(res),
-			    (unsigned long long)r->c.pos);
-			r->advance = 1;
-			return -1;
+			/* Damaged on disk since it was written (or since
+			 * open): go on at the next intact record. */
+			if (journal_reader_resync(r, res) == -1)
+				return -1;
+			continue;
 		}
 		if (*seq < r->next)
 			continue;
 		if (*seq > r->next)
-			log_error("journal", "%s: records %llu to %llu are "
-			    "missing (damaged segment); going on from %llu",
+			log_warn("journal", "%s: records %llu to %llu are "
+			    "not in the journal (lost to damage, reported "
+			    "when found); going on from %llu",
 			    j->dir, (unsigned long long)r->next,
 			    (unsigned long long)*seq - 1,
 			    (unsigned long long)*seq);

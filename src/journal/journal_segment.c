@@ -313,3 +313,62 @@ jseg_cursor_next(struct jseg_cursor *c, uint64_t limit, uint64_t *seq,
 	c->pos += rlen;
 	return JSEG_RECORD;
 }
+
+enum jseg_result
+jseg_cursor_resync(struct jseg_cursor *c, uint64_t limit, uint64_t max_seq)
+{
+	const unsigned char *p;
+	uint64_t off, rlen, seq;
+	int r;
+
+	for (off = c->pos + 1; off < limit && limit - off >= JSEG_HDR_LEN;
+	    off++) {
+		if ((r = jseg_fill(c, off, JSEG_HDR_LEN, limit)) != 0) {
+			if (r == -1)
+				return JSEG_EIO;
+			break;
+		}
+		p = c->buf + (off - c->buf_off);
+		rlen = JSEG_HDR_LEN + (uint64_t)jseg_get32(p);
+		seq = jseg_get64(p + 8);
+		/* Cheap checks first: most offsets fail them. Each record
+		 * lost in between took at least a header's bytes. */
+		if (rlen > c->max_record || rlen > limit - off ||
+		    seq < c->expect || seq > max_seq ||
+		    seq - c->expect > (off - c->pos) / JSEG_HDR_LEN)
+			continue;
+		if ((r = jseg_fill(c, off, (size_t)rlen, limit)) != 0) {
+			if (r == -1)
+				return JSEG_EIO;
+			continue;
+		}
+		p = c->buf + (off - c->buf_off);
+		if (crc32c(0, p + 8, (size_t)rlen - 8) != jseg_get32(p + 4))
+			continue;
+		c->pos = off;
+		c->expect = seq;
+		return JSEG_RECORD;
+	}
+	return JSEG_END;
+}
+
+int
+jseg_cursor_all_zero(struct jseg_cursor *c, uint64_t off, uint64_t limit)
+{
+	const unsigned char *p;
+	size_t n, i;
+	int r;
+
+	while (off < limit) {
+		n = limit - off > JSEG_READ_CHUNK ? JSEG_READ_CHUNK :
+		    (size_t)(limit - off);
+		if ((r = jseg_fill(c, off, n, limit)) != 0)
+			return r == -1 ? -1 : 0;
+		p = c->buf + (off - c->buf_off);
+		for (i = 0; i < n; i++)
+			if (p[i] != 0)
+				return 0;
+		off += n;
+	}
+	return 1;
+}

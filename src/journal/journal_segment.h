@@ -109,4 +109,24 @@ void jseg_cursor_free(struct jseg_cursor *c);
 enum jseg_result jseg_cursor_next(struct jseg_cursor *c, uint64_t limit,
     uint64_t *seq, const void **data, size_t *len);
 
+/*
+ * After jseg_cursor_next found damage at the cursor, looks for the next
+ * intact record: scans forward from the byte after the cursor, before
+ * limit, for a frame whose length fits, whose CRC matches and whose
+ * sequence number fits (from c->expect on, no more records skipped than
+ * the skipped bytes can hold, at most max_seq). Returns JSEG_RECORD with
+ * the cursor moved to it (the next jseg_cursor_next returns it) and
+ * c->expect set to its seq; JSEG_END if there is none (the cursor stays);
+ * JSEG_EIO (errno set) if a read failed.
+ */
+enum jseg_result jseg_cursor_resync(struct jseg_cursor *c, uint64_t limit,
+    uint64_t max_seq);
+
+/*
+ * Whether the bytes [off, limit) of the cursor's file are all zero (what a
+ * crash can leave past the last write on some file systems). Returns 1, 0,
+ * or -1 (errno set) if a read failed.
+ */
+int jseg_cursor_all_zero(struct jseg_cursor *c, uint64_t off, uint64_t limit);
+
 #endif

@@ -1,9 +1,10 @@
 /*
  * test_journal.c: the write-ahead journal: append, durability waits and
  * group commit, reopen and replay from the checkpoint, torn tails at every
- * offset, corrupt records and checkpoints, segment rollover and deletion,
- * a full journal, the reader (seek, durability, segments, concurrency) and
- * a failing disk (RLIMIT_FSIZE).
+ * offset, corrupt records (more in test_journal_corrupt.c) and
+ * checkpoints, segment rollover and deletion, a full journal, the reader
+ * (seek, durability, segments, concurrency) and a failing disk
+ * (RLIMIT_FSIZE).
  */
 #define _GNU_SOURCE
 #include <sys/resource.h>
@@ -760,9 +761,12 @@ TEST_flipped_payload_byte_in_last_record(void)
 	flip_byte(path, (off_t)(olen - 7));
 	j = jopen(d, MIB, MIB);
 	journal_get_stats(j, &st);
-	CU_ASSERT_EQUAL(st.bytes_truncated, JSEG_HDR_LEN + 40);
+	/* Whole but damaged: corruption, not a torn tail. The segment is
+	 * rewritten without it, its number is not handed out again. */
+	CU_ASSERT_EQUAL(st.bytes_truncated, 0);
+	CU_ASSERT_EQUAL(st.records_corrupt, 1);
 	CU_ASSERT_EQUAL(st.records_recovered, 2);
-	CU_ASSERT_EQUAL(st.next_seq, 3);
+	CU_ASSERT_EQUAL(st.next_seq, 4);
 	CU_ASSERT_EQUAL(file_size(path), (off_t)(2 * (JSEG_HDR_LEN + 40)));
 	r = journal_reader_new(j);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -827,11 +831,12 @@ TEST_corrupt_middle_segment(void)
 	j = jopen(d, MIB, MID_SEG);
 	journal_get_stats(j, &st);
 	CU_ASSERT_EQUAL(st.records_recovered, 7);
+	CU_ASSERT_EQUAL(st.records_corrupt, 1);
 	CU_ASSERT_EQUAL(st.bytes_truncated, 0);
 	CU_ASSERT_EQUAL(st.next_seq, 9);
 	CU_ASSERT_EQUAL(st.segments, 4);
-	/* Not truncated: only the last segment's tail is cut. */
-	CU_ASSERT_EQUAL(file_size(path), MID_SEG);
+	/* Rewritten with its intact record; the original is quarantined. */
+	CU_ASSERT_EQUAL(file_size(path), MID_SEG / 2);
 	r = journal_reader_new(j);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	expect_seqs(r, want, SLUICE_ARRAY_LEN(want), 40);
@@ -851,16 +856,18 @@ TEST_corrupt_first_record_of_middle_segment(void)
 	struct journal *j;
 	struct journal_reader *r;
 	struct journal_stats st;
-	static const uint64_t want[] = { 1, 2, 5, 6, 7, 8 };
+	static const uint64_t want[] = { 1, 2, 4, 5, 6, 7, 8 };
 
 	write_mid_segments(d);
 	path = seg_path(d, 3);
 	flip_byte(path, 0);	/* the length of record 3 */
 	j = jopen(d, MIB, MID_SEG);
 	journal_get_stats(j, &st);
-	CU_ASSERT_EQUAL(st.records_recovered, 6);
-	/* Nothing readable was left in it: it is gone. */
-	CU_ASSERT_EQUAL(st.segments, 3);
+	/* Only record 3 is lost: record 4 is found after it. */
+	CU_ASSERT_EQUAL(st.records_recovered, 7);
+	CU_ASSERT_EQUAL(st.records_corrupt, 1);
+	/* No intact record is left under its name: 4 is a segment now. */
+	CU_ASSERT_EQUAL(st.segments, 4);
 	CU_ASSERT_EQUAL(file_size(path), -1);
 	r = journal_reader_new(j);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -872,14 +879,12 @@ TEST_corrupt_first_record_of_middle_segment(void)
 }
 
 static void
-TEST_reader_skips_segment_corrupted_while_open(void)
+TEST_reader_resyncs_in_segment_corrupted_while_open(void)
 {
 	char *d = tmpdir(), *path;
 	struct journal *j;
 	struct journal_reader *r;
-	const void *data;
-	uint64_t seq;
-	size_t len;
+	struct journal_stats st;
 
 	j = jopen(d, MIB, MID_SEG);
 	append_many(j, 6, 40);
@@ -888,9 +893,11 @@ TEST_reader_skips_segment_corrupted_while_open(void)
 	flip_byte(path, JSEG_HDR_LEN + 3);	/* record 1's payload */
 	r = journal_reader_new(j);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(journal_reader_next(r, &seq, &data, &len), -1);
-	/* The following call goes on with the next segment. */
-	expect_records(r, 3, 6, 40);
+	/* Record 1 is lost; record 2, in the same segment, is not. */
+	expect_records(r, 2, 6, 40);
+	journal_get_stats(j, &st);
+	CU_ASSERT_EQUAL(st.records_corrupt, 1);
+	CU_ASSERT_EQUAL(journal_corruption_pending(j), 1);
 	journal_reader_free(r);
 	journal_close(j);
 	free(path);
@@ -1531,8 +1538,8 @@ test_journal_register(void)
 		{ "TEST_corrupt_middle_segment", TEST_corrupt_middle_segment },
 		{ "TEST_corrupt_first_record_of_middle_segment",
 		    TEST_corrupt_first_record_of_middle_segment },
-		{ "TEST_reader_skips_segment_corrupted_while_open",
-		    TEST_reader_skips_segment_corrupted_while_open },
+		{ "TEST_reader_resyncs_in_segment_corrupted_while_open",
+		    TEST_reader_resyncs_in_segment_corrupted_while_open },
 		{ "TEST_replay_from_checkpoint", TEST_replay_from_checkpoint },
 		{ "TEST_checkpoint_persisted_while_running",
 		    TEST_checkpoint_persisted_while_running },

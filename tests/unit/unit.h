@@ -33,6 +33,7 @@ void test_routekey_register(void);
 void test_event_register(void);
 void test_record_register(void);
 void test_journal_register(void);
+void test_journal_corrupt_register(void);
 void test_fwd_window_register(void);
 void test_amqp_fwd_register(void);
 void test_gzip_register(void);

@@ -89,6 +89,7 @@ main(int argc, char **argv)
 	test_event_register();
 	test_record_register();
 	test_journal_register();
+	test_journal_corrupt_register();
 	test_fwd_window_register();
 	test_amqp_fwd_register();
 	test_gzip_register();
