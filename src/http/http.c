@@ -27,6 +27,8 @@
 #include "ingest/ingest.h"
 #include "journal/journal.h"
 
+#define HTTP_STOP_GRACE_MS 200	/* for requests in flight at the stop */
+
 enum http_route {
 	HTTP_ROUTE_EVENTS,
 	HTTP_ROUTE_HEALTHZ,
@@ -339,8 +341,11 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		http_guard_request_done(srv->guard, c);
 	if (kind != NULL && *kind == HTTP_CTX_METRICS)
 		free(*con_cls);
-	else if (kind != NULL)
+	else if (kind != NULL) {
 		http_ingest_free(*con_cls);
+		/* Its answer is written (or its client gone). */
+		waitcount_done(&srv->owed);
+	}
 	*con_cls = NULL;
 }
 
@@ -417,6 +422,7 @@ http_start(const struct http_deps *deps, struct http_server **out)
 		return SLUICE_ENOMEM;
 	}
 	waitcount_init(&srv->parked);
+	waitcount_init(&srv->owed);
 	srv->cfg = cfg;
 	srv->apps = deps->apps;
 	srv->ingest = deps->ingest;
@@ -444,6 +450,7 @@ http_start(const struct http_deps *deps, struct http_server **out)
 		http_guard_stop(srv->guard);
 		http_static_free(srv->statics);
 		waitcount_destroy(&srv->parked);
+		waitcount_destroy(&srv->owed);
 		free(srv);
 		return SLUICE_EIO;
 	}
@@ -469,7 +476,7 @@ http_quiesce(struct http_server *srv)
 int
 http_stop(struct http_server *srv, unsigned timeout_ms)
 {
-	const struct timespec grace = { 0, 200 * 1000 * 1000 };
+	const struct timespec grace = { 0, HTTP_STOP_GRACE_MS * 1000000L };
 
 	atomic_store(&srv->stopping, 1);
 	if (ingest_wait_idle(srv->ingest, timeout_ms) == -1 ||
@@ -480,12 +487,21 @@ http_stop(struct http_server *srv, unsigned timeout_ms)
 		    "%u ms", timeout_ms);
 		return -1;
 	}
-	/* Give resumed requests a moment to send their replies. */
+	/* Every POST owed an answer gets it written before the daemon stops
+	 * (a durable event whose 202 is lost would come again, from a
+	 * client retrying, as a duplicate); a client still sending its body
+	 * is not waited for past timeout_ms. */
+	if (waitcount_wait(&srv->owed, timeout_ms) == -1)
+		log_warn("http", "requests still unanswered after %u ms; "
+		    "stopping all the same", timeout_ms);
+	/* A request already on its way over an open connection gets its 503
+	 * rather than a reset. */
 	nanosleep(&grace, NULL);
 	MHD_stop_daemon(srv->mhd);
 	http_guard_stop(srv->guard);
 	http_static_free(srv->statics);
 	waitcount_destroy(&srv->parked);
+	waitcount_destroy(&srv->owed);
 	free(srv);
 	return 0;
 }

@@ -202,6 +202,8 @@ http_ingest_begin(struct http_server *srv, struct MHD_Connection *c,
 		free(req);
 		return NULL;
 	}
+	/* Owed an answer until libmicrohttpd completes the request. */
+	waitcount_add(&srv->owed);
 	return req;
 }
 

@@ -41,6 +41,8 @@ struct http_server {
 	atomic_int			 stopping;	/* answer 503 from now
 							   on */
 	struct waitcount		 parked;	/* /metrics on the hub */
+	struct waitcount		 owed;		/* POSTs not yet answered
+							   to the end */
 	struct http_guard		*guard;		/* limits, deadlines */
 };
 

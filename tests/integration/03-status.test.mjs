@@ -125,13 +125,16 @@ describe('2xx', () => {
 });
 
 describe('400', () => {
+	// No body is sent: the answer must come without one (before, the
+	// server read until the client closed). A body sent along would race
+	// the close that follows the 400: the unread bytes make the kernel
+	// reset the connection, which can drop the reply before it is read.
 	for (const te of ['gzip', 'identity', 'gzip, chunked', 'chunked, gzip'])
 		it(`Transfer-Encoding: ${te}: 400 at once`, async () => {
 			const r = await rawRequest(s.port, 'POST /v1/events ' +
 			    `HTTP/1.1\r\nHost: x\r\nX-Sluice-Key: ${s.key}\r\n` +
 			    'Content-Type: application/json\r\n' +
-			    `Transfer-Encoding: ${te}`, ['{"event":"te"}'],
-			    { timeout: 5000 });
+			    `Transfer-Encoding: ${te}`, [], { timeout: 5000 });
 			assert.equal(r.status, 400, r.text);
 			assert.equal(r.json.error, 'unsupported_transfer_encoding',
 			    r.text);
