@@ -508,13 +508,50 @@ journal_writer(void *arg)
 	return NULL;
 }
 
-/* Creates dir and its missing parents. Returns 0 or -1 with errno set. */
+/*
+ * fsyncs the directory that holds path (the part before its last '/', or
+ * "." if none), so that a name made in it survives a power loss. Returns
+ * 0, or -1 with errno set.
+ */
 static int
-journal_mkdirs(const char *dir)
+journal_fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent;
+	int fd, rc, saved;
+
+	if (slash == NULL)
+		parent = strdup(".");
+	else if (slash == path)
+		parent = strdup("/");
+	else
+		parent = strndup(path, (size_t)(slash - path));
+	if (parent == NULL)
+		return -1;
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(parent);
+	if (fd == -1)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Creates dir and its missing parents, each made durable in its parent
+ * (fsynced); dir's own name is fsynced in its parent even when it was
+ * there already, as an earlier run may have died before doing so.
+ * Returns 0, or -1 with errno set and *op the step that failed.
+ */
+static int
+journal_mkdirs(const char *dir, const char **op)
 {
 	char *p, *s;
 	int rc = 0;
 
+	*op = "mkdir";
 	if ((s = strdup(dir)) == NULL)
 		return -1;
 	for (p = s + 1; rc == 0; p++) {
@@ -523,10 +560,19 @@ journal_mkdirs(const char *dir)
 		if (*p == '\0') {
 			if (mkdir(s, 0750) == -1 && errno != EEXIST)
 				rc = -1;
+			else if (journal_fsync_parent(s) == -1) {
+				*op = "fsync of its parent";
+				rc = -1;
+			}
 			break;
 		}
 		*p = '\0';
-		if (mkdir(s, 0750) == -1 && errno != EEXIST)
+		if (mkdir(s, 0750) == 0) {
+			if (journal_fsync_parent(s) == -1) {
+				*op = "fsync of a parent";
+				rc = -1;
+			}
+		} else if (errno != EEXIST)
 			rc = -1;
 		*p = '/';
 	}
@@ -592,6 +638,7 @@ journal_open(const struct journal_config *cfg, struct journal **out)
 {
 	struct journal *j;
 	pthread_condattr_t ca;
+	const char *op;
 	int rc;
 
 	*out = NULL;
@@ -624,8 +671,8 @@ journal_open(const struct journal_config *cfg, struct journal **out)
 		goto fail;
 	}
 	rc = SLUICE_EIO;
-	if (journal_mkdirs(j->dir) == -1) {
-		log_error("journal", "%s: mkdir: %s", j->dir, strerror(errno));
+	if (journal_mkdirs(j->dir, &op) == -1) {
+		log_error("journal", "%s: %s: %s", j->dir, op, strerror(errno));
 		goto fail;
 	}
 	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
