@@ -24,8 +24,10 @@
  * are modelled; quarantine/ and its links are not.
  *
  * Threads: every wrapped call on a modelled file or directory holds one
- * mutex across the real call and the model's update, and the cut holds it
- * until the process is dead, so the cut falls between two calls.
+ * mutex across the real call and the model's update (fsync and fdatasync:
+ * before and after the real call, not during it), and the cut holds it
+ * until the process is dead, so the cut falls between two calls or during
+ * a sync.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -64,6 +66,8 @@ struct pl_file {
 	size_t		 cap;
 	struct pl_op	*ops;		/* oldest first */
 	struct pl_op	**tail;
+	uint64_t	 logged;	/* ops logged, ever */
+	uint64_t	 synced_ops;	/* of them, applied to synced */
 };
 
 /* A directory entry: a name and its file. */
@@ -195,22 +199,24 @@ pl_file_log(struct pl_file *f, off_t off, const void *data, size_t len)
 	}
 	*f->tail = op;
 	f->tail = &op->next;
+	f->logged++;
 }
 
-/* Makes everything written to f synced; lock held. */
+/* Makes the first upto ops ever logged on f synced; lock held. */
 static void
-pl_file_sync(struct pl_file *f)
+pl_file_sync(struct pl_file *f, uint64_t upto)
 {
-	struct pl_op *op, *next;
+	struct pl_op *op;
 
-	for (op = f->ops; op != NULL; op = next) {
-		next = op->next;
+	while (f->synced_ops < upto && (op = f->ops) != NULL) {
 		pl_apply(&f->synced, &f->size, &f->cap, op, op->len);
+		f->ops = op->next;
+		if (f->ops == NULL)
+			f->tail = &f->ops;
 		free(op->data);
 		free(op);
+		f->synced_ops++;
 	}
-	f->ops = NULL;
-	f->tail = &f->ops;
 }
 
 /* The entry name in list (n of them), or NULL. */
@@ -710,28 +716,52 @@ ftruncate(int fd, off_t len)
 	return rc;
 }
 
-/* fsync and fdatasync: both make a file's data and size synced. */
+/*
+ * fsync and fdatasync: both make a file's data and size synced, or a
+ * directory's entries. What the call covers is taken when it starts and
+ * made synced when it returns; the lock is not held in between, so a cut
+ * can fall during the call (and then counts nothing of it as synced).
+ */
 static int
 pl_sync(int fd, int (*real)(int))
 {
+	struct pl_entry *snap = NULL;
+	struct pl_file *f = NULL;
 	struct pl_fd *p;
+	enum pl_kind kind = PL_NONE;
+	uint64_t upto = 0;
+	size_t nsnap = 0;
 	int rc;
 
 	if (pl_dir[0] == '\0')
 		return real(fd);
 	pthread_mutex_lock(&pl_lock);
+	if ((p = pl_fd_get(fd)) != NULL) {
+		kind = p->kind;
+		f = p->file;
+		if (kind == PL_FILE)
+			upto = f->logged;
+		else if (kind == PL_DIR) {
+			nsnap = pl_nnow;
+			snap = pl_alloc(nsnap * sizeof *snap);
+			memcpy(snap, pl_now, nsnap * sizeof *snap);
+		}
+	}
+	pthread_mutex_unlock(&pl_lock);
 	rc = real(fd);
-	if (rc == 0 && (p = pl_fd_get(fd)) != NULL) {
+	pthread_mutex_lock(&pl_lock);
+	if (rc == 0 && kind != PL_NONE) {
 		pl_syncs++;
-		if (p->kind == PL_FILE)
-			pl_file_sync(p->file);
-		else if (p->kind == PL_DIR) {
-			memcpy(pl_synced, pl_now, sizeof pl_now);
-			pl_nsynced = pl_nnow;
-		} else if (p->kind == PL_PARENT)
+		if (kind == PL_FILE)
+			pl_file_sync(f, upto);
+		else if (kind == PL_DIR) {
+			memcpy(pl_synced, snap, nsnap * sizeof *snap);
+			pl_nsynced = nsnap;
+		} else if (kind == PL_PARENT)
 			pl_dir_made = 0;
 	}
 	pthread_mutex_unlock(&pl_lock);
+	free(snap);
 	return rc;
 }
 
