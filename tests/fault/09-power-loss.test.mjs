@@ -52,10 +52,12 @@ function shimEnv(i) {
 }
 
 // Small segments, so the cuts also find rolls, checkpoints and deletions;
-// a narrow publish window on odd iterations keeps a backlog in the journal.
+// a narrow publish window on odd iterations keeps a backlog of unconfirmed
+// records in the journal (the pace of the client keeps it bounded).
 function amqpFor(i) {
-	return { max_inflight: i % 2 ? 1 : 256 };
+	return { max_inflight: i % 2 ? 8 : 256 };
 }
+const EVENTS_PER_SEC = 8000;
 
 const { s, broker } = useSluiced(SKIP ? null : { name: 'fault-powerloss',
     waitReady: true, journalDir, env: shimEnv(0), amqp: amqpFor(0),
@@ -84,13 +86,15 @@ function cuts(log) {
 	return c;
 }
 
-// One iteration: posts from a fresh client for a random while, cuts the
-// power and waits for the daemon to die. Returns the client.
+// One iteration: posts from a fresh client (at most EVENTS_PER_SEC) for a
+// random while, cuts the power and waits for the daemon to die. Returns
+// the client.
 async function iteration(i) {
 	const ids = makeIds(`pl${i}`, 200000);
 	let next = 0;
 	const client = new RetryingClient({ url: s.url, key: s.key,
-	    concurrency: 4, retryMs: [20, 100], timeout: 5000 });
+	    concurrency: 4, eventsPerSec: EVENTS_PER_SEC, retryMs: [20, 100],
+	    timeout: 5000 });
 	const run = client.run(() => {
 		if (next >= ids.length)
 			return null;

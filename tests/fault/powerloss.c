@@ -48,7 +48,6 @@
 #include <unistd.h>
 
 #define PL_MAX_FDS	4096
-#define PL_MAX_NAMES	1024
 #define PL_NAME_MAX	256
 
 /* One write (or truncation, data NULL) made since the file's last sync. */
@@ -91,9 +90,9 @@ static char pl_parent[PATH_MAX];
 static char pl_trigger[PATH_MAX];
 static int pl_scanned;			/* the directory was read */
 static int pl_dir_made;			/* mkdir'd, parent not fsynced */
-static struct pl_entry pl_now[PL_MAX_NAMES];	/* entries now */
-static size_t pl_nnow;
-static struct pl_entry pl_synced[PL_MAX_NAMES]; /* as of the last fsync */
+static struct pl_entry *pl_now;		/* entries now */
+static size_t pl_nnow, pl_capnow;
+static struct pl_entry *pl_synced;	/* as of the last fsync */
 static size_t pl_nsynced;
 static struct pl_fd pl_fds[PL_MAX_FDS];
 static unsigned long pl_syncs;
@@ -238,8 +237,12 @@ pl_now_set(const char *name, struct pl_file *f)
 	struct pl_entry *e = pl_find(pl_now, pl_nnow, name);
 
 	if (e == NULL) {
-		if (pl_nnow == PL_MAX_NAMES)
-			pl_die("too many names in the directory");
+		if (pl_nnow == pl_capnow) {
+			pl_capnow = pl_capnow == 0 ? 64 : pl_capnow * 2;
+			pl_now = realloc(pl_now, pl_capnow * sizeof *pl_now);
+			if (pl_now == NULL)
+				pl_die("out of memory");
+		}
 		e = &pl_now[pl_nnow++];
 		snprintf(e->name, sizeof e->name, "%s", name);
 	}
@@ -313,7 +316,9 @@ pl_scan(void)
 		pl_now_set(de->d_name, pl_file_load(de->d_name));
 	}
 	closedir(d);
-	memcpy(pl_synced, pl_now, sizeof pl_now);
+	free(pl_synced);
+	pl_synced = pl_alloc(pl_nnow * sizeof *pl_synced);
+	memcpy(pl_synced, pl_now, pl_nnow * sizeof *pl_synced);
 	pl_nsynced = pl_nnow;
 }
 
@@ -755,8 +760,10 @@ pl_sync(int fd, int (*real)(int))
 		if (kind == PL_FILE)
 			pl_file_sync(f, upto);
 		else if (kind == PL_DIR) {
-			memcpy(pl_synced, snap, nsnap * sizeof *snap);
+			free(pl_synced);
+			pl_synced = snap;
 			pl_nsynced = nsnap;
+			snap = NULL;
 		} else if (kind == PL_PARENT)
 			pl_dir_made = 0;
 	}
