@@ -540,18 +540,32 @@ journal_fsync_parent(const char *path)
 }
 
 /*
+ * Makes the name path durable in the directory holding it. A failure
+ * (say, a parent sluiced may create in but not read) is logged as a
+ * warning and not fatal: the journal works, only a power loss may then
+ * take the name.
+ */
+static void
+journal_sync_name(const char *path)
+{
+	if (journal_fsync_parent(path) == -1)
+		log_warn("journal", "%s: cannot fsync the directory holding "
+		    "it (%s): a power loss may lose it", path,
+		    strerror(errno));
+}
+
+/*
  * Creates dir and its missing parents, each made durable in its parent
- * (fsynced); dir's own name is fsynced in its parent even when it was
- * there already, as an earlier run may have died before doing so.
- * Returns 0, or -1 with errno set and *op the step that failed.
+ * (journal_sync_name); dir's own name is synced even when it was there
+ * already, as an earlier run may have died before doing so. Returns 0,
+ * or -1 with errno set.
  */
 static int
-journal_mkdirs(const char *dir, const char **op)
+journal_mkdirs(const char *dir)
 {
 	char *p, *s;
 	int rc = 0;
 
-	*op = "mkdir";
 	if ((s = strdup(dir)) == NULL)
 		return -1;
 	for (p = s + 1; rc == 0; p++) {
@@ -560,19 +574,14 @@ journal_mkdirs(const char *dir, const char **op)
 		if (*p == '\0') {
 			if (mkdir(s, 0750) == -1 && errno != EEXIST)
 				rc = -1;
-			else if (journal_fsync_parent(s) == -1) {
-				*op = "fsync of its parent";
-				rc = -1;
-			}
+			else
+				journal_sync_name(s);
 			break;
 		}
 		*p = '\0';
-		if (mkdir(s, 0750) == 0) {
-			if (journal_fsync_parent(s) == -1) {
-				*op = "fsync of a parent";
-				rc = -1;
-			}
-		} else if (errno != EEXIST)
+		if (mkdir(s, 0750) == 0)
+			journal_sync_name(s);
+		else if (errno != EEXIST)
 			rc = -1;
 		*p = '/';
 	}
@@ -638,7 +647,6 @@ journal_open(const struct journal_config *cfg, struct journal **out)
 {
 	struct journal *j;
 	pthread_condattr_t ca;
-	const char *op;
 	int rc;
 
 	*out = NULL;
@@ -671,8 +679,8 @@ journal_open(const struct journal_config *cfg, struct journal **out)
 		goto fail;
 	}
 	rc = SLUICE_EIO;
-	if (journal_mkdirs(j->dir, &op) == -1) {
-		log_error("journal", "%s: %s: %s", j->dir, op, strerror(errno));
+	if (journal_mkdirs(j->dir) == -1) {
+		log_error("journal", "%s: mkdir: %s", j->dir, strerror(errno));
 		goto fail;
 	}
 	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
