@@ -2,13 +2,14 @@
 // (SIGKILL keeps the page cache: a missing fsync never shows there). sluiced
 // runs with the shim tests/fault/powerloss.so preloaded, which follows every
 // write, sync, rename and unlink in the journal directory. A client posts
-// as fast as it can; at a random moment the test touches the trigger file,
-// and the shim cuts the directory back to what a disk would hold (each file
-// its synced bytes plus a random, maybe torn, prefix of what was written
-// since; names not covered by a directory fsync gone or back) and SIGKILLs
-// the daemon. The next iteration starts it again (recovery runs under the
-// shim too); the first one starts on a journal directory that does not
-// exist yet. After the last cut sluiced starts without the shim, and every
+// (paced); at a random moment the test touches the trigger file, and the
+// shim, at once or (one time in two) right after one of the next few
+// writes or changes of names, cuts the directory back to what a disk would
+// hold (each file its synced bytes plus a random, maybe torn, prefix of
+// what was written since; names not covered by a directory fsync gone or
+// back) and SIGKILLs the daemon. The next iteration starts it again
+// (recovery runs under the shim too); the first one starts on a journal
+// directory that does not exist yet. After the last cut sluiced starts without the shim, and every
 // event acknowledged in any iteration must reach RabbitMQ: lost == 0;
 // duplicates are counted and reported.
 //
@@ -66,12 +67,14 @@ const { s, broker } = useSluiced(SKIP ? null : { name: 'fault-powerloss',
 
 // What the shim's "powerloss:" lines in the daemon log say, summed.
 function cuts(log) {
-	const c = { cuts: 0, dirGone: 0, kept: 0, torn: 0, dropped: 0,
-	    removed: 0, restored: 0 };
+	const c = { cuts: 0, afterChange: 0, dirGone: 0, kept: 0, torn: 0,
+	    dropped: 0, removed: 0, restored: 0 };
 	for (const line of log.split('\n')) {
 		if (!line.startsWith('powerloss: '))
 			continue;
 		c.cuts++;
+		if (/, right after a write/.test(line))
+			c.afterChange++;
 		if (/ gone \(/.test(line))
 			c.dirGone++;
 		const m = line.match(/kept (\d+), torn (\d+), dropped (\d+); (\d+) names made since the directory's fsync removed, (\d+) restored/);
@@ -152,6 +155,7 @@ test(`${ITERATIONS} power losses under load: every acknowledged event ` +
 	report(t, '09-power-loss', r, {
 		iterations: ITERATIONS,
 		cuts: c.cuts,
+		cuts_right_after_a_change: c.afterChange,
 		journal_dir_gone: c.dirGone,
 		unsynced_bytes_kept: c.kept,
 		torn_bytes_kept: c.torn,

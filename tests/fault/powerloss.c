@@ -96,6 +96,8 @@ static struct pl_entry *pl_synced;	/* as of the last fsync */
 static size_t pl_nsynced;
 static struct pl_fd pl_fds[PL_MAX_FDS];
 static unsigned long pl_syncs;
+static int pl_armed;			/* changes to let through, then cut */
+static const char *pl_when = "at the trigger";
 static uint64_t pl_rand_state;
 
 static int (*real_open)(const char *, int, ...);
@@ -456,9 +458,9 @@ pl_cut(void)
 
 	if (pl_dir_made) {
 		pl_remove_tree(pl_dir);
-		n = snprintf(line, sizeof line, "powerloss: after %lu syncs: "
-		    "%s gone (its parent was not fsynced since it was made)\n",
-		    pl_syncs, pl_dir);
+		n = snprintf(line, sizeof line, "powerloss: after %lu syncs, "
+		    "%s: %s gone (its parent was not fsynced since it was "
+		    "made)\n", pl_syncs, pl_when, pl_dir);
 		goto kill;
 	}
 	/* Names made since the directory's last fsync go. */
@@ -507,11 +509,11 @@ pl_cut(void)
 			pl_die("cannot write a file back");
 		free(data);
 	}
-	n = snprintf(line, sizeof line, "powerloss: after %lu syncs: %zu "
-	    "files, unsynced bytes kept %llu, torn %llu, dropped %llu; "
+	n = snprintf(line, sizeof line, "powerloss: after %lu syncs, %s: "
+	    "%zu files, unsynced bytes kept %llu, torn %llu, dropped %llu; "
 	    "%u names made since the directory's fsync removed, %u "
-	    "restored\n", pl_syncs, pl_nsynced, kept, torn, dropped, removed,
-	    restored);
+	    "restored\n", pl_syncs, pl_when, pl_nsynced, kept, torn, dropped,
+	    removed, restored);
 kill:
 	if (n > 0)
 		(void)real_write(2, line, (size_t)n);
@@ -520,20 +522,45 @@ kill:
 		pause();
 }
 
-/* Waits for the trigger file, then cuts the power. */
+/*
+ * Counts a change to the model (a write, a truncation, a name made,
+ * renamed or removed) and cuts the power when it is the one the armed
+ * trigger waits for. Lock held.
+ */
+static void
+pl_changed(void)
+{
+	if (pl_armed > 0 && --pl_armed == 0) {
+		pl_when = "right after a write or a change of names";
+		pl_cut();
+	}
+}
+
+/*
+ * Waits for the trigger file, then cuts the power: at once (whatever is
+ * synced then) or, one time in two, right after one of the next few
+ * changes, so that the cut finds unsynced writes or names, torn too (or
+ * after half a second, if no change comes).
+ */
 static void *
 pl_watch(void *arg)
 {
 	struct timespec ts = { 0, 1000000 };
+	int waited;
 
 	(void)arg;
-	for (;;) {
-		if (access(pl_trigger, F_OK) == 0) {
-			pthread_mutex_lock(&pl_lock);
-			pl_cut();
-		}
+	while (access(pl_trigger, F_OK) != 0)
 		nanosleep(&ts, NULL);
-	}
+	pthread_mutex_lock(&pl_lock);
+	if (pl_rand() % 2 == 0)
+		pl_cut();
+	pl_armed = 1 + (int)(pl_rand() % 4);
+	pthread_mutex_unlock(&pl_lock);
+	for (waited = 0; waited < 500; waited++)
+		nanosleep(&ts, NULL);
+	pthread_mutex_lock(&pl_lock);
+	pl_when = "no change came after the trigger";
+	pl_cut();
 	return NULL;
 }
 
@@ -624,10 +651,14 @@ pl_open(int dirfd, const char *path, int flags, mode_t mode)
 				f = (flags & O_CREAT) ? pl_file_new() :
 				    pl_file_load(name);
 				pl_now_set(name, f);
+				pl_changed();
 			} else
 				f = e->file;
-			if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
+			if ((flags & O_TRUNC) &&
+			    (flags & O_ACCMODE) != O_RDONLY) {
 				pl_file_log(f, 0, NULL, 0);
+				pl_changed();
+			}
 			pl_fd_set(fd, PL_FILE, f);
 		} else
 			pl_fd_set(fd, kind, NULL);
@@ -679,8 +710,10 @@ write(int fd, const void *buf, size_t len)
 		return real_write(fd, buf, len);
 	}
 	n = real_write(fd, buf, len);
-	if (n > 0 && (end = lseek(fd, 0, SEEK_CUR)) != -1)
+	if (n > 0 && (end = lseek(fd, 0, SEEK_CUR)) != -1) {
 		pl_file_log(p->file, end - n, buf, (size_t)n);
+		pl_changed();
+	}
 	pthread_mutex_unlock(&pl_lock);
 	return n;
 }
@@ -699,8 +732,10 @@ pwrite(int fd, const void *buf, size_t len, off_t off)
 		return real_pwrite(fd, buf, len, off);
 	}
 	n = real_pwrite(fd, buf, len, off);
-	if (n > 0)
+	if (n > 0) {
 		pl_file_log(p->file, off, buf, (size_t)n);
+		pl_changed();
+	}
 	pthread_mutex_unlock(&pl_lock);
 	return n;
 }
@@ -715,8 +750,10 @@ ftruncate(int fd, off_t len)
 		return real_ftruncate(fd, len);
 	pthread_mutex_lock(&pl_lock);
 	rc = real_ftruncate(fd, len);
-	if (rc == 0 && (p = pl_fd_get(fd)) != NULL && p->kind == PL_FILE)
+	if (rc == 0 && (p = pl_fd_get(fd)) != NULL && p->kind == PL_FILE) {
 		pl_file_log(p->file, len, NULL, 0);
+		pl_changed();
+	}
 	pthread_mutex_unlock(&pl_lock);
 	return rc;
 }
@@ -805,6 +842,7 @@ renameat(int olddirfd, const char *oldpath, int newdirfd,
 
 		pl_now_remove(from);
 		pl_now_set(to, f);
+		pl_changed();
 	}
 	pthread_mutex_unlock(&pl_lock);
 	return rc;
@@ -824,8 +862,10 @@ unlinkat(int dirfd, const char *path, int flags)
 
 	pthread_mutex_lock(&pl_lock);
 	rc = real_unlinkat(dirfd, path, flags);
-	if (rc == 0 && pl_resolve(dirfd, path, &name) == PL_FILE)
+	if (rc == 0 && pl_resolve(dirfd, path, &name) == PL_FILE) {
 		pl_now_remove(name);
+		pl_changed();
+	}
 	pthread_mutex_unlock(&pl_lock);
 	return rc;
 }
@@ -850,8 +890,10 @@ linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 	 * the new name shares the file. */
 	if (rc == 0 && pl_resolve(olddirfd, oldpath, &from) == PL_FILE &&
 	    pl_resolve(newdirfd, newpath, &to) == PL_FILE &&
-	    (e = pl_find(pl_now, pl_nnow, from)) != NULL)
+	    (e = pl_find(pl_now, pl_nnow, from)) != NULL) {
 		pl_now_set(to, e->file);
+		pl_changed();
+	}
 	pthread_mutex_unlock(&pl_lock);
 	return rc;
 }
