@@ -508,7 +508,58 @@ journal_writer(void *arg)
 	return NULL;
 }
 
-/* Creates dir and its missing parents. Returns 0 or -1 with errno set. */
+/*
+ * fsyncs the directory that holds path (the part before its last '/', or
+ * "." if none), so that a name made in it survives a power loss. Returns
+ * 0, or -1 with errno set.
+ */
+static int
+journal_fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent;
+	int fd, rc, saved;
+
+	if (slash == NULL)
+		parent = strdup(".");
+	else if (slash == path)
+		parent = strdup("/");
+	else
+		parent = strndup(path, (size_t)(slash - path));
+	if (parent == NULL)
+		return -1;
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(parent);
+	if (fd == -1)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Makes the name path durable in the directory holding it. A failure
+ * (say, a parent sluiced may create in but not read) is logged as a
+ * warning and not fatal: the journal works, only a power loss may then
+ * take the name.
+ */
+static void
+journal_sync_name(const char *path)
+{
+	if (journal_fsync_parent(path) == -1)
+		log_warn("journal", "%s: cannot fsync the directory holding "
+		    "it (%s): a power loss may lose it", path,
+		    strerror(errno));
+}
+
+/*
+ * Creates dir and its missing parents, each made durable in its parent
+ * (journal_sync_name); dir's own name is synced even when it was there
+ * already, as an earlier run may have died before doing so. Returns 0,
+ * or -1 with errno set.
+ */
 static int
 journal_mkdirs(const char *dir)
 {
@@ -523,10 +574,14 @@ journal_mkdirs(const char *dir)
 		if (*p == '\0') {
 			if (mkdir(s, 0750) == -1 && errno != EEXIST)
 				rc = -1;
+			else
+				journal_sync_name(s);
 			break;
 		}
 		*p = '\0';
-		if (mkdir(s, 0750) == -1 && errno != EEXIST)
+		if (mkdir(s, 0750) == 0)
+			journal_sync_name(s);
+		else if (errno != EEXIST)
 			rc = -1;
 		*p = '/';
 	}

@@ -59,7 +59,8 @@ struct journal_stats {
 typedef void (*journal_durable_cb)(void *arg, int status);
 
 /*
- * Opens (creating if needed) the journal in cfg->dir, checks that files can
+ * Opens (creating if needed) the journal in cfg->dir, makes its name
+ * durable (an fsync of the directory holding it), checks that files can
  * be created there, recovers it and starts its writer thread. Returns
  * SLUICE_OK and *out, or SLUICE_EIO (logged with the path and errno) /
  * SLUICE_EINVAL (bad config) / SLUICE_ENOMEM.
