@@ -763,13 +763,7 @@ fwd_join_within(struct amqp_fwd *f, unsigned ms)
 {
 	struct timespec deadline;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	wait_deadline_on(CLOCK_REALTIME, ms, &deadline);
 	return pthread_timedjoin_np(f->thread, NULL, &deadline) == 0 ? 0 : -1;
 }
 

@@ -21,7 +21,13 @@ wait_cond_init(pthread_cond_t *cond)
 void
 wait_deadline(unsigned timeout_ms, struct timespec *out)
 {
-	clock_gettime(CLOCK_MONOTONIC, out);
+	wait_deadline_on(CLOCK_MONOTONIC, timeout_ms, out);
+}
+
+void
+wait_deadline_on(clockid_t clock, unsigned timeout_ms, struct timespec *out)
+{
+	clock_gettime(clock, out);
 	out->tv_sec += timeout_ms / 1000;
 	out->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
 	if (out->tv_nsec >= 1000000000L) {

@@ -18,6 +18,10 @@ int wait_cond_init(pthread_cond_t *cond);
  * pthread_cond_timedwait on a condition from wait_cond_init. */
 void wait_deadline(unsigned timeout_ms, struct timespec *out);
 
+/* The same on another clock (CLOCK_REALTIME for pthread_timedjoin_np). */
+void wait_deadline_on(clockid_t clock, unsigned timeout_ms,
+    struct timespec *out);
+
 struct waitcount {
 	pthread_mutex_t	lock;
 	pthread_cond_t	zero;		/* count reached 0 */

@@ -209,35 +209,6 @@ seg_path(const char *dir, uint64_t first)
 	return p;
 }
 
-static unsigned char *
-read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	unsigned char *buf;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	CU_ASSERT_FATAL(fd != -1);
-	CU_ASSERT_FATAL(fstat(fd, &st) == 0);
-	buf = malloc((size_t)st.st_size + 1);
-	CU_ASSERT_FATAL(buf != NULL);
-	CU_ASSERT_FATAL(read(fd, buf, (size_t)st.st_size) == st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
-}
-
-static void
-write_file(const char *path, const void *buf, size_t len)
-{
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-	CU_ASSERT_FATAL(fd != -1);
-	CU_ASSERT_FATAL(write(fd, buf, len) == (ssize_t)len);
-	close(fd);
-}
-
 /* Overwrites one byte of a file with its complement. */
 static void
 flip_byte(const char *path, off_t off)
@@ -692,7 +663,7 @@ TEST_torn_tail_every_offset(void)
 	CU_ASSERT_EQUAL(wait_durable(j, 3), SLUICE_OK);
 	journal_close(j);
 	path = seg_path(d, 1);
-	orig = read_file(path, &olen);
+	orig = unit_read_file(path, &olen);
 	start = olen - (JSEG_HDR_LEN + strlen(recs[2]));
 	CU_ASSERT_EQUAL(start, 2 * JSEG_HDR_LEN + strlen(recs[0]) +
 	    strlen(recs[1]));
@@ -700,7 +671,7 @@ TEST_torn_tail_every_offset(void)
 	for (off = start; off < olen; off++) {
 		unit_rmtree(d);
 		CU_ASSERT_FATAL(mkdir(d, 0700) == 0);
-		write_file(path, orig, off);
+		unit_write_file(path, orig, off);
 		j = jopen(d, MIB, MIB);
 		journal_get_stats(j, &st);
 		CU_ASSERT_EQUAL(st.bytes_truncated, off - start);
@@ -756,7 +727,7 @@ TEST_flipped_payload_byte_in_last_record(void)
 	CU_ASSERT_EQUAL(wait_durable(j, 3), SLUICE_OK);
 	journal_close(j);
 	path = seg_path(d, 1);
-	orig = read_file(path, &olen);
+	orig = unit_read_file(path, &olen);
 	CU_ASSERT_EQUAL(olen, 3 * (JSEG_HDR_LEN + 40));
 	flip_byte(path, (off_t)(olen - 7));
 	j = jopen(d, MIB, MIB);
@@ -1028,7 +999,7 @@ TEST_corrupt_checkpoint_reads_from_start(void)
 	journal_close(j);
 
 	/* A short file is corrupt too. */
-	write_file(p, "x", 1);
+	unit_write_file(p, "x", 1);
 	j = jopen(d, MIB, MIB);
 	journal_get_stats(j, &st);
 	CU_ASSERT_EQUAL(st.confirmed_seq, 0);

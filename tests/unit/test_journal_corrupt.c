@@ -117,35 +117,6 @@ seg_path(const char *dir, uint64_t first)
 	return path_in(dir, name);
 }
 
-static unsigned char *
-read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	unsigned char *buf;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	CU_ASSERT_FATAL(fd != -1);
-	CU_ASSERT_FATAL(fstat(fd, &st) == 0);
-	buf = malloc((size_t)st.st_size + 1);
-	CU_ASSERT_FATAL(buf != NULL);
-	CU_ASSERT_FATAL(read(fd, buf, (size_t)st.st_size) == st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
-}
-
-static void
-write_file(const char *path, const void *buf, size_t len)
-{
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-	CU_ASSERT_FATAL(fd != -1);
-	CU_ASSERT_FATAL(write(fd, buf, len) == (ssize_t)len);
-	close(fd);
-}
-
 /* Flips bit (0-7) of the byte at off in the file, in place. */
 static void
 flip_bit(const char *path, off_t off, int bit)
@@ -207,7 +178,7 @@ pristine_make(struct pristine *p)
 	write_journal(d, NREC, SEG_BYTES);
 	for (k = 0; k < NSEG; k++) {
 		path = seg_path(d, (uint64_t)k * PER_SEG + 1);
-		p->seg[k] = read_file(path, &p->len[k]);
+		p->seg[k] = unit_read_file(path, &p->len[k]);
 		CU_ASSERT_EQUAL_FATAL(p->len[k], SEG_BYTES);
 		free(path);
 	}
@@ -233,7 +204,7 @@ pristine_put(const struct pristine *p, const char *d)
 
 	for (k = 0; k < NSEG; k++) {
 		path = seg_path(d, (uint64_t)k * PER_SEG + 1);
-		write_file(path, p->seg[k], p->len[k]);
+		unit_write_file(path, p->seg[k], p->len[k]);
 		free(path);
 	}
 }
@@ -409,7 +380,7 @@ TEST_flip_in_middle_of_newest_segment(void)
 	write_journal(d, 60, MIB);
 	path = seg_path(d, 1);
 	flip_bit(path, REC_OFF(20) + JSEG_HDR_LEN + 5, 3);
-	orig = read_file(path, &olen);
+	orig = unit_read_file(path, &olen);
 
 	j = jopen(d, MIB);
 	journal_get_stats(j, &st);
@@ -428,10 +399,10 @@ TEST_flip_in_middle_of_newest_segment(void)
 
 	/* The segment as it was found, damage and all, in quarantine. */
 	qpath = path_in(d, "quarantine/00000000000000000001.seg");
-	kept = read_file(qpath, &klen);
+	kept = unit_read_file(qpath, &klen);
 	CU_ASSERT(klen == olen && memcmp(kept, orig, olen) == 0);
 	mark = path_in(d, "corrupt");
-	text = read_file(mark, &tlen);
+	text = unit_read_file(mark, &tlen);
 	text[tlen] = '\0';
 	CU_ASSERT_PTR_NOT_NULL(strstr((char *)text, "record 20 lost"));
 	CU_ASSERT_PTR_NOT_NULL(strstr((char *)text,
@@ -522,12 +493,12 @@ TEST_split_interrupted_and_redone(void)
 	write_journal(d, 10, MIB);
 	path = seg_path(d, 1);
 	flip_bit(path, REC_OFF(4) + 2, 0);
-	damaged = read_file(path, &dlen);
+	damaged = unit_read_file(path, &dlen);
 	j = jopen(d, MIB);
 	journal_close(j);
 	/* Put the damaged file back beside the new segment 5. */
 	CU_ASSERT_FATAL(unlink(path) == 0);
-	write_file(path, damaged, dlen);
+	unit_write_file(path, damaged, dlen);
 	qpath = seg_path(d, 5);
 	CU_ASSERT_EQUAL(access(qpath, F_OK), 0);
 

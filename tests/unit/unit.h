@@ -5,6 +5,8 @@
 #ifndef SLUICE_UNIT_H
 #define SLUICE_UNIT_H
 
+#include <stddef.h>
+
 #include <CUnit/CUnit.h>
 
 /* Adds suite name with the NULL-terminated tests; aborts on CUnit error. */
@@ -17,6 +19,13 @@ void unit_add_suite(const char *name, const struct unit_test *tests);
 /* Makes a fresh empty directory under $TMPDIR and returns its path (static
  * buffer, valid until the next call). Aborts on failure. */
 const char *unit_tmpdir(void);
+
+/* The whole of file path, in a new buffer (caller frees) with one byte
+ * of room after its *len bytes. Fails the test if it cannot be read. */
+unsigned char *unit_read_file(const char *path, size_t *len);
+
+/* Makes path hold exactly len bytes of buf. Fails the test on error. */
+void unit_write_file(const char *path, const void *buf, size_t len);
 
 /* Removes dir and everything below it. */
 void unit_rmtree(const char *dir);

@@ -3,10 +3,12 @@
  * exits non-zero if any assertion failed.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -31,6 +33,35 @@ unit_add_suite(const char *name, const struct unit_test *tests)
 			exit(2);
 		}
 	}
+}
+
+unsigned char *
+unit_read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	unsigned char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT_FATAL(fstat(fd, &st) == 0);
+	buf = malloc((size_t)st.st_size + 1);
+	CU_ASSERT_FATAL(buf != NULL);
+	CU_ASSERT_FATAL(read(fd, buf, (size_t)st.st_size) == st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+void
+unit_write_file(const char *path, const void *buf, size_t len)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT_FATAL(write(fd, buf, len) == (ssize_t)len);
+	close(fd);
 }
 
 const char *
