@@ -28,6 +28,12 @@ static const struct inifile_choice config_queue_types = {
 };
 _Static_assert(CONFIG_QUEUE_CLASSIC == 0 && CONFIG_QUEUE_QUORUM == 1,
     "queue types are stored as their index in config_queue_types");
+static const struct inifile_choice config_client_events = {
+	"client event mode", { "forward", "live", "off", NULL }
+};
+_Static_assert(CONFIG_CLIENT_EVENTS_FORWARD == 0 &&
+    CONFIG_CLIENT_EVENTS_LIVE == 1 && CONFIG_CLIENT_EVENTS_OFF == 2,
+    "client event modes are stored as their index in config_client_events");
 
 static const struct inifile_key config_server_keys[] = {
 	CFG("http_listen", INIFILE_STRING, http_listen, 0, 0,
@@ -102,6 +108,8 @@ static const struct inifile_key config_websocket_keys[] = {
 	    64 * CONFIG_K, 64 * CONFIG_G, NULL),
 	CFG("inbox_frames", INIFILE_COUNT, ws_inbox_frames, 16, 100000000,
 	    NULL),
+	CFG("cache_channels", INIFILE_COUNT, ws_cache_channels, 1, 100000000,
+	    NULL),
 };
 #undef CFG
 static const struct inifile_key config_queue_keys[] = {
@@ -122,6 +130,26 @@ static const struct inifile_key config_app_keys[] = {
 	    config_check_pattern),
 	APP("max_connections", INIFILE_UINT, max_connections, 1, 10000000,
 	    NULL),
+	APP("enabled", INIFILE_BOOL, enabled, 0, 0, NULL),
+	APP("presence_max_members", INIFILE_UINT, presence_max_members, 1,
+	    1000000, NULL),
+	APP("presence_max_member_bytes", INIFILE_SIZE,
+	    presence_max_member_bytes, 16, 64 * CONFIG_K, NULL),
+	{ "client_events", INIFILE_CHOICE, offsetof(struct config_app,
+	    client_events), 0, 0, NULL, 0, &config_client_events },
+	APP("client_event_rate", INIFILE_UINT, client_event_rate, 1, 1000000,
+	    NULL),
+	APP("client_event_burst", INIFILE_UINT, client_event_burst, 1,
+	    1000000, NULL),
+	APP("user_authentication_required", INIFILE_BOOL, user_auth_required,
+	    0, 0, NULL),
+	APP("user_authentication_timeout", INIFILE_UINT, user_auth_timeout_s,
+	    1, 3600, NULL),
+	APP("subscription_count", INIFILE_BOOL, subscription_count, 0, 0,
+	    NULL),
+	APP("subscription_count_interval_ms", INIFILE_UINT,
+	    subscription_count_interval_ms, 10, 3600000, NULL),
+	APP("cache_ttl", INIFILE_UINT, cache_ttl_s, 1, 30 * 86400, NULL),
 };
 #undef APP
 #undef KEY
@@ -261,6 +289,7 @@ config_defaults(struct config *cfg)
 	cfg->ws_max_open_files = 0;
 	cfg->ws_max_partial_bytes = 64 * CONFIG_M;
 	cfg->ws_inbox_frames = 65536;
+	cfg->ws_cache_channels = 100000;
 	if ((cfg->http_listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (cfg->journal_dir = strdup("var/journal")) == NULL ||
 	    (cfg->amqp_url = strdup("amqp://guest:guest@127.0.0.1:5672")) ==
@@ -293,7 +322,7 @@ config_open(void *user, const struct inifile_section *sec, const char *name,
 {
 	struct config_parse *st = user;
 	struct config *cfg = st->cfg;
-	struct config_app *apps;
+	struct config_app *apps, *app;
 
 	if (sec == &config_sections[CONFIG_SEC_QUEUE]) {
 		if (!st->queues_given) {
@@ -306,10 +335,21 @@ config_open(void *user, const struct inifile_section *sec, const char *name,
 	if (apps == NULL)
 		return -1;
 	cfg->apps = apps;
-	memset(&apps[index], 0, sizeof apps[index]);
-	if ((apps[index].id = strdup(name)) == NULL)
+	app = &apps[index];
+	memset(app, 0, sizeof *app);
+	if ((app->id = strdup(name)) == NULL)
 		return -1;
 	cfg->napps++;
+	app->max_connections = CONFIG_APP_MAX_CONNECTIONS;
+	app->enabled = 1;
+	app->presence_max_members = 100;		/* as Pusher */
+	app->presence_max_member_bytes = 1024;
+	app->client_events = CONFIG_CLIENT_EVENTS_FORWARD;
+	app->client_event_rate = 10;			/* as Pusher */
+	app->client_event_burst = 20;
+	app->user_auth_timeout_s = 30;
+	app->subscription_count_interval_ms = 1000;
+	app->cache_ttl_s = 30 * 60;
 	return 0;
 }
 
@@ -372,8 +412,6 @@ config_finish_app(struct inifile *ini, struct config *cfg, size_t i)
 			    "[app %s] key: already used by [app %s]", app->id,
 			    cfg->apps[j].id);
 	}
-	if (config_app_line(ini, i, "max_connections") == 0)
-		app->max_connections = CONFIG_APP_MAX_CONNECTIONS;
 	if (app->default_channel == NULL)
 		return;
 	if (config_app_line(ini, i, "publish_channels") == 0) {

@@ -28,6 +28,24 @@ struct config_app {
 	struct config_strv	 publish_channels; /* glob patterns (fnmatch) */
 	struct config_strv	 public_channels; /* readable without auth */
 	unsigned		 max_connections; /* WebSocket connections */
+	int			 enabled;	/* 0: connections refused */
+	unsigned		 presence_max_members;	/* users a channel */
+	size_t			 presence_max_member_bytes; /* user_info */
+	int			 client_events;	/* enum config_client_events */
+	unsigned		 client_event_rate;	/* a s, a connection */
+	unsigned		 client_event_burst;
+	int			 user_auth_required;	/* pusher:signin */
+	unsigned		 user_auth_timeout_s;
+	int			 subscription_count;	/* counts sent */
+	unsigned		 subscription_count_interval_ms;
+	unsigned		 cache_ttl_s;	/* cache-* channels' last event */
+};
+
+/* What an app does with a client event (client-*). */
+enum config_client_events {
+	CONFIG_CLIENT_EVENTS_FORWARD,	/* journaled and forwarded too */
+	CONFIG_CLIENT_EVENTS_LIVE,	/* to the channel's subscribers only */
+	CONFIG_CLIENT_EVENTS_OFF	/* refused */
 };
 
 #define CONFIG_APP_MAX_CONNECTIONS 65536	/* default per app */
@@ -88,6 +106,7 @@ struct config {
 	unsigned		 ws_max_open_files;	/* 0: the hard limit */
 	size_t			 ws_max_partial_bytes;	/* every connection's */
 	size_t			 ws_inbox_frames;	/* hub inbox bound */
+	size_t			 ws_cache_channels;	/* cached events kept */
 
 	struct config_app	*apps;
 	size_t			 napps;

@@ -56,6 +56,7 @@ enum inifile_kind {
 	INIFILE_SIZE64,	/* uint64_t, the same */
 	INIFILE_LOGLEVEL,	/* enum log_level */
 	INIFILE_CHOICE,	/* int: the index of the value in choice->names */
+	INIFILE_BOOL,	/* int, 0 or 1: yes/no, on/off, true/false, 1/0 */
 	INIFILE_LIST,	/* struct config_strv; repeats and indented lines add;
 			 * min: the fewest items a line may give */
 	INIFILE_NETADDRS /* struct netaddr_list; repeats and indented lines

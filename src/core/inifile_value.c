@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/inifile.h"
 #include "core/log.h"
@@ -221,6 +222,24 @@ inifile_choose(const struct inifile_choice *choice, enum inifile_wording w,
 	return -1;
 }
 
+/* 1 for yes, on, true or 1; 0 for no, off, false or 0 (any case); -1
+ * for anything else. */
+static int
+inifile_bool(const char *value)
+{
+	static const char *const yes[] = { "yes", "on", "true", "1" };
+	static const char *const no[] = { "no", "off", "false", "0" };
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(yes); i++) {
+		if (strcasecmp(value, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(value, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 /* Adds the addresses of value to the list at list. */
 static int
 inifile_netaddrs(struct netaddr_list *list, const char *value, char *err,
@@ -309,6 +328,19 @@ inifile_key_apply(const struct inifile_key *key, enum inifile_wording w,
 		i = inifile_choose(key->choice, w, value, err, errlen);
 		if (i < 0)
 			return SLUICE_EINVAL;
+		*(int *)(void *)field = i;
+		return SLUICE_OK;
+	case INIFILE_BOOL:
+		i = inifile_bool(value);
+		if (i < 0) {
+			if (w == INIFILE_SAY_RULE)
+				snprintf(err, errlen, "must be yes or no");
+			else
+				snprintf(err, errlen, "\"%s\" is not yes or "
+				    "no (nor on, off, true, false, 1, 0)",
+				    value);
+			return SLUICE_EINVAL;
+		}
 		*(int *)(void *)field = i;
 		return SLUICE_OK;
 	case INIFILE_NETADDRS:
