@@ -23,6 +23,7 @@ frame_new(const void *payload, size_t len, size_t extra)
 	f->seq = 0;
 	f->channel = NULL;
 	f->except = NULL;
+	f->alt = NULL;
 	if (len > 0)
 		memcpy(frame_payload(f), payload, len);
 	return f;
@@ -40,6 +41,8 @@ frame_unref(struct frame *f)
 {
 	if (f == NULL)
 		return;
-	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1) {
+		frame_unref(f->alt);
 		free(f);
+	}
 }

@@ -28,6 +28,9 @@ struct frame {
 						   NULL */
 	const void		*except;	/* a subscriber to skip, or
 						   NULL */
+	struct frame		*alt;		/* event frames: the same event
+						   in the envelope format, or
+						   NULL; owned */
 	unsigned char		 buf[];		/* FRAME_PRE, then payload */
 };
 

@@ -36,8 +36,14 @@ struct hub_event {
 	size_t		 channel_len;
 	const char	*event;		/* the event's name */
 	size_t		 event_len;
-	const char	*envelope;	/* the envelope's JSON text */
+	const char	*envelope;	/* the envelope's JSON text, or NULL
+					   (live client events have none) */
 	size_t		 envelope_len;
+	const char	*data;		/* the published data's JSON text */
+	size_t		 data_len;
+	const char	*user_id;	/* client events on presence
+					   channels: the sender; else NULL */
+	size_t		 user_id_len;
 	uint64_t	 seq;		/* its journal sequence number */
 	int64_t		 accepted_us;	/* monotonic, for the latency */
 	const void	*except;	/* a subscriber not to deliver to */
