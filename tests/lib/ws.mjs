@@ -216,14 +216,21 @@ export class WsClient {
 	}
 
 	/*
-	 * Subscribes to channel (with auth when given) and resolves the reply:
-	 * pusher_internal:subscription_succeeded or pusher:subscription_error
-	 * for that channel.
+	 * Subscribes to channel (with auth and channel_data when given) and
+	 * resolves the reply: pusher_internal:subscription_succeeded or
+	 * pusher:subscription_error for that channel. auth may be the object
+	 * the SDK's authorizeChannel returns ({auth, channel_data}).
 	 */
-	async subscribe(channel, { auth, timeout = 15000 } = {}) {
+	async subscribe(channel, { auth, channelData, timeout = 15000 } = {}) {
 		const data = { channel };
+		if (auth !== null && typeof auth === 'object') {
+			channelData ??= auth.channel_data;
+			auth = auth.auth;
+		}
 		if (auth !== undefined)
 			data.auth = auth;
+		if (channelData !== undefined)
+			data.channel_data = channelData;
 		await this.send({ event: 'pusher:subscribe', data });
 		return this.next((m) => m.channel === channel &&
 		    (m.event === 'pusher_internal:subscription_succeeded' ||
@@ -236,6 +243,22 @@ export class WsClient {
 		if (r.event !== 'pusher_internal:subscription_succeeded')
 			throw new Error(`subscribing to ${channel}: ${r.raw}`);
 		return r;
+	}
+
+	/*
+	 * Sends pusher:signin with signed ({auth, user_data}, as the SDK's
+	 * authenticateUser returns it) and resolves the reply:
+	 * pusher:signin_success or pusher:error.
+	 */
+	async signin(signed, { timeout = 15000 } = {}) {
+		await this.send({ event: 'pusher:signin', data: signed });
+		return this.next((m) => m.event === 'pusher:signin_success' ||
+		    m.event === 'pusher:error', { timeout });
+	}
+
+	// Sends the client event event on channel with data (no reply).
+	trigger(channel, event, data) {
+		return this.send({ event, channel, data });
 	}
 
 	async unsubscribe(channel) {
@@ -352,18 +375,35 @@ export async function connectRefused(target, opts = {}) {
 
 const signers = new Map();
 
-// The pusher server SDK instance of an app ({id, key, secret}).
-export function sdkFor(app) {
-	const k = `${app.key}\n${app.secret}`;
+/*
+ * The pusher server SDK instance of an app ({id, key, secret}). Options:
+ * encryptionMasterKeyBase64 (the key of private-encrypted- channels, which
+ * the SDK derives each channel's shared secret from).
+ */
+export function sdkFor(app, { encryptionMasterKeyBase64 } = {}) {
+	const k = `${app.key}\n${app.secret}\n${encryptionMasterKeyBase64}`;
 	if (!signers.has(k))
 		signers.set(k, new PusherServer({ appId: app.id || '1',
-		    key: app.key, secret: app.secret, cluster: 'x' }));
+		    key: app.key, secret: app.secret, cluster: 'x',
+		    encryptionMasterKeyBase64 }));
 	return signers.get(k);
 }
 
 // The auth of socketId for channel, made by the SDK's authorizeChannel.
 export function signChannel(app, socketId, channel) {
 	return sdkFor(app).authorizeChannel(socketId, channel).auth;
+}
+
+// {auth, channel_data} of socketId for the presence channel and the
+// member {user_id, user_info}, made by the SDK's authorizeChannel.
+export function signPresence(app, socketId, channel, member) {
+	return sdkFor(app).authorizeChannel(socketId, channel, member);
+}
+
+// {auth, user_data} of socketId signing in as user ({id, ...}), made by
+// the SDK's authenticateUser.
+export function signUser(app, socketId, user) {
+	return sdkFor(app).authenticateUser(socketId, user);
 }
 
 // Closes every client given (nulls are skipped), whatever state it is in.
