@@ -195,20 +195,31 @@ export function record(channel) {
 	return channel;
 }
 
-// Waits until channel got n events (not pusher:*); returns them.
-export function received(channel, n, { timeout = 20000 } = {}) {
-	return waitFor(() => channel.got.length >= n && channel.got,
-	    { timeout, interval: 20, what: `${n} events on ${channel.name} ` +
-	    `(got ${channel.got.length})` });
+// Waits until channel got n events (not pusher:*); returns them. The
+// error says what came meanwhile.
+export async function received(channel, n, { timeout = 20000 } = {}) {
+	try {
+		return await waitFor(() => channel.got.length >= n &&
+		    channel.got, { timeout, interval: 20, what: `${n} events ` +
+		    `on ${channel.name}` });
+	} catch (e) {
+		e.message += `; got ${JSON.stringify(channel.log)}`;
+		throw e;
+	}
 }
 
 // Waits until channel's log has an event named event (that pred accepts,
 // if given); returns it.
-export function emitted(channel, event, { pred = () => true, timeout =
-    20000 } = {}) {
-	return waitFor(() => channel.log.find((e) => e.event === event &&
-	    pred(e)), { timeout, interval: 20, what: `${event} on ` +
-	    `${channel.name}` });
+export async function emitted(channel, event, { pred = () => true,
+    timeout = 20000 } = {}) {
+	try {
+		return await waitFor(() => channel.log.find((e) =>
+		    e.event === event && pred(e)), { timeout, interval: 20,
+		    what: `${event} on ${channel.name}` });
+	} catch (e) {
+		e.message += `; got ${JSON.stringify(channel.log)}`;
+		throw e;
+	}
 }
 
 // The members of a pusher-js presence channel as {id: info}, and its me.
