@@ -308,17 +308,11 @@ describe('client events with laravel-echo', () => {
 			const bobRoom = bob.join(room).here(() =>
 			    subscribed.push('presence'));
 			await waitFor(() => subscribed.length === 4,
-			    { what: 'four subscriptions' }).catch((e) => {
-				e.message += `: ${subscribed}`;
-				throw e;
-			});
+			    { what: () => `four subscriptions (${subscribed})` });
 			bobBoard.whisper('typing', { name: 'Bob' });
 			bobRoom.whisper('typing', { name: 'Bob', in: 'room' });
 			await waitFor(() => heard.length === 2,
-			    { what: 'two whispers' }).catch((e) => {
-				e.message += `: ${JSON.stringify(heard)}`;
-				throw e;
-			});
+			    { what: () => `two whispers (${JSON.stringify(heard)})` });
 			assert.deepEqual(heard.sort(), [['presence', { name: 'Bob',
 			    in: 'room' }], ['private', { name: 'Bob' }]]);
 		} finally {

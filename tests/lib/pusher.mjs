@@ -134,14 +134,15 @@ export function errorCodes(p) {
 export function connected(p, { timeout = 20000 } = {}) {
 	return waitFor(() => p.connection.state === 'connected' &&
 	    p.connection.socket_id, { timeout, interval: 20,
-	    what: `pusher-js connected (state ${p.connection.state})` });
+	    what: () => `pusher-js connected (state ${p.connection.state}, ` +
+	    `errors ${JSON.stringify(p.errors)})` });
 }
 
 // Resolves once p's connection is in one of states (a list).
 export function inState(p, states, { timeout = 20000 } = {}) {
 	return waitFor(() => states.includes(p.connection.state),
-	    { timeout, interval: 20, what: `pusher-js in ${states.join(
-	    ' or ')} (state ${p.connection.state})` });
+	    { timeout, interval: 20, what: () => `pusher-js in ` +
+	    `${states.join(' or ')} (state ${p.connection.state})` });
 }
 
 /*
@@ -197,29 +198,19 @@ export function record(channel) {
 
 // Waits until channel got n events (not pusher:*); returns them. The
 // error says what came meanwhile.
-export async function received(channel, n, { timeout = 20000 } = {}) {
-	try {
-		return await waitFor(() => channel.got.length >= n &&
-		    channel.got, { timeout, interval: 20, what: `${n} events ` +
-		    `on ${channel.name}` });
-	} catch (e) {
-		e.message += `; got ${JSON.stringify(channel.log)}`;
-		throw e;
-	}
+export function received(channel, n, { timeout = 20000 } = {}) {
+	return waitFor(() => channel.got.length >= n && channel.got,
+	    { timeout, interval: 20, what: () => `${n} events on ` +
+	    `${channel.name} (got ${JSON.stringify(channel.log)})` });
 }
 
 // Waits until channel's log has an event named event (that pred accepts,
 // if given); returns it.
-export async function emitted(channel, event, { pred = () => true,
-    timeout = 20000 } = {}) {
-	try {
-		return await waitFor(() => channel.log.find((e) =>
-		    e.event === event && pred(e)), { timeout, interval: 20,
-		    what: `${event} on ${channel.name}` });
-	} catch (e) {
-		e.message += `; got ${JSON.stringify(channel.log)}`;
-		throw e;
-	}
+export function emitted(channel, event, { pred = () => true, timeout =
+    20000 } = {}) {
+	return waitFor(() => channel.log.find((e) => e.event === event &&
+	    pred(e)), { timeout, interval: 20, what: () => `${event} on ` +
+	    `${channel.name} (got ${JSON.stringify(channel.log)})` });
 }
 
 // The members of a pusher-js presence channel as {id: info}, and its me.

@@ -104,6 +104,8 @@ export function sleep(ms) {
 }
 
 // Polls fn until it returns a truthy value (returned) or timeout ms pass.
+// what names the condition in the error; a function is called then, to
+// say how things stand at the timeout.
 export async function waitFor(fn, { timeout = 10000, interval = 50,
     what = 'condition' } = {}) {
 	const deadline = Date.now() + timeout;
@@ -120,8 +122,9 @@ export async function waitFor(fn, { timeout = 10000, interval = 50,
 		if (Date.now() > deadline) {
 			const why = last instanceof Error ? `: ${last.message}` :
 			    '';
+			const label = typeof what === 'function' ? what() : what;
 			throw new Error(`timed out after ${timeout} ms waiting for ` +
-			    `${what}${why}`);
+			    `${label}${why}`);
 		}
 		await sleep(interval);
 	}
