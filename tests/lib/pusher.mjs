@@ -149,8 +149,8 @@ export function inState(p, states, { timeout = 20000 } = {}) {
  * Subscribes p to name and resolves {channel, ok, error}: ok after
  * pusher:subscription_succeeded, error (the data of
  * pusher:subscription_error) otherwise. Every event the channel emits is
- * kept in channel.log as {event, data, metadata} (pusher:* ones included),
- * the others in channel.got.
+ * kept in channel.log as {event, data, metadata, at} (at: Date.now() when
+ * it came; pusher:* ones included), the others in channel.got.
  */
 export function subscribe(p, name, { timeout = 20000 } = {}) {
 	const channel = p.subscribe(name);
@@ -188,7 +188,7 @@ export function record(channel) {
 	channel.log = [];
 	channel.got = [];
 	channel.bind_global((event, data, metadata) => {
-		const e = { event, data, metadata };
+		const e = { event, data, metadata, at: Date.now() };
 		channel.log.push(e);
 		if (!event.startsWith('pusher:'))
 			channel.got.push(e);
