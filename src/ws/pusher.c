@@ -279,6 +279,31 @@ pusher_put_subscription_error(struct jsontext *b, const char *channel,
 	jsontext_put(b, num, strlen(num));
 }
 
+/*
+ * Writes an event as Pusher delivers it: its data as published (a string
+ * stays the string, another value is sent as its JSON text in a string),
+ * with the sender's user_id when it has one (client events on presence
+ * channels).
+ */
+static void
+pusher_put_event(struct jsontext *b, const struct hub_event *ev)
+{
+	jsontext_lit(b, "{\"event\":");
+	jsontext_str(b, ev->event, ev->event_len);
+	jsontext_lit(b, ",\"channel\":");
+	jsontext_str(b, ev->channel, ev->channel_len);
+	jsontext_lit(b, ",\"data\":");
+	if (ev->data_len > 0 && ev->data[0] == '"')
+		jsontext_put(b, ev->data, ev->data_len);
+	else
+		jsontext_str(b, ev->data, ev->data_len);
+	if (ev->user_id != NULL) {
+		jsontext_lit(b, ",\"user_id\":");
+		jsontext_str(b, ev->user_id, ev->user_id_len);
+	}
+	jsontext_lit(b, "}");
+}
+
 struct frame *
 pusher_event_frame(const struct hub_event *ev)
 {
@@ -287,8 +312,11 @@ pusher_event_frame(const struct hub_event *ev)
 	char *name;
 
 	memset(&b, 0, sizeof b);
-	pusher_put_message(&b, ev->event, ev->event_len, ev->channel,
-	    ev->channel_len, ev->envelope, ev->envelope_len, 1);
+	if (ev->envelope != NULL)
+		pusher_put_message(&b, ev->event, ev->event_len, ev->channel,
+		    ev->channel_len, ev->envelope, ev->envelope_len, 1);
+	else
+		pusher_put_event(&b, ev);
 	if (b.failed) {
 		free(b.p);
 		return NULL;
