@@ -279,6 +279,7 @@ describe('presence channels with pusher-js', () => {
 		    member(n), opts));
 		const fourth = client(s, member('Dee'), opts);
 		const again = client(s, member('Ann'), opts);
+		const later = client(s, member('Dee'), opts);
 		try {
 			const channels = [];
 			for (const p of users)
@@ -299,16 +300,17 @@ describe('presence channels with pusher-js', () => {
 				assert.ok(!memberEvents(ch, 'pusher:member_added')
 				    .some((m) => m.id === 'dee'));
 			}
-			// Once one leaves, there is room again.
+			// Once one leaves, there is room again (pusher-js does
+			// not subscribe again after a subscription_error until it
+			// reconnects: Dee comes back on a new connection).
 			disconnect(users[2]);
 			await emitted(channels[0], 'pusher:member_removed',
 			    { pred: (e) => e.data.id === 'cid' });
-			fourth.unsubscribe(name);
-			const ok = await subscribe(fourth, name);
+			const ok = await subscribe(later, name);
 			assert.ok(ok.ok, JSON.stringify(ok.error));
 			assert.equal(ok.channel.members.count, 3);
 		} finally {
-			disconnectAll([...users, fourth, again]);
+			disconnectAll([...users, fourth, again, later]);
 		}
 	});
 
@@ -406,15 +408,17 @@ describe('presence channels with pusher-js', () => {
 			    auth: `${APP.key}:${sdk.config.token.sign(
 			    `${raw.socketId}:${name}:${text}`)}`,
 			    channel_data: text }]);
+			// Every case is tried; the wrong answers are listed.
+			const wrong = [];
 			for (const [what, signed] of cases) {
 				const m = await raw.subscribe(name, { auth: signed });
-				assert.equal(m.event, 'pusher:subscription_error',
-				    `${what}: ${m.raw}`);
-				assert.equal(m.payload.type, 'InvalidChannelData',
-				    `${what}: ${m.raw}`);
-				assert.equal(m.payload.status, 400, `${what}: ${m.raw}`);
-				assert.ok(m.payload.error.length > 0, what);
+				if (m.event !== 'pusher:subscription_error' ||
+				    m.payload.type !== 'InvalidChannelData' ||
+				    m.payload.status !== 400 ||
+				    !(m.payload.error.length > 0))
+					wrong.push(`${what}: ${m.raw}`);
 			}
+			assert.deepEqual(wrong, []);
 			assert.ok(raw.isOpen);
 			// pusher-js is told the same.
 			const r = await subscribe(p, name);

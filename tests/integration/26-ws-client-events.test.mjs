@@ -374,8 +374,9 @@ describe('client_events = forward and live', () => {
 			assert.deepEqual(e.data, { run, x: 4 });
 			// An event posted after it is forwarded; the client
 			// event never shows before or with it.
-			const r = await post(s.url, [{ event: 'marker', data:
-			    { run, marker: true } }], { key: LIVE.key });
+			const r = await post(s.url, [{ event: 'marker', channel:
+			    'events', data: { run, marker: true } }],
+			    { key: LIVE.key });
 			assert.equal(r.status, 202, r.text);
 			const taken = await drainUntil(s.names.queue, (m) =>
 			    m.body && m.body.data && m.body.data.marker &&
