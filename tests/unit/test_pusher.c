@@ -1,10 +1,11 @@
 /*
- * test_pusher.c: the Pusher protocol module: channel names and kinds,
- * socket ids, private- and presence-channel and sign-in signatures against
+ * test_pusher.c: the Pusher protocol module: channel names and kinds
+ * (ingest/channel.c: private, presence, user, cache, encrypted), socket
+ * ids, private- and presence-channel and sign-in signatures against
  * vectors made with the pusher npm SDK (tests/unit/data/
  * pusher-auth-vectors.txt and pusher-presence-vectors.txt) and forged
- * ones, close reasons,
- * parsing clients' messages and the exact text of the server's.
+ * ones, close reasons, parsing clients' messages and the exact text of
+ * the server's.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -196,6 +197,68 @@ TEST_channel_kinds(void)
 	    CHANNEL_PUBLIC);
 	CU_ASSERT_EQUAL(channel_kind("privat"), CHANNEL_PUBLIC);
 	CU_ASSERT_EQUAL(channel_kind(""), CHANNEL_PUBLIC);
+	/* Cache and encrypted channels are of the kind of their prefix. */
+	CU_ASSERT_EQUAL(channel_kind("private-cache-x"), CHANNEL_PRIVATE);
+	CU_ASSERT_EQUAL(channel_kind("private-encrypted-cache-x"),
+	    CHANNEL_PRIVATE);
+	CU_ASSERT_EQUAL(channel_kind("presence-cache-x"), CHANNEL_PRESENCE);
+	CU_ASSERT_EQUAL(channel_kind("cache-x"), CHANNEL_PUBLIC);
+	/* A signed-in user's own channel. */
+	CU_ASSERT_EQUAL(channel_kind("#server-to-user-42"), CHANNEL_USER);
+	CU_ASSERT_EQUAL(channel_kind("#server-to-user-"), CHANNEL_USER);
+	CU_ASSERT_EQUAL(channel_kind("#server-to-user"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("server-to-user-42"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("#Server-to-user-42"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("x#server-to-user-42"), CHANNEL_PUBLIC);
+}
+
+static void
+TEST_channel_encrypted(void)
+{
+	static const char *const yes[] = { "private-encrypted-x",
+	    "private-encrypted-", "private-encrypted-cache-x",
+	    "private-encrypted-private-encrypted-" };
+	static const char *const no[] = { "private-encrypted",
+	    "private-encryptedX", "private-encrypted_x", "private-x",
+	    "private-", "presence-encrypted-x", "encrypted-x",
+	    "Private-encrypted-x", "private-Encrypted-x", "x-private-encrypted-",
+	    "private-cache-encrypted-x", "cache-x", "" };
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(yes); i++)
+		CU_ASSERT_EQUAL(channel_is_encrypted(yes[i]), 1);
+	for (i = 0; i < SLUICE_ARRAY_LEN(no); i++)
+		CU_ASSERT_EQUAL(channel_is_encrypted(no[i]), 0);
+}
+
+static void
+TEST_channel_cache(void)
+{
+	static const char *const yes[] = { "cache-x", "cache-",
+	    "private-cache-x", "private-cache-", "presence-cache-x",
+	    "presence-cache-", "private-encrypted-cache-x",
+	    "private-encrypted-cache-", "cache-private-x", "cache-cache-" };
+	static const char *const no[] = { "cache", "cachex", "cache_x",
+	    "Cache-x", "CACHE-x", "x-cache-y", "private-x", "private-cache",
+	    "private-cachex", "presence-cache", "presence-x",
+	    "private-encrypted-x", "private-encrypted-cache",
+	    "presence-encrypted-cache-x", "#server-to-user-cache-x",
+	    "events", "" };
+	static const char buf[] = "private-cache-xyz";
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(yes); i++)
+		CU_ASSERT_EQUAL(channel_is_cache(yes[i], strlen(yes[i])), 1);
+	for (i = 0; i < SLUICE_ARRAY_LEN(no); i++)
+		CU_ASSERT_EQUAL(channel_is_cache(no[i], strlen(no[i])), 0);
+	/* Only the n bytes given count: the name need not end there. */
+	CU_ASSERT_EQUAL(channel_is_cache(buf, sizeof buf - 1), 1);
+	CU_ASSERT_EQUAL(channel_is_cache(buf, 14), 1);
+	CU_ASSERT_EQUAL(channel_is_cache(buf, 13), 0);
+	CU_ASSERT_EQUAL(channel_is_cache(buf, 8), 0);
+	CU_ASSERT_EQUAL(channel_is_cache(buf, 0), 0);
+	CU_ASSERT_EQUAL(channel_is_cache(buf + 8, 6), 1);
+	CU_ASSERT_EQUAL(channel_is_cache(buf + 8, 5), 0);
 }
 
 /* Returns 1 if s is digits "." digits, with nothing else. */
@@ -1256,6 +1319,8 @@ test_pusher_register(void)
 		    TEST_channel_named_bad_classes },
 		{ "TEST_channel_length_limit", TEST_channel_length_limit },
 		{ "TEST_channel_kinds", TEST_channel_kinds },
+		{ "TEST_channel_encrypted", TEST_channel_encrypted },
+		{ "TEST_channel_cache", TEST_channel_cache },
 		{ "TEST_socket_ids", TEST_socket_ids },
 		{ "TEST_socket_ids_across_threads",
 		    TEST_socket_ids_across_threads },
