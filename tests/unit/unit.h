@@ -53,6 +53,7 @@ void test_ratelimit_register(void);
 void test_hub_register(void);
 void test_presence_register(void);
 void test_cache_register(void);
+void test_counts_register(void);
 void test_ingest_register(void);
 void test_waitcount_register(void);
 void test_amqp_url_register(void);

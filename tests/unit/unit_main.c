@@ -131,6 +131,7 @@ main(int argc, char **argv)
 	test_hub_register();
 	test_presence_register();
 	test_cache_register();
+	test_counts_register();
 	test_ingest_register();
 	test_waitcount_register();
 	test_amqp_url_register();
