@@ -543,8 +543,10 @@ hub_drain(struct hub *h)
 int
 hub_wants(struct hub *h, unsigned app, const char *channel, size_t n)
 {
-	return atomic_load_explicit(&h->interest[hub_name_hash(app, channel, n) %
-	    HUB_INTEREST], memory_order_relaxed) != 0;
+	uint64_t hash = hub_name_hash(app, channel, n);
+
+	return atomic_load_explicit(&h->interest[hash % HUB_INTEREST],
+	    memory_order_relaxed) != 0;
 }
 
 /* Makes room in the inbox for want more frames, within its bound.
