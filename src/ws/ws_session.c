@@ -155,6 +155,11 @@ ws_session_open(struct ws_conn *c)
 		    1);
 		return;
 	}
+	if (!app->enabled) {
+		snprintf(msg, sizeof msg, "app %s is disabled", app->id);
+		ws_session_error(c, PUSHER_APP_DISABLED, msg, 1);
+		return;
+	}
 	code = ws_session_protocol(c->wsi, msg, sizeof msg);
 	if (code != 0) {
 		ws_session_error(c, code, msg, 1);
@@ -180,6 +185,7 @@ ws_session_open(struct ws_conn *c)
 	    cfg->ws_activity_timeout_s);
 	ws_session_message_out(c, "pusher:connection_established", NULL,
 	    data, (size_t)n, 1);
+	ws_options_open(c);
 }
 
 void
@@ -263,6 +269,9 @@ ws_session_deliver(void *conn, struct frame *f)
 
 	if (c->wsi == NULL || c->close_code != 0)
 		return;
+	/* An event in the format c takes, when it was made (ws_options.c). */
+	if (c->format == PUSHER_FORMAT_ENVELOPE && f->alt != NULL)
+		f = f->alt;
 	rc = sendq_push(&c->q, f, c->srv->cfg->ws_send_queue_bytes);
 	if (rc == SLUICE_OK) {
 		if (c->q.count == 1)
@@ -613,6 +622,8 @@ ws_session_message(struct ws_conn *c, const char *text, size_t len)
 		ws_session_unsubscribe(c, m.data);
 	else if (strcmp(m.event, "sluice:publish") == 0)
 		ws_publish(c, m.data);
+	else if (strcmp(m.event, "sluice:options") == 0)
+		ws_options(c, m.data);
 	else if (strncmp(m.event, "client-", 7) == 0)
 		ws_session_error(c, 0, "client events are not supported; "
 		    "publish with sluice:publish", 0);
