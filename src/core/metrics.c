@@ -4,6 +4,7 @@
  * value once, so a scrape is consistent per value, not across values.
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -82,6 +83,7 @@ static struct {
 	atomic_uint_fast64_t	ws_missed_closes;
 	atomic_uint_fast64_t	ws_event_frames[2];	/* pusher, envelope */
 	atomic_int_fast64_t	ws_envelope_conns;	/* gauge */
+	atomic_uint_fast64_t	ws_client_events[METRICS_CLIENT_EVENT_KINDS];
 	struct metrics_hist	fanout_latency;
 } metrics;
 
@@ -293,6 +295,12 @@ void
 metrics_hub_dropped(uint64_t n)
 {
 	METRICS_ADD(metrics.hub_dropped, n);
+}
+
+void
+metrics_ws_client_event(enum metrics_client_event kind)
+{
+	METRICS_ADD(metrics.ws_client_events[kind], 1);
 }
 
 void
@@ -566,6 +574,19 @@ metrics_render_ws(struct metrics_text *b)
 	metrics_single(b, "sluice_ws_envelope_connections", "gauge",
 	    "Open connections that take events in the envelope format.",
 	    metrics_gauge(METRICS_GET(metrics.ws_envelope_conns)));
+	metrics_family(b, "sluice_ws_client_events_total", "counter",
+	    "Client events (client-*) sent by WebSocket clients, by what "
+	    "became of them: live (to the channel only), forwarded (also "
+	    "journaled) or refused.");
+	metrics_printf(b, "sluice_ws_client_events_total{outcome=\"live\"} "
+	    "%" PRIu64 "\n", (uint64_t)METRICS_GET(
+	    metrics.ws_client_events[METRICS_CLIENT_EVENT_LIVE]));
+	metrics_printf(b, "sluice_ws_client_events_total{outcome="
+	    "\"forwarded\"} %" PRIu64 "\n", (uint64_t)METRICS_GET(
+	    metrics.ws_client_events[METRICS_CLIENT_EVENT_FORWARDED]));
+	metrics_printf(b, "sluice_ws_client_events_total{outcome="
+	    "\"refused\"} %" PRIu64 "\n", (uint64_t)METRICS_GET(
+	    metrics.ws_client_events[METRICS_CLIENT_EVENT_REFUSED]));
 	metrics_single(b, "sluice_fanout_deliveries_total", "counter",
 	    "Event frames written to subscribers.",
 	    METRICS_GET(metrics.fanout_latency.count));

@@ -74,6 +74,14 @@ void metrics_ws_missed_close(void);
  * connections taking the envelope format (a change). */
 void metrics_ws_event_frame(int envelope);
 void metrics_ws_envelope_connections(int delta);
+/* What became of a client event (client-*). */
+enum metrics_client_event {
+	METRICS_CLIENT_EVENT_LIVE,
+	METRICS_CLIENT_EVENT_FORWARDED,
+	METRICS_CLIENT_EVENT_REFUSED,
+	METRICS_CLIENT_EVENT_KINDS
+};
+void metrics_ws_client_event(enum metrics_client_event kind);
 /* One event frame written: accepted-to-written time, in microseconds. */
 void metrics_fanout_delivered(uint64_t usec);
 

@@ -380,7 +380,7 @@ auth_sign_one(const struct auth_vector *v)
 
 	memset(out, 0, sizeof out);
 	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
-	    v->channel, out, sizeof out), 0);
+	    v->channel, NULL, out, sizeof out), 0);
 	CU_ASSERT_STRING_EQUAL(out, v->auth);
 	if (strcmp(out, v->auth) != 0)
 		fprintf(stderr, "\n  %s on %s\n  want %s\n  got  %s\n",
@@ -388,10 +388,10 @@ auth_sign_one(const struct auth_vector *v)
 	/* The documented size is enough, one byte less is not. */
 	CU_ASSERT_EQUAL(need, strlen(v->key) + 66);
 	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
-	    v->channel, out, need), 0);
+	    v->channel, NULL, out, need), 0);
 	CU_ASSERT_STRING_EQUAL(out, v->auth);
 	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
-	    v->channel, out, need - 1), -1);
+	    v->channel, NULL, out, need - 1), -1);
 }
 
 static void
@@ -405,7 +405,7 @@ static int
 auth_ok(const struct auth_vector *v, const char *auth)
 {
 	return pusher_auth_valid(v->key, v->secret, v->socket_id, v->channel,
-	    auth);
+	    NULL, auth);
 }
 
 /* Changes the hex digit at i to another lowercase hex digit. */
@@ -481,14 +481,14 @@ auth_valid_one(const struct auth_vector *v)
 	/* Right signature, other socket id or other channel. */
 	snprintf(other, sizeof other, "%s1", v->socket_id);
 	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, other,
-	    v->channel, v->auth), 0);
+	    v->channel, NULL, v->auth), 0);
 	snprintf(other, sizeof other, "%sx", v->channel);
 	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
-	    other, v->auth), 0);
+	    other, NULL, v->auth), 0);
 	/* Other secret. */
 	snprintf(other, sizeof other, "%s.", v->secret);
 	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, other, v->socket_id,
-	    v->channel, v->auth), 0);
+	    v->channel, NULL, v->auth), 0);
 }
 
 static void
@@ -503,12 +503,12 @@ TEST_auth_sign_small_buffer(void)
 	char out[80];
 
 	memset(out, 'z', sizeof out);
-	CU_ASSERT_EQUAL(pusher_auth_sign("k", "s", "1.1", "private-a", out,
-	    10), -1);
+	CU_ASSERT_EQUAL(pusher_auth_sign("k", "s", "1.1", "private-a", NULL,
+	    out, 10), -1);
 	/* Nothing written past the size given. */
 	CU_ASSERT_EQUAL(out[10], 'z');
-	CU_ASSERT_EQUAL(pusher_auth_sign("k", "s", "1.1", "private-a", out,
-	    sizeof out), 0);
+	CU_ASSERT_EQUAL(pusher_auth_sign("k", "s", "1.1", "private-a", NULL,
+	    out, sizeof out), 0);
 	CU_ASSERT_EQUAL(strlen(out), 66);
 	CU_ASSERT_EQUAL(strncmp(out, "k:", 2), 0);
 	CU_ASSERT_EQUAL(strspn(out + 2, "0123456789abcdef"), 64);
