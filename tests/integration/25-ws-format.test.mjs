@@ -5,8 +5,9 @@
 // for a connection that asks for it, by the format query argument or by
 // sluice:options (both formats side by side, a switch back, errors for an
 // unknown format or option). Each event is encoded once per format, and
-// the envelope only while a connection takes it (the metrics say so). A
-// disabled app's connections get 4003 and its events 403.
+// the envelope only while a connection takes it (the metrics say so), and
+// always for a cache channel, whose last event waits for subscribers of
+// either format. A disabled app's connections get 4003 and its events 403.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -16,7 +17,8 @@ import { TEST_APP, metrics, post, waitFor } from '../lib/sluiced.mjs';
 import { closeAll, connect, connectRefused } from '../lib/ws.mjs';
 
 const APP = { ...TEST_APP, publish_channels: [...TEST_APP.publish_channels,
-    'c'], public_channels: [...TEST_APP.public_channels, 'c'] };
+    'c', 'cache-*'], public_channels: [...TEST_APP.public_channels, 'c',
+    'cache-*'] };
 const DISABLED = { id: 'off', key: 'off-key', secret: 'off-secret-0123456789',
     origins: ['https://allowed.example'], publish_channels: ['c'],
     public_channels: ['c'], enabled: 'no' };
@@ -314,6 +316,38 @@ describe('frames encoded once per format', () => {
 			    frames(m0, 'envelope'), 0);
 		} finally {
 			await closeAll([...plain, ...full]);
+			await d.stop();
+		}
+	});
+});
+
+describe('cache channels', () => {
+	it('the last event, kept, reaches a new subscriber in its format',
+	    { timeout: 60000 }, async () => {
+		const d = await start({ name: 'ws-format-cache', waitWs: true,
+		    apps: [APP] });
+		try {
+			// Published while no connection takes envelopes.
+			assert.equal((await metrics(d)).get(
+			    'sluice_ws_envelope_connections'), 0);
+			const [id] = await postOk(d, { event: 'score',
+			    channel: 'cache-game', data: { red: 3 } });
+			const plain = await connect(d);
+			const full = await connect(d, { format: 'envelope' });
+			try {
+				await plain.mustSubscribe('cache-game');
+				await full.mustSubscribe('cache-game');
+				const a = await plain.next('score');
+				assert.equal(a.raw, '{"event":"score","channel":' +
+				    '"cache-game","data":"{\\"red\\":3}"}');
+				const b = await full.next('score');
+				assert.equal(b.envelope, true, b.raw);
+				assert.equal(b.payload.id, id);
+				assert.deepEqual(b.payload.data, { red: 3 });
+			} finally {
+				await closeAll([plain, full]);
+			}
+		} finally {
 			await d.stop();
 		}
 	});
