@@ -5,7 +5,8 @@
  * dashboards), from the format query argument of the WebSocket URL
  * (/app/KEY?protocol=7&format=envelope) or a sluice:options message. The
  * server counts the connections that take envelopes, so that the encoder
- * makes the envelope frame of an event (frame.alt) only while one does.
+ * makes the envelope frame of an event (frame.alt) only while one does
+ * (and for every event of a cache channel, whose frame is kept: ws.c).
  *
  * Events are encoded when they are accepted, on whatever thread accepted
  * them, so a switch to the envelope is not instantaneous: an event encoded
