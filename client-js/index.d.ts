@@ -15,7 +15,8 @@ export interface TrackedEvent {
 	timestamp: number;
 }
 
-/** What sluiced makes of an event: delivered to subscribers. */
+/** What sluiced makes of an event: delivered to subscribers (as sluiced
+ * sends it to connections that ask for the envelope format). */
 export interface Envelope {
 	id: string;
 	app: string;
@@ -199,7 +200,13 @@ export class Sluice {
 	    Promise<string>;
 	/** Attaches {id, traits} as data.user to later events (persisted). */
 	identify(userId: string | null, traits?: Record<string, unknown>): void;
-	/** Calls handler for every event of channel; returns unsubscribe. */
+	/**
+	 * Calls handler for every event of channel with its envelope (while
+	 * it has subscribers, the client asks sluiced for envelopes rather
+	 * than the data alone, which Pusher clients get); returns
+	 * unsubscribe. An event sluiced has no envelope for (a client event
+	 * delivered live) comes as {channel, event, data} only.
+	 */
 	subscribe(channel: string,
 	    handler: (envelope: Envelope, event: string) => void): () => void;
 	/** Sends what is queued; resolves once it is acknowledged or dropped. */

@@ -3,7 +3,11 @@
 // drops a link that does not answer, reconnects with exponential backoff
 // and jitter by the close code, subscribes the channels again after every
 // reconnect, and hands sluice:ack and sluice:nack to the client and channel
-// events to the subscribers. Single-threaded; its timers are the client's.
+// events to the subscribers. Subscribers get envelopes: a link with
+// subscriptions asks for the envelope format (format=envelope on the URL,
+// or sluice:options before its first subscribe), and hands a frame without
+// an envelope (sluiced sends none for some events) over as {channel, event,
+// data}. Single-threaded; its timers are the client's.
 
 import { call, error } from './util.js';
 
@@ -38,6 +42,7 @@ export class Link {
 		this._socket = null;
 		this._dead = false;	// closed with 4000-4099: not reconnecting
 		this._activityTimeout = 0;	// ms of silence before a ping
+		this._envelope = false;	// this socket takes envelopes
 	}
 
 	// Opens a WebSocket; a constructor that throws (a bad URL) is final.
@@ -46,10 +51,14 @@ export class Link {
 		const options = client._options;
 		let socket;
 
+		// Subscribers need envelopes; a link without any asks for them
+		// when it gets one (_sendSubscribe).
+		this._envelope = this._subscriptions.size > 0;
 		try {
 			socket = this._socket = new this._WebSocket(
 			    `${options.wsUrl}/app/${encodeURIComponent(options.key)}` +
-			    `?protocol=7&client=sluice-js&version=${VERSION}`);
+			    `?protocol=7&client=sluice-js&version=${VERSION}` +
+			    (this._envelope ? '&format=envelope' : ''));
 		} catch (err) {
 			this._dead = true;
 			client._emit('error', error('ws', err.message));
@@ -123,6 +132,10 @@ export class Link {
 				return;
 		}
 		const name = message.event;
+		const channel = message.channel;
+		// A channel event's data as it was published, or its envelope.
+		const event = message.envelope ? data : { channel, event: name,
+		    data };
 		data ||= {};
 		if (name === 'pusher:connection_established') {
 			this._socketId = data.socket_id;
@@ -144,10 +157,9 @@ export class Link {
 			    type: data.type }));
 		} else if (name === 'sluice:ack' || name === 'sluice:nack') {
 			client._reply(data);
-		} else if (message.channel && !/^pusher/.test(name)) {
-			for (const handler of
-			    this._subscriptions.get(message.channel) || [])
-				call(handler, data, name);
+		} else if (channel && !/^pusher/.test(name)) {
+			for (const handler of this._subscriptions.get(channel) || [])
+				call(handler, event, name);
 		}
 		// Silence for activity_timeout: ping; no answer: give up.
 		if (this._socketId) {
@@ -178,6 +190,10 @@ export class Link {
 
 		if (!socketId)
 			return;
+		if (!this._envelope) {
+			this._envelope = this._send('sluice:options',
+			    { format: 'envelope' });
+		}
 		if (!authorizer || !/^private-/.test(channel)) {
 			this._send('pusher:subscribe', { channel });
 			return;

@@ -30,12 +30,12 @@ const { s } = useSluiced({ name: 'ws-chan', waitWs: true,
     apps: [APP, OTHER_APP],
     websocket: { max_subscriptions: MAX_SUBSCRIPTIONS } });
 
-// Posts one event to channel (of app, default the test app); returns its
-// id.
+// Posts one event to channel (of app, default the test app), its id and
+// app in its data (which subscribers get); returns its id.
 async function postTo(channel, event = 'ev', app = APP) {
 	const id = `chan-${randomBytes(6).toString('hex')}`;
-	const r = await post(s.url, { id, event, channel, data: { id } },
-	    { key: app.key });
+	const r = await post(s.url, { id, event, channel,
+	    data: { id, app: app.id } }, { key: app.key });
 	assert.equal(r.status, 202, r.text);
 	return id;
 }
@@ -77,10 +77,9 @@ describe('public channels', () => {
 			const id = await postTo('game-1', 'level_up');
 			const m = await delivery(c, 'game-1', id);
 			assert.equal(m.event, 'level_up');
+			assert.equal(m.channel, 'game-1');
 			assert.equal(typeof m.data, 'string', m.raw);
-			assert.equal(m.payload.channel, 'game-1');
-			assert.equal(m.payload.event, 'level_up');
-			assert.deepEqual(m.payload.data, { id });
+			assert.deepEqual(m.payload, { id, app: APP.id });
 		} finally {
 			await c.close();
 		}
