@@ -149,8 +149,10 @@ export function inState(p, states, { timeout = 20000 } = {}) {
  * Subscribes p to name and resolves {channel, ok, error}: ok after
  * pusher:subscription_succeeded, error (the data of
  * pusher:subscription_error) otherwise. Every event the channel emits is
- * kept in channel.log as {event, data, metadata, at} (at: Date.now() when
- * it came; pusher:* ones included), the others in channel.got.
+ * kept in channel.log as {event, data, at} (at: Date.now() when it came;
+ * pusher:* ones included), the others in channel.got. (pusher-js gives
+ * the metadata of an event, its user_id, only to callbacks bound to its
+ * name: see listen.)
  */
 export function subscribe(p, name, { timeout = 20000 } = {}) {
 	const channel = p.subscribe(name);
@@ -187,13 +189,22 @@ export function record(channel) {
 		return channel;
 	channel.log = [];
 	channel.got = [];
-	channel.bind_global((event, data, metadata) => {
-		const e = { event, data, metadata, at: Date.now() };
+	channel.bind_global((event, data) => {
+		const e = { event, data, at: Date.now() };
 		channel.log.push(e);
 		if (!event.startsWith('pusher:'))
 			channel.got.push(e);
 	});
 	return channel;
+}
+
+// The events named event that channel gets from now on, as {data,
+// metadata} (metadata.user_id: the sender of a client event on a presence
+// channel), in a list that fills as they come.
+export function listen(channel, event) {
+	const heard = [];
+	channel.bind(event, (data, metadata) => heard.push({ data, metadata }));
+	return heard;
 }
 
 // Waits until channel got n events (not pusher:*); returns them. The

@@ -1,10 +1,10 @@
-// 30-ws-encrypted: private-encrypted- channels with unmodified pusher-js 8
+// 31-ws-encrypted: private-encrypted- channels with unmodified pusher-js 8
 // (its Node build carries the encryption) and the pusher server SDK
 // holding the encryption master key: the SDK's authorization (with the
 // channel's shared_secret) subscribes, a forged one does not; a payload the
 // SDK encrypted is relayed as published and pusher-js decrypts it, from a
 // private-encrypted-cache- channel's cache too. (Client events on these
-// channels are refused: see 26-ws-client-events.)
+// channels are refused: see 27-ws-client-events.)
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// 27-ws-signin: user sign-in (pusher:signin) with unmodified pusher-js 8,
+// 28-ws-signin: user sign-in (pusher:signin) with unmodified pusher-js 8,
 // signed by the pusher server SDK's authenticateUser: signin() gets
 // pusher:signin_success and pusher-js subscribes to #server-to-user-<id>
 // by itself, which only that user may read; events published there reach

@@ -1,4 +1,4 @@
-// 29-ws-cache-channels: cache channels (cache-*, private-cache-*,
+// 30-ws-cache-channels: cache channels (cache-*, private-cache-*,
 // presence-cache-*) with unmodified pusher-js 8: a new subscriber gets the
 // channel's last event right after subscription_succeeded; with none, it
 // gets pusher:cache_miss; the kept event expires after cache_ttl.

@@ -1,7 +1,8 @@
-// 26-ws-client-events: client events (client-*) with unmodified pusher-js 8
+// 27-ws-client-events: client events (client-*) with unmodified pusher-js 8
 // and laravel-echo: channel.trigger() reaches every other subscriber of a
 // private or presence channel and never the sender, with the sender's
-// user_id on presence channels; Echo's whisper() and listenForWhisper();
+// user_id on presence channels and any JSON data, relayed as every event
+// is; Echo's whisper() and listenForWhisper();
 // refused with pusher:error (the connection stays open, nobody gets the
 // event) on public channels, on private-encrypted- channels, when not
 // subscribed and with client_events = off; over client_event_rate, 4301;
@@ -13,10 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 
 import { useSluiced } from '../lib/amqp.mjs';
-import { connected, disconnectAll, echoFor, errorCodes, mustSubscribe,
-    pusherFor, received } from '../lib/pusher.mjs';
+import { connected, disconnectAll, echoFor, errorCodes, listen,
+    mustSubscribe, pusherFor, received } from '../lib/pusher.mjs';
 import { TEST_APP, post, sleep, waitFor } from '../lib/sluiced.mjs';
-import { closeAll, connect, sdkFor, signPresence } from '../lib/ws.mjs';
+import { closeAll, connect, sdkFor, signChannel, signPresence } from
+    '../lib/ws.mjs';
 
 const MASTER_KEY = randomBytes(32).toString('base64');
 
@@ -100,13 +102,17 @@ describe('client events with pusher-js', () => {
 			const a = await mustSubscribe(alice, name);
 			const b = await mustSubscribe(bob, name);
 			const c = await mustSubscribe(carol, name);
+			const moves = [b, c].map((ch) => listen(ch, 'client-move'));
 			assert.equal(a.trigger('client-move', { x: 1, y: 2 }), true);
 			for (const ch of [b, c]) {
 				const [e] = await received(ch, 1);
 				assert.equal(e.event, 'client-move');
 				assert.deepEqual(e.data, { x: 1, y: 2 });
-				assert.equal(e.metadata.user_id, undefined);
 			}
+			// No user_id on a private channel.
+			for (const heard of moves)
+				assert.deepEqual(heard, [{ data: { x: 1, y: 2 },
+				    metadata: {} }]);
 			// Bob answers: Alice gets his event, and hers never
 			// came back to her.
 			b.trigger('client-ack', { ok: true });
@@ -133,11 +139,13 @@ describe('client events with pusher-js', () => {
 			const b = await mustSubscribe(bob, name);
 			await raw.mustSubscribe(name, { auth: signPresence(APP,
 			    raw.socketId, name, member('Raw')) });
+			const moves = listen(b, 'client-move');
+			const waves = listen(a, 'client-wave');
 			a.trigger('client-move', { x: 10, y: 20 });
 			const [e] = await received(b, 1);
 			assert.equal(e.event, 'client-move');
-			assert.deepEqual(e.data, { x: 10, y: 20 });
-			assert.equal(e.metadata.user_id, 'alice');
+			assert.deepEqual(moves, [{ data: { x: 10, y: 20 }, metadata:
+			    { user_id: 'alice' } }]);
 			// On the wire: data a JSON string, user_id beside it.
 			const m = await raw.next({ event: 'client-move' });
 			assert.equal(m.channel, name, m.raw);
@@ -145,11 +153,11 @@ describe('client events with pusher-js', () => {
 			assert.deepEqual(JSON.parse(m.data), { x: 10, y: 20 });
 			assert.equal(m.user_id, 'alice', m.raw);
 			// From the raw connection: its user_id.
-			await raw.trigger(name, 'client-wave', 'hi');
+			await raw.trigger(name, 'client-wave', { hand: 'left' });
 			const [w] = await received(a, 1);
 			assert.equal(w.event, 'client-wave');
-			assert.equal(w.data, 'hi');
-			assert.equal(w.metadata.user_id, 'raw');
+			assert.deepEqual(waves, [{ data: { hand: 'left' }, metadata:
+			    { user_id: 'raw' } }]);
 			await received(b, 2);
 			await sleep(100);
 			assert.deepEqual(raw.drainInbox((x) => x.event &&
@@ -158,6 +166,41 @@ describe('client events with pusher-js', () => {
 			assert.deepEqual(a.got.map((x) => x.event), ['client-wave']);
 		} finally {
 			disconnectAll([alice, bob]);
+			await closeAll([raw]);
+		}
+	});
+
+	it('carry any JSON data, as Pusher relays it', { timeout: 60000 },
+	    async () => {
+		const name = channelName('private-types-');
+		const sender = pusherFor(s);
+		const other = pusherFor(s);
+		const raw = await connect(s);
+		try {
+			const ch = await mustSubscribe(sender, name);
+			const o = await mustSubscribe(other, name);
+			await raw.mustSubscribe(name, { auth: signChannel(APP,
+			    raw.socketId, name) });
+			const values = ['hi', '{"x":1}', 5, true, null, [1, 'a'],
+			    { x: 1 }];
+			for (const v of values)
+				ch.trigger('client-value', v);
+			const got = await received(o, values.length).catch((e) => {
+				e.message += `; the sender was told ` +
+				    JSON.stringify(pusherErrors(sender));
+				throw e;
+			});
+			assert.deepEqual(got.map((e) => e.data), ['hi', { x: 1 }, 5,
+			    true, null, [1, 'a'], { x: 1 }]);
+			// On the wire, as for every event: a string as it is,
+			// any other value serialized once.
+			const wire = await raw.take({ event: 'client-value' },
+			    values.length);
+			assert.deepEqual(wire.map((m) => m.data), ['hi', '{"x":1}',
+			    '5', 'true', 'null', '[1,"a"]', '{"x":1}']);
+			assert.deepEqual(pusherErrors(sender), []);
+		} finally {
+			disconnectAll([sender, other]);
 			await closeAll([raw]);
 		}
 	});

@@ -1,4 +1,4 @@
-// 28-ws-subscription-count: pusher_internal:subscription_count with
+// 29-ws-subscription-count: pusher_internal:subscription_count with
 // unmodified pusher-js 8 (channel.bind('pusher:subscription_count')): with
 // subscription_count = yes, the subscribers of public and private channels
 // are told the count as clients join and leave, at most one message a

@@ -1,4 +1,4 @@
-// 25-ws-presence: presence channels with unmodified pusher-js 8 and
+// 26-ws-presence: presence channels with unmodified pusher-js 8 and
 // laravel-echo, signed by the pusher server SDK: a join gets the members
 // (ids, hash, count) and me; member_added and member_removed go to the
 // other subscribers, between three clients; a user with two connections is
