@@ -9,11 +9,11 @@
 // subscribes again.
 
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-
-import Pusher from 'pusher-js';
+import { describe, it } from 'node:test';
 
 import { useSluiced } from '../lib/amqp.mjs';
+import { connected, disconnect, errorCodes, pusherFor, received,
+    subscribe } from '../lib/pusher.mjs';
 import { TEST_APP, post, sleep, waitFor } from '../lib/sluiced.mjs';
 import { closeAll, connect, sdkFor } from '../lib/ws.mjs';
 
@@ -29,101 +29,6 @@ const DISABLED = { id: 'off', key: 'off-key', secret: 'off-secret-0123456789',
 
 const { s, start } = useSluiced({ name: 'ws-pjs', waitWs: true,
     apps: [APP, SOKETI, DISABLED] });
-
-const clients = new Set();
-
-/*
- * A pusher-js client of the daemon d. authorize(params) returns the auth
- * for a private channel ({auth}); the default asks the pusher server SDK,
- * as an app's backend would.
- */
-function pusherFor(d, { app = APP, key = app.key, authorize } = {}) {
-	const sign = authorize || (({ socketId, channelName }) =>
-	    sdkFor(app).authorizeChannel(socketId, channelName));
-	const p = new Pusher(key, {
-		cluster: 'x',
-		wsHost: '127.0.0.1',
-		wsPort: d.wsPort,
-		forceTLS: false,
-		enabledTransports: ['ws'],
-		channelAuthorization: {
-			customHandler: (params, callback) => {
-				try {
-					callback(null, sign(params));
-				} catch (e) {
-					callback(e, null);
-				}
-			},
-		},
-	});
-	clients.add(p);
-	// Every state the connection went through.
-	p.states = [];
-	p.errors = [];
-	p.connection.bind('state_change', ({ current }) =>
-	    p.states.push(current));
-	p.connection.bind('error', (e) => p.errors.push(e));
-	return p;
-}
-
-after(() => {
-	for (const p of clients)
-		p.disconnect();
-});
-
-// The Pusher error codes p reported, in order (pusher-js wraps some).
-function errorCodes(p) {
-	return p.errors.map((e) => (e.data && e.data.code) ??
-	    (e.error && e.error.data && e.error.data.code)).filter((c) =>
-	    c !== undefined);
-}
-
-function disconnect(p) {
-	p.disconnect();
-	clients.delete(p);
-}
-
-// Resolves once p is connected (its socket_id).
-function connected(p, { timeout = 20000 } = {}) {
-	return waitFor(() => p.connection.state === 'connected' &&
-	    p.connection.socket_id, { timeout, interval: 20,
-	    what: `pusher-js connected (state ${p.connection.state})` });
-}
-
-/*
- * Subscribes p to name and resolves {channel, ok, error}: ok after
- * pusher:subscription_succeeded, error (the data of
- * pusher:subscription_error) otherwise. Events the channel gets are kept
- * in channel.got.
- */
-function subscribe(p, name, { timeout = 20000 } = {}) {
-	const channel = p.subscribe(name);
-	channel.got = [];
-	channel.bind_global((event, data) => {
-		if (!event.startsWith('pusher:'))
-			channel.got.push({ event, data });
-	});
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`no answer ` +
-		    `to the subscription of ${name} in ${timeout} ms`)),
-		    timeout);
-		channel.bind('pusher:subscription_succeeded', () => {
-			clearTimeout(timer);
-			resolve({ channel, ok: true });
-		});
-		channel.bind('pusher:subscription_error', (error) => {
-			clearTimeout(timer);
-			resolve({ channel, ok: false, error });
-		});
-	});
-}
-
-// Waits until channel got n events; returns them.
-function received(channel, n, { timeout = 20000 } = {}) {
-	return waitFor(() => channel.got.length >= n && channel.got,
-	    { timeout, interval: 20, what: `${n} events (got ` +
-	    `${channel.got.length})` });
-}
 
 async function postOk(d, events, { key = APP.key } = {}) {
 	const r = await post(d.url, events, { key });

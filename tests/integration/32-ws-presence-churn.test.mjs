@@ -1,4 +1,4 @@
-// 33-ws-presence-churn: presence under churn, slow (about 75 s; it runs in
+// 32-ws-presence-churn: presence under churn, slow (about 75 s; it runs in
 // make check all the same). 2,000 raw Pusher connections of 1,500 users
 // (so some users have two) join and leave one presence channel at random
 // for 60 s, by unsubscribing or by closing and coming back on a new

@@ -150,9 +150,9 @@ export function inState(p, states, { timeout = 20000 } = {}) {
  * pusher:subscription_succeeded, error (the data of
  * pusher:subscription_error) otherwise. Every event the channel emits is
  * kept in channel.log as {event, data, at} (at: Date.now() when it came;
- * pusher:* ones included), the others in channel.got. (pusher-js gives
- * the metadata of an event, its user_id, only to callbacks bound to its
- * name: see listen.)
+ * pusher:* ones included), the others in channel.got as {event, data}.
+ * (pusher-js gives the metadata of an event, its user_id, only to
+ * callbacks bound to its name: see listen.)
  */
 export function subscribe(p, name, { timeout = 20000 } = {}) {
 	const channel = p.subscribe(name);
@@ -190,10 +190,9 @@ export function record(channel) {
 	channel.log = [];
 	channel.got = [];
 	channel.bind_global((event, data) => {
-		const e = { event, data, at: Date.now() };
-		channel.log.push(e);
+		channel.log.push({ event, data, at: Date.now() });
 		if (!event.startsWith('pusher:'))
-			channel.got.push(e);
+			channel.got.push({ event, data });
 	});
 	return channel;
 }
