@@ -4,6 +4,7 @@
  * value once, so a scrape is consistent per value, not across values.
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -80,6 +81,7 @@ static struct {
 	atomic_int_fast64_t	hub_inbox;		/* gauge */
 	atomic_uint_fast64_t	hub_dropped;
 	atomic_uint_fast64_t	ws_missed_closes;
+	atomic_uint_fast64_t	ws_client_events[METRICS_CLIENT_EVENT_KINDS];
 	struct metrics_hist	fanout_latency;
 } metrics;
 
@@ -291,6 +293,12 @@ void
 metrics_hub_dropped(uint64_t n)
 {
 	METRICS_ADD(metrics.hub_dropped, n);
+}
+
+void
+metrics_ws_client_event(enum metrics_client_event kind)
+{
+	METRICS_ADD(metrics.ws_client_events[kind], 1);
 }
 
 void
@@ -542,6 +550,19 @@ metrics_render_ws(struct metrics_text *b)
 	    "Subscribers closed (4100) because live frames of their channels "
 	    "were dropped from the hub's inbox.",
 	    METRICS_GET(metrics.ws_missed_closes));
+	metrics_family(b, "sluice_ws_client_events_total", "counter",
+	    "Client events (client-*) sent by WebSocket clients, by what "
+	    "became of them: live (to the channel only), forwarded (also "
+	    "journaled) or refused.");
+	metrics_printf(b, "sluice_ws_client_events_total{outcome=\"live\"} "
+	    "%" PRIu64 "\n", (uint64_t)METRICS_GET(
+	    metrics.ws_client_events[METRICS_CLIENT_EVENT_LIVE]));
+	metrics_printf(b, "sluice_ws_client_events_total{outcome="
+	    "\"forwarded\"} %" PRIu64 "\n", (uint64_t)METRICS_GET(
+	    metrics.ws_client_events[METRICS_CLIENT_EVENT_FORWARDED]));
+	metrics_printf(b, "sluice_ws_client_events_total{outcome="
+	    "\"refused\"} %" PRIu64 "\n", (uint64_t)METRICS_GET(
+	    metrics.ws_client_events[METRICS_CLIENT_EVENT_REFUSED]));
 	metrics_single(b, "sluice_fanout_deliveries_total", "counter",
 	    "Event frames written to subscribers.",
 	    METRICS_GET(metrics.fanout_latency.count));

@@ -70,6 +70,14 @@ void metrics_ws_partial_refused(void);
 void metrics_hub_inbox(int64_t delta);
 void metrics_hub_dropped(uint64_t n);
 void metrics_ws_missed_close(void);
+/* What became of a client event (client-*). */
+enum metrics_client_event {
+	METRICS_CLIENT_EVENT_LIVE,
+	METRICS_CLIENT_EVENT_FORWARDED,
+	METRICS_CLIENT_EVENT_REFUSED,
+	METRICS_CLIENT_EVENT_KINDS
+};
+void metrics_ws_client_event(enum metrics_client_event kind);
 /* One event frame written: accepted-to-written time, in microseconds. */
 void metrics_fanout_delivered(uint64_t usec);
 

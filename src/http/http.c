@@ -123,6 +123,9 @@ struct http_metrics {
 	int			 answered;	/* the figures below are set */
 	size_t			 channels;
 	size_t			 subscriptions;
+	size_t			 members;
+	size_t			 cached;
+	uint64_t		 cache_evicted;
 };
 
 /* Runs on the hub's service thread (or at its close): read, resume. */
@@ -135,6 +138,8 @@ http_metrics_hub(struct hub *h, void *arg, int status)
 	if (status == SLUICE_OK) {
 		m->channels = hub_channel_count(h);
 		m->subscriptions = hub_subscription_count(h);
+		m->members = hub_member_count(h);
+		hub_cache_stats(h, &m->cached, &m->cache_evicted);
 		m->answered = 1;
 	}
 	http_park_done(&m->park);
@@ -156,6 +161,15 @@ http_metrics_extra(struct metrics_text *t, void *arg)
 	metrics_single(t, "sluice_hub_subscriptions", "gauge",
 	    "Subscriptions held by the hub, over every channel.",
 	    m->subscriptions);
+	metrics_single(t, "sluice_presence_members", "gauge",
+	    "Members (users) of presence channels, over every channel.",
+	    m->members);
+	metrics_single(t, "sluice_cache_channels", "gauge",
+	    "Cache channels whose last event is kept (websocket."
+	    "cache_channels bounds them).", m->cached);
+	metrics_single(t, "sluice_cache_evicted_total", "counter",
+	    "Cached events dropped for room before they expired.",
+	    m->cache_evicted);
 }
 
 /*

@@ -24,6 +24,7 @@ frame_new(const void *payload, size_t len, size_t extra)
 	f->channel = NULL;
 	f->except = NULL;
 	f->alt = NULL;
+	f->cache_until_us = 0;
 	if (len > 0)
 		memcpy(frame_payload(f), payload, len);
 	return f;

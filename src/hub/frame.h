@@ -28,6 +28,9 @@ struct frame {
 						   NULL */
 	const void		*except;	/* a subscriber to skip, or
 						   NULL */
+	int64_t			 cache_until_us; /* cache channels' events:
+						   kept for new subscribers
+						   until then; else 0 */
 	struct frame		*alt;		/* event frames: the same event
 						   in the envelope format, or
 						   NULL; owned */

@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,12 +15,15 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/sluice.h"
+#include "hub/cache.h"
 #include "hub/hub.h"
+#include "hub/presence.h"
 
 #define HUB_INTEREST	4096	/* interest counters, by channel hash */
 #define HUB_FIRST_SLOTS	64	/* hash table slots at first */
 #define HUB_MISSED_MAX	1024	/* channels remembered as missing frames */
 #define HUB_LOG_US	(10 * 1000 * 1000) /* between "inbox full" lines */
+#define HUB_CACHE_DEFAULT 100000 /* cache channels, until hub_cache_limit */
 
 /* A channel whose frames were dropped, by its app and name's hash. */
 struct hub_missed {
@@ -34,8 +38,14 @@ struct hub_channel {
 	void			**subs;
 	size_t			 nsubs;
 	size_t			 cap;
+	struct presence		*presence;	/* members, or NULL */
+	TAILQ_ENTRY(hub_channel) changed;	/* on h->changed */
+	int			 count_changed;	/* on that list */
+	int64_t			 count_due_us;	/* may be told then */
 	char			 name[];
 };
+
+TAILQ_HEAD(hub_changed, hub_channel);
 
 /* A query waiting for the service thread. */
 struct hub_query {
@@ -55,6 +65,12 @@ struct hub {
 	size_t			 nchannels;
 	size_t			 nsubscriptions;
 	int64_t			 logged_us;	/* the last "inbox full" line */
+	struct cache		*cache;		/* cache channels' events */
+	size_t			 nmembers;	/* over every presence
+						   channel */
+	unsigned char		*counted_apps;	/* by app: counts watched */
+	unsigned		 ncounted_apps;
+	struct hub_changed	 changed;	/* counts changed, to tell */
 	uint64_t		 logged_dropped; /* dropped, as of that line */
 
 	/* Shared. */
@@ -102,6 +118,13 @@ hub_new(void)
 		return NULL;
 	}
 	h->nslots = HUB_FIRST_SLOTS;
+	h->cache = cache_new(HUB_CACHE_DEFAULT);
+	if (h->cache == NULL) {
+		free(h->slots);
+		free(h);
+		return NULL;
+	}
+	TAILQ_INIT(&h->changed);
 	for (i = 0; i < HUB_INTEREST; i++)
 		atomic_init(&h->interest[i], 0);
 	atomic_init(&h->entered, 0);
@@ -236,6 +259,8 @@ hub_free(struct hub *h)
 	metrics_hub_inbox(-(int64_t)h->ninbox);
 	free(h->inbox);
 	free(h->slots);
+	cache_free(h->cache);
+	free(h->counted_apps);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -272,6 +297,18 @@ hub_grow(struct hub *h)
 	free(h->slots);
 	h->slots = slots;
 	h->nslots = n;
+}
+
+/* Puts ch on the list of channels whose count changed, when its app's
+ * counts are watched. */
+static void
+hub_count_changed(struct hub *h, struct hub_channel *ch)
+{
+	if (ch->count_changed || ch->app >= h->ncounted_apps ||
+	    !h->counted_apps[ch->app])
+		return;
+	ch->count_changed = 1;
+	TAILQ_INSERT_TAIL(&h->changed, ch, changed);
 }
 
 int
@@ -317,6 +354,7 @@ hub_subscribe(struct hub *h, unsigned app, const char *channel, void *sub,
 	}
 	ch->subs[ch->nsubs++] = sub;
 	h->nsubscriptions++;
+	hub_count_changed(h, ch);
 	*out = ch;
 	return SLUICE_OK;
 }
@@ -332,11 +370,16 @@ hub_unsubscribe(struct hub *h, struct hub_channel *ch, void *sub)
 			/* Order among subscribers does not matter. */
 			ch->subs[i] = ch->subs[--ch->nsubs];
 			h->nsubscriptions--;
+			hub_count_changed(h, ch);
 			break;
 		}
 	}
 	if (ch->nsubs > 0)
 		return;
+	if (ch->count_changed)
+		TAILQ_REMOVE(&h->changed, ch, changed);
+	h->nmembers -= presence_count(ch->presence);
+	presence_free(ch->presence);
 	for (pp = &h->slots[ch->hash & (h->nslots - 1)]; *pp != ch;
 	    pp = &(*pp)->next)
 		;
@@ -398,17 +441,18 @@ void
 hub_deliver(struct hub *h, struct frame *f)
 {
 	struct hub_channel *ch;
-	size_t i, n;
 
 	if (f->channel == NULL || h->ops.deliver == NULL)
 		return;
+	if (f->cache_until_us != 0 && cache_put(h->cache, f->app, f->channel,
+	    strlen(f->channel), f, isotime_mono_us(), f->cache_until_us) !=
+	    SLUICE_OK)
+		log_warn("hub", "out of memory: the last event of %s is not "
+		    "cached", f->channel);
 	ch = hub_find(h, f->app, f->channel,
 	    hub_hash(f->app, f->channel, strlen(f->channel)));
-	if (ch == NULL)
-		return;
-	for (i = 0, n = ch->nsubs; i < n; i++)
-		if (ch->subs[i] != f->except)
-			h->ops.deliver(ch->subs[i], f);
+	if (ch != NULL)
+		hub_channel_deliver(h, ch, f, f->except);
 }
 
 /* Tells every subscriber of ch that it missed frames. */
@@ -606,14 +650,19 @@ hub_publish(struct hub *h, const struct hub_event *events, size_t n)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		if (!hub_wants(h, events[i].app, events[i].channel,
-		    events[i].channel_len))
+		/* A cache channel's event is kept, taken or not. */
+		if (events[i].cache_ttl_us == 0 && !hub_wants(h,
+		    events[i].app, events[i].channel, events[i].channel_len))
 			continue;
 		f = h->ops.encode(&events[i], h->ops.arg);
 		if (f == NULL) {
 			hub_lose_events(h, &events[i], 1);
 			continue;
 		}
+		if (events[i].cache_ttl_us > 0)
+			f->cache_until_us = (events[i].accepted_us != 0 ?
+			    events[i].accepted_us : isotime_mono_us()) +
+			    events[i].cache_ttl_us;
 		if (here) {
 			hub_deliver(h, f);
 			frame_unref(f);
@@ -658,4 +707,127 @@ hub_close(struct hub *h)
 	h->closed = 1;
 	pthread_mutex_unlock(&h->lock);
 	hub_run_queries(h, hub_take_queries(h), SLUICE_ESTOPPING);
+}
+
+void
+hub_cache_limit(struct hub *h, size_t channels)
+{
+	struct cache *c;
+
+	c = cache_new(channels);
+	if (c == NULL)
+		return;		/* the default bound stays */
+	cache_free(h->cache);
+	h->cache = c;
+}
+
+struct frame *
+hub_cached(struct hub *h, unsigned app, const char *channel)
+{
+	return cache_get(h->cache, app, channel, isotime_mono_us());
+}
+
+void
+hub_cache_stats(const struct hub *h, size_t *channels, uint64_t *evicted)
+{
+	*channels = cache_count(h->cache);
+	*evicted = cache_evicted(h->cache);
+}
+
+int
+hub_member_join(struct hub *h, struct hub_channel *ch, const char *user_id,
+    const char *info, size_t info_len, size_t max, int *added)
+{
+	int rc;
+
+	*added = 0;
+	if (ch->presence == NULL && (ch->presence = presence_new()) == NULL)
+		return SLUICE_ENOMEM;
+	rc = presence_join(ch->presence, user_id, info, info_len, max, added);
+	if (*added)
+		h->nmembers++;
+	return rc;
+}
+
+int
+hub_member_leave(struct hub *h, struct hub_channel *ch, const char *user_id)
+{
+	int rc;
+
+	if (ch->presence == NULL)
+		return -1;
+	rc = presence_leave(ch->presence, user_id);
+	if (rc == 1)
+		h->nmembers--;
+	return rc;
+}
+
+const struct presence *
+hub_channel_presence(const struct hub_channel *ch)
+{
+	return ch->presence;
+}
+
+size_t
+hub_member_count(const struct hub *h)
+{
+	return h->nmembers;
+}
+
+unsigned
+hub_channel_app(const struct hub_channel *ch)
+{
+	return ch->app;
+}
+
+struct hub_channel *
+hub_channel_find(struct hub *h, unsigned app, const char *channel)
+{
+	return hub_find(h, app, channel, hub_hash(app, channel,
+	    strlen(channel)));
+}
+
+void
+hub_watch_counts(struct hub *h, unsigned app)
+{
+	unsigned char *apps;
+
+	if (app >= h->ncounted_apps) {
+		apps = realloc(h->counted_apps, app + 1);
+		if (apps == NULL)
+			return;
+		memset(apps + h->ncounted_apps, 0, app + 1 -
+		    h->ncounted_apps);
+		h->counted_apps = apps;
+		h->ncounted_apps = app + 1;
+	}
+	h->counted_apps[app] = 1;
+}
+
+void
+hub_counts_due(struct hub *h, int64_t now_us, hub_count_fn fn, void *arg)
+{
+	struct hub_channel *ch, *next;
+
+	for (ch = TAILQ_FIRST(&h->changed); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, changed);
+		if (ch->count_due_us > now_us)
+			continue;
+		TAILQ_REMOVE(&h->changed, ch, changed);
+		ch->count_changed = 0;
+		ch->count_due_us = now_us + fn(h, ch, arg);
+	}
+}
+
+void
+hub_channel_deliver(struct hub *h, struct hub_channel *ch, struct frame *f,
+    const void *except)
+{
+	size_t i, n;
+
+	if (h->ops.deliver == NULL)
+		return;
+	for (i = 0, n = ch->nsubs; i < n; i++)
+		if (ch->subs[i] != except)
+			h->ops.deliver(ch->subs[i], f);
 }

@@ -28,6 +28,7 @@
 
 struct hub;
 struct hub_channel;
+struct presence;
 
 /* One accepted event, as the ingest pipeline hands it to the hub. */
 struct hub_event {
@@ -47,6 +48,9 @@ struct hub_event {
 	uint64_t	 seq;		/* its journal sequence number */
 	int64_t		 accepted_us;	/* monotonic, for the latency */
 	const void	*except;	/* a subscriber not to deliver to */
+	int64_t		 cache_ttl_us;	/* a cache channel's: keep the event
+					   this long for new subscribers;
+					   else 0 */
 };
 
 /* What the front door owning the subscribers provides. */
@@ -147,8 +151,71 @@ void hub_publish(struct hub *h, const struct hub_event *events, size_t n);
 void hub_offer(struct hub *h, struct frame **frames, size_t n);
 
 /* Gives f (an event frame: app and channel set) to every subscriber of its
- * channel but f->except. The caller keeps its reference. */
+ * channel but f->except, and keeps it as the channel's last event when
+ * f->cache_until_us is set. The caller keeps its reference. */
 void hub_deliver(struct hub *h, struct frame *f);
+
+/* Gives f to every subscriber of ch but except (NULL: none); for the front
+ * door's own messages to a channel (members coming and going, counts). The
+ * caller keeps its reference. */
+void hub_channel_deliver(struct hub *h, struct hub_channel *ch,
+    struct frame *f, const void *except);
+
+/* The channel of app called channel, or NULL when nobody takes it. */
+struct hub_channel *hub_channel_find(struct hub *h, unsigned app,
+    const char *channel);
+
+/* The app index of ch. */
+unsigned hub_channel_app(const struct hub_channel *ch);
+
+/*
+ * Presence: the members (users) of a channel, kept with it and freed with
+ * its last subscriber; the front door joins a subscriber's user after
+ * hub_subscribe and has it leave before hub_unsubscribe.
+ * hub_member_join adds one connection of user_id (user_info: info_len
+ * bytes of JSON text) to ch; returns SLUICE_OK with *added set when the
+ * user is a new member, SLUICE_EFULL when it would be one more than max,
+ * SLUICE_ENOMEM. hub_member_leave takes one connection of user_id away:
+ * 1 when it was the user's last (the member is gone), 0 when not, -1 when
+ * user_id is not a member.
+ */
+int hub_member_join(struct hub *h, struct hub_channel *ch,
+    const char *user_id, const char *info, size_t info_len, size_t max,
+    int *added);
+int hub_member_leave(struct hub *h, struct hub_channel *ch,
+    const char *user_id);
+
+/* ch's members (see hub/presence.h), or NULL when it never had any. */
+const struct presence *hub_channel_presence(const struct hub_channel *ch);
+
+/* Members over every presence channel. */
+size_t hub_member_count(const struct hub *h);
+
+/*
+ * Cache channels. hub_cache_limit bounds the channels whose last event is
+ * kept (main thread, before any event; the default is 100000).
+ * hub_cached returns channel's last event, borrowed, or NULL when none is
+ * kept or it expired. hub_cache_stats gives the channels held and how many
+ * were evicted for room.
+ */
+void hub_cache_limit(struct hub *h, size_t channels);
+struct frame *hub_cached(struct hub *h, unsigned app, const char *channel);
+void hub_cache_stats(const struct hub *h, size_t *channels,
+    uint64_t *evicted);
+
+/*
+ * Subscription counts. hub_watch_counts makes the hub note the channels of
+ * app whose number of subscribers changes (main thread, before any
+ * subscriber). hub_counts_due calls fn for each noted channel that is due
+ * by now_us, once however many changes it had; fn tells it (or not) and
+ * returns the microseconds before the channel may be due again. Channels
+ * freed meanwhile are forgotten.
+ */
+typedef int64_t (*hub_count_fn)(struct hub *h, struct hub_channel *ch,
+    void *arg);
+void hub_watch_counts(struct hub *h, unsigned app);
+void hub_counts_due(struct hub *h, int64_t now_us, hub_count_fn fn,
+    void *arg);
 
 /* Delivers every frame offered by other threads, in the order offered,
  * then tells the subscribers of channels whose frames were dropped

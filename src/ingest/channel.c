@@ -31,5 +31,32 @@ channel_kind(const char *name)
 		return CHANNEL_PRIVATE;
 	if (strncmp(name, "presence-", 9) == 0)
 		return CHANNEL_PRESENCE;
+	if (strncmp(name, CHANNEL_USER_PREFIX,
+	    sizeof CHANNEL_USER_PREFIX - 1) == 0)
+		return CHANNEL_USER;
 	return CHANNEL_PUBLIC;
+}
+
+int
+channel_is_encrypted(const char *name)
+{
+	return strncmp(name, "private-encrypted-", 18) == 0;
+}
+
+/* Whether the n bytes of name start with the NUL-terminated prefix. */
+static int
+channel_prefixed(const char *name, size_t n, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	return n >= len && memcmp(name, prefix, len) == 0;
+}
+
+int
+channel_is_cache(const char *name, size_t n)
+{
+	return channel_prefixed(name, n, "cache-") ||
+	    channel_prefixed(name, n, "private-cache-") ||
+	    channel_prefixed(name, n, "presence-cache-") ||
+	    channel_prefixed(name, n, "private-encrypted-cache-");
 }

@@ -373,9 +373,11 @@ event_data_problem(struct json_object *v, char *path, size_t len,
 
 /* Resolves the event's channel into f. Returns 0, or 1 with r filled. */
 static int
-event_check_channel(const struct config_app *app, struct event_fields *f,
+event_check_channel(const struct event_source *src, struct event_fields *f,
     struct event_reject *r)
 {
+	const struct config_app *app = src->app;
+
 	if (f->channel != NULL) {
 		if (!json_object_is_type(f->channel, json_type_string))
 			return event_why(r, EVENT_ERR_BAD_CHANNEL,
@@ -393,7 +395,7 @@ event_check_channel(const struct config_app *app, struct event_fields *f,
 		return event_why(r, EVENT_ERR_BAD_CHANNEL,
 		    "channel: must be 1 to %d characters of A-Z a-z 0-9 "
 		    "_ - = @ , . ;", EVENT_CHANNEL_MAX);
-	if (!app_may_publish(app, f->chan))
+	if (!src->channel_granted && !app_may_publish(app, f->chan))
 		return event_why(r, EVENT_ERR_CHANNEL_FORBIDDEN,
 		    "channel: \"%.100s\" is not allowed for this app", f->chan);
 	return 0;
@@ -474,7 +476,7 @@ event_check(const struct event_run *run, struct json_object *ev,
 			    event_reserved_prefixes[k]);
 	}
 
-	if (event_check_channel(run->src->app, f, r) != 0)
+	if (event_check_channel(run->src, f, r) != 0)
 		return 1;
 
 	if (f->id != NULL) {

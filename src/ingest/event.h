@@ -58,11 +58,17 @@ enum event_body {
 /* What the transport knows of the sender. Strings may be NULL. */
 struct event_source {
 	const struct config_app	*app;
-	const char		*source;	/* "http" or "ws" */
+	const char		*source;	/* "http", "ws", "client" */
 	const char		*ip;
 	const char		*user_agent;
 	const char		*origin;
 	int64_t			 received_at_ms;
+	const char		*user_id;	/* the sender's, on a presence
+						   channel; else NULL */
+	int			 channel_granted; /* the front door checked the
+						   right to the channel (a
+						   client event): no
+						   publish_channels check */
 };
 
 struct event_limits {

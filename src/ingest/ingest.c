@@ -22,6 +22,7 @@
 #include "core/sluice.h"
 #include "core/waitcount.h"
 #include "hub/hub.h"
+#include "ingest/channel.h"
 #include "ingest/ingest.h"
 #include "journal/journal.h"
 
@@ -210,6 +211,12 @@ ingest_publish(struct ingest *in, const struct event_source *src,
 		events[i].seq = last - (b->naccepted - 1 - i);
 		events[i].accepted_us = now;
 		events[i].except = except;
+		events[i].user_id = src->user_id;
+		events[i].user_id_len = src->user_id != NULL ?
+		    strlen(src->user_id) : 0;
+		events[i].cache_ttl_us = channel_is_cache(a->view.channel,
+		    a->view.channel_len) ? (int64_t)src->app->cache_ttl_s *
+		    1000000 : 0;
 	}
 	hub_publish(in->hub, events, b->naccepted);
 	if (events != stack)

@@ -34,6 +34,8 @@ pusher_close_reason(int code)
 		return "missing or bad protocol";
 	case PUSHER_UNSUPPORTED_PROTOCOL:
 		return "unsupported protocol version";
+	case PUSHER_UNAUTHORIZED:
+		return "connection not authorized";
 	case PUSHER_OVER_CAPACITY:
 		return "over capacity: reading too slowly";
 	case PUSHER_SHUTTING_DOWN:
@@ -60,41 +62,78 @@ pusher_socket_id(char *out)
 	    (unsigned long long)n);
 }
 
-/* Writes the hex HMAC-SHA256 of "socket_id:channel" into hex (65 bytes). */
+/* Writes the hex HMAC-SHA256 of the len bytes of msg under secret into
+ * hex (65 bytes). Returns 0 or -1. */
 static int
-pusher_hmac_hex(const char *secret, const char *socket_id,
-    const char *channel, char *hex)
+pusher_hmac_hex(const char *secret, const char *msg, size_t len, char *hex)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0, i;
-	char *msg;
-	int rc = -1;
 
-	if (asprintf(&msg, "%s:%s", socket_id, channel) == -1)
-		return -1;
 	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
-	    (unsigned char *)msg, strlen(msg), mac, &maclen) != NULL &&
-	    maclen == 32) {
-		for (i = 0; i < maclen; i++) {
-			hex[2 * i] = digits[mac[i] >> 4];
-			hex[2 * i + 1] = digits[mac[i] & 0xf];
-		}
-		hex[64] = '\0';
-		rc = 0;
+	    (const unsigned char *)msg, len, mac, &maclen) == NULL ||
+	    maclen != 32)
+		return -1;
+	for (i = 0; i < maclen; i++) {
+		hex[2 * i] = digits[mac[i] >> 4];
+		hex[2 * i + 1] = digits[mac[i] & 0xf];
 	}
-	free(msg);
-	return rc;
+	hex[64] = '\0';
+	return 0;
+}
+
+/* The string a channel's auth signs: "socket_id:channel", and
+ * ":channel_data" after it for presence. NULL when out of memory. */
+static char *
+pusher_channel_string(const char *socket_id, const char *channel,
+    const char *channel_data, size_t *len)
+{
+	char *msg;
+	int n;
+
+	if (channel_data != NULL)
+		n = asprintf(&msg, "%s:%s:%s", socket_id, channel,
+		    channel_data);
+	else
+		n = asprintf(&msg, "%s:%s", socket_id, channel);
+	if (n < 0)
+		return NULL;
+	*len = (size_t)n;
+	return msg;
+}
+
+/* Whether auth is "key:" and the hex HMAC-SHA256 of the len bytes of msg,
+ * compared in constant time. */
+static int
+pusher_signed(const char *key, const char *secret, const char *msg,
+    size_t len, const char *auth)
+{
+	char hex[65];
+	size_t klen = strlen(key);
+
+	if (msg == NULL || auth == NULL || strncmp(auth, key, klen) != 0 ||
+	    auth[klen] != ':' || strlen(auth + klen + 1) != 64)
+		return 0;
+	if (pusher_hmac_hex(secret, msg, len, hex) == -1)
+		return 0;
+	return CRYPTO_memcmp(auth + klen + 1, hex, 64) == 0;
 }
 
 int
 pusher_auth_sign(const char *key, const char *secret, const char *socket_id,
-    const char *channel, char *out, size_t outlen)
+    const char *channel, const char *channel_data, char *out, size_t outlen)
 {
-	char hex[65];
-	int n;
+	char hex[65], *msg;
+	size_t len;
+	int n, rc;
 
-	if (pusher_hmac_hex(secret, socket_id, channel, hex) == -1)
+	msg = pusher_channel_string(socket_id, channel, channel_data, &len);
+	if (msg == NULL)
+		return -1;
+	rc = pusher_hmac_hex(secret, msg, len, hex);
+	free(msg);
+	if (rc == -1)
 		return -1;
 	n = snprintf(out, outlen, "%s:%s", key, hex);
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
@@ -102,17 +141,31 @@ pusher_auth_sign(const char *key, const char *secret, const char *socket_id,
 
 int
 pusher_auth_valid(const char *key, const char *secret, const char *socket_id,
-    const char *channel, const char *auth)
+    const char *channel, const char *channel_data, const char *auth)
 {
-	char hex[65];
-	size_t klen = strlen(key);
+	char *msg;
+	size_t len = 0;
+	int ok;
 
-	if (auth == NULL || strncmp(auth, key, klen) != 0 ||
-	    auth[klen] != ':' || strlen(auth + klen + 1) != 64)
+	msg = pusher_channel_string(socket_id, channel, channel_data, &len);
+	ok = pusher_signed(key, secret, msg, len, auth);
+	free(msg);
+	return ok;
+}
+
+int
+pusher_user_auth_valid(const char *key, const char *secret,
+    const char *socket_id, const char *user_data, const char *auth)
+{
+	char *msg;
+	int n, ok;
+
+	n = asprintf(&msg, "%s::user::%s", socket_id, user_data);
+	if (n < 0)
 		return 0;
-	if (pusher_hmac_hex(secret, socket_id, channel, hex) == -1)
-		return 0;
-	return CRYPTO_memcmp(auth + klen + 1, hex, 64) == 0;
+	ok = pusher_signed(key, secret, msg, (size_t)n, auth);
+	free(msg);
+	return ok;
 }
 
 int
@@ -226,6 +279,31 @@ pusher_put_subscription_error(struct jsontext *b, const char *channel,
 	jsontext_put(b, num, strlen(num));
 }
 
+/*
+ * Writes an event as Pusher delivers it: its data as published (a string
+ * stays the string, another value is sent as its JSON text in a string),
+ * with the sender's user_id when it has one (client events on presence
+ * channels).
+ */
+static void
+pusher_put_event(struct jsontext *b, const struct hub_event *ev)
+{
+	jsontext_lit(b, "{\"event\":");
+	jsontext_str(b, ev->event, ev->event_len);
+	jsontext_lit(b, ",\"channel\":");
+	jsontext_str(b, ev->channel, ev->channel_len);
+	jsontext_lit(b, ",\"data\":");
+	if (ev->data_len > 0 && ev->data[0] == '"')
+		jsontext_put(b, ev->data, ev->data_len);
+	else
+		jsontext_str(b, ev->data, ev->data_len);
+	if (ev->user_id != NULL) {
+		jsontext_lit(b, ",\"user_id\":");
+		jsontext_str(b, ev->user_id, ev->user_id_len);
+	}
+	jsontext_lit(b, "}");
+}
+
 struct frame *
 pusher_event_frame(const struct hub_event *ev)
 {
@@ -234,8 +312,11 @@ pusher_event_frame(const struct hub_event *ev)
 	char *name;
 
 	memset(&b, 0, sizeof b);
-	pusher_put_message(&b, ev->event, ev->event_len, ev->channel,
-	    ev->channel_len, ev->envelope, ev->envelope_len, 1);
+	if (ev->envelope != NULL)
+		pusher_put_message(&b, ev->event, ev->event_len, ev->channel,
+		    ev->channel_len, ev->envelope, ev->envelope_len, 1);
+	else
+		pusher_put_event(&b, ev);
 	if (b.failed) {
 		free(b.p);
 		return NULL;

@@ -25,6 +25,7 @@ enum pusher_code {
 	PUSHER_WRONG_PATH = 4005,
 	PUSHER_BAD_PROTOCOL = 4006,
 	PUSHER_UNSUPPORTED_PROTOCOL = 4007,
+	PUSHER_UNAUTHORIZED = 4009,	/* sign-in failed or overdue */
 	PUSHER_OVER_CAPACITY = 4100,	/* 4100s: reconnect after a while */
 	PUSHER_SHUTTING_DOWN = 4200,	/* 4200s: reconnect now */
 	PUSHER_PONG_TIMEOUT = 4201,
@@ -42,19 +43,31 @@ void pusher_socket_id(char *out);
 
 /*
  * Writes the auth string for socket_id on channel into out (outlen bytes,
- * at least key length + 66): "key:" and the hex HMAC-SHA256 of
- * "socket_id:channel" under secret. Returns 0, or -1 when out is too small
- * or the HMAC fails.
+ * at least key length + 66): "key:" and the hex HMAC-SHA256 under secret
+ * of "socket_id:channel", or of "socket_id:channel:channel_data" for a
+ * presence channel (channel_data not NULL). Returns 0, or -1 when out is
+ * too small or the HMAC fails.
  */
 int pusher_auth_sign(const char *key, const char *secret,
-    const char *socket_id, const char *channel, char *out, size_t outlen);
+    const char *socket_id, const char *channel, const char *channel_data,
+    char *out, size_t outlen);
 
 /*
- * Returns 1 if auth is the right auth string for socket_id on channel, in
- * time that does not depend on where a forged signature differs.
+ * Returns 1 if auth is the right auth string for socket_id on channel
+ * (with channel_data for presence, else NULL), in time that does not
+ * depend on where a forged signature differs; 0 otherwise (auth NULL
+ * included).
  */
 int pusher_auth_valid(const char *key, const char *secret,
-    const char *socket_id, const char *channel, const char *auth);
+    const char *socket_id, const char *channel, const char *channel_data,
+    const char *auth);
+
+/*
+ * Returns 1 if auth signs a user's sign-in: "key:" and the hex
+ * HMAC-SHA256 of "socket_id::user::user_data"; 0 otherwise.
+ */
+int pusher_user_auth_valid(const char *key, const char *secret,
+    const char *socket_id, const char *user_data, const char *auth);
 
 /* A client's message, parsed. */
 struct pusher_msg {

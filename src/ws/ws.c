@@ -24,6 +24,7 @@
 #include "ws/ws_internal.h"
 
 #define WS_SWEEP_US		(1000 * 1000)	/* pings checked each second */
+#define WS_COUNTS_US		(50 * 1000)	/* subscription counts due */
 #define WS_RX_BUFFER		2048		/* per connection */
 #define WS_SERV_BUF		(64 * 1024)	/* per service thread */
 #define WS_CLOSE_GRACE_US	(2 * 1000 * 1000) /* for 4200 to go out */
@@ -186,8 +187,21 @@ ws_sweep(lws_sorted_usec_list_t *sul)
 		next = TAILQ_NEXT(c, entry);
 		if (c->wsi != NULL && c->close_code == 0)
 			ws_session_check_activity(c, now);
+		if (c->wsi != NULL && c->close_code == 0)
+			ws_user_check(c, now);
 	}
 	lws_sul_schedule(srv->ctx, 0, &srv->sweep, ws_sweep, WS_SWEEP_US);
+}
+
+/* The counts timer: sends the subscription counts that are due. */
+static void
+ws_counts(lws_sorted_usec_list_t *sul)
+{
+	struct ws_server *srv = lws_container_of(sul, struct ws_server,
+	    counts);
+
+	ws_channel_counts(srv);
+	lws_sul_schedule(srv->ctx, 0, &srv->counts, ws_counts, WS_COUNTS_US);
 }
 
 /*
@@ -243,6 +257,9 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		srv = lws_context_user(lws_get_context(wsi));
 		lws_sul_schedule(srv->ctx, 0, &srv->sweep, ws_sweep,
 		    WS_SWEEP_US);
+		if (srv->counted)
+			lws_sul_schedule(srv->ctx, 0, &srv->counts,
+			    ws_counts, WS_COUNTS_US);
 		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		srv = lws_context_user(lws_get_context(wsi));
@@ -350,6 +367,7 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 	static const lws_retry_bo_t no_keepalive = { NULL, 0, 0, 0, 0, 0 };
 	const struct config *cfg = deps->cfg;
 	struct lws_context_creation_info info;
+	unsigned i;
 	struct hub_ops ops;
 	struct ws_server *srv;
 	char host[256], addr[NI_MAXHOST], err[300];
@@ -414,6 +432,13 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 	ops.arg = srv;
 	hub_attach(srv->hub, &ops);
 	hub_limit(srv->hub, cfg->ws_inbox_frames);
+	hub_cache_limit(srv->hub, cfg->ws_cache_channels);
+	for (i = 0; i < app_count(srv->apps); i++) {
+		if (app_by_index(srv->apps, i)->subscription_count) {
+			hub_watch_counts(srv->hub, i);
+			srv->counted = 1;
+		}
+	}
 	if (pthread_create(&srv->thread, NULL, ws_thread, srv) != 0) {
 		lws_context_destroy(srv->ctx);
 		srv->ctx = NULL;

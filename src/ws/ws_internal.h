@@ -28,6 +28,13 @@
 
 struct ws_pending;
 
+/* One channel a connection subscribes to. */
+struct ws_sub {
+	struct hub_channel	*ch;
+	char			*user_id;	/* presence: the member it is;
+						   else NULL. Owned */
+};
+
 #define WS_DISCARD_TOO_LARGE	1
 #define WS_DISCARD_BINARY	2
 
@@ -40,7 +47,7 @@ struct ws_conn {
 	const struct config_app	*app;		/* NULL until accepted */
 	unsigned		 app_index;	/* app's, once accepted */
 	struct sendq		 q;
-	struct hub_channel	**subs;
+	struct ws_sub		*subs;
 	unsigned		 nsubs;
 	unsigned		 pending;	/* publishes on the journal */
 	uint16_t		 close_code;	/* close once q is written */
@@ -49,6 +56,9 @@ struct ws_conn {
 	int64_t			 last_rx_us;
 	int64_t			 ping_sent_us;	/* 0: none outstanding */
 	struct ratelimit	 bucket;
+	struct ratelimit	 client_bucket;	/* client events */
+	int64_t			 opened_us;
+	char			*user_id;	/* signed in as; NULL: not */
 	char			*msg;		/* message being reassembled */
 	size_t			 msg_len;
 	size_t			 msg_cap;
@@ -77,6 +87,8 @@ struct ws_server {
 	size_t			 nconns;
 	unsigned		*app_conns;	/* per app, by index */
 	lws_sorted_usec_list_t	 sweep;		/* pings and pong timeouts */
+	lws_sorted_usec_list_t	 counts;	/* subscription counts due */
+	int			 counted;	/* some app wants counts */
 	size_t			 partial_bytes;	/* every c->msg_cap */
 	uint64_t		 partial_refused; /* closes for the above */
 	int64_t			 partial_logged_us; /* its last log line */
@@ -138,6 +150,76 @@ void ws_session_missed(void *conn);
  * before went unanswered; called by the sweep. */
 void ws_session_check_activity(struct ws_conn *c, int64_t now_us);
 
+/* ws_channel.c */
+
+/* Handles pusher:subscribe with its data (may be NULL). */
+void ws_channel_subscribe(struct ws_conn *c, struct json_object *data);
+
+/* Handles pusher:unsubscribe with its data (may be NULL). */
+void ws_channel_unsubscribe(struct ws_conn *c, struct json_object *data);
+
+/* Leaves every channel of c (it closed): its members go, the others are
+ * told. */
+void ws_channel_leave_all(struct ws_conn *c);
+
+/* c's subscription to channel, or NULL. */
+struct ws_sub *ws_channel_sub(struct ws_conn *c, const char *channel);
+
+/* Subscribes c to channel without asking (its own user channel). Returns
+ * SLUICE_OK, or an error (c is told). */
+int ws_channel_join_user(struct ws_conn *c, const char *channel);
+
+/* Sends the subscription counts that are due; called by a timer. */
+void ws_channel_counts(struct ws_server *srv);
+
+/* Queues {"event":event,"channel":channel,"data":"<data>"} for every
+ * subscriber of ch but except. */
+void ws_channel_tell(struct ws_server *srv, struct hub_channel *ch,
+    const char *event, const char *data, size_t len, const void *except);
+
+/* ws_presence.c */
+
+/* A presence subscriber's user, from its channel_data. */
+struct ws_member {
+	const char	*user_id;	/* in root */
+	struct jsontext	 info;		/* user_info's JSON text; owned */
+	struct json_object *root;	/* the parse; owned */
+};
+
+/* Parses channel_data (len bytes) for app. Returns 0, or -1 with the
+ * problem in err. Free m with ws_presence_member_free in both cases. */
+int ws_presence_member(const struct config_app *app, const char *data,
+    size_t len, struct ws_member *m, char *err, size_t errlen);
+void ws_presence_member_free(struct ws_member *m);
+
+/* Makes c's user m a member of sub's channel and greets it with the
+ * member list (pusher_internal:subscription_succeeded); the others get
+ * member_added when the user is new. Returns SLUICE_OK (sub->user_id
+ * set), SLUICE_EFULL or SLUICE_ENOMEM (nothing sent). */
+int ws_presence_join(struct ws_conn *c, struct ws_sub *sub,
+    struct ws_member *m);
+
+/* Sends c the member list of sub's channel again (a repeated subscribe). */
+void ws_presence_greet(struct ws_conn *c, struct ws_sub *sub);
+
+/* Takes c's user out of sub's channel; the others get member_removed when
+ * that was its last connection there. */
+void ws_presence_leave(struct ws_conn *c, struct ws_sub *sub);
+
+/* ws_client.c */
+
+/* Handles a client event (m->event starts with "client-"). */
+void ws_client_event(struct ws_conn *c, struct pusher_msg *m);
+
+/* ws_user.c */
+
+/* Handles pusher:signin with its data (may be NULL). */
+void ws_user_signin(struct ws_conn *c, struct json_object *data);
+
+/* Closes c with 4009 when its app requires sign-in and its time is up;
+ * called by the sweep. */
+void ws_user_check(struct ws_conn *c, int64_t now_us);
+
 /* ws_publish.c */
 
 /* Handles sluice:publish with its data (may be NULL). */
@@ -145,6 +227,13 @@ void ws_publish(struct ws_conn *c, struct json_object *data);
 
 /* Replies to every publish the journal has answered. */
 void ws_publish_drain(struct ws_server *srv);
+
+/* Sends a client event through the pipeline (client_events = forward):
+ * events is {"event","channel","data"} (borrowed); user_id is the
+ * sender's on a presence channel, or NULL. A refusal reaches the sender as
+ * a pusher:error. */
+void ws_publish_client_event(struct ws_conn *c, struct json_object *events,
+    const char *user_id);
 
 /* Frees what is left of the answered publishes at shutdown. */
 void ws_publish_discard(struct ws_server *srv);

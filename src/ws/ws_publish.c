@@ -27,7 +27,7 @@
 #define WS_REF_MAX		128
 #define WS_RETRY_STOPPING_S	2
 
-/* A publish in the pipeline. */
+/* A publish in the pipeline, or a forwarded client event (ref NULL). */
 struct ws_pending {
 	struct ws_pending	*next;
 	struct ws_conn		*conn;
@@ -110,6 +110,26 @@ ws_pending_free(struct ws_pending *p)
 	free(p);
 }
 
+/* Tells the sender of a forwarded client event that it was refused; a
+ * client event has no acknowledgement. */
+static void
+ws_publish_client_refused(struct ws_conn *c, const struct ingest_request *ir,
+    int durable)
+{
+	char msg[300];
+
+	if (durable && ir->batch.nrejected == 0)
+		return;
+	if (!durable)
+		snprintf(msg, sizeof msg, "client event refused: %s",
+		    ir->message);
+	else
+		snprintf(msg, sizeof msg, "client event refused: %s",
+		    ir->batch.rejected[0].message);
+	metrics_ws_client_event(METRICS_CLIENT_EVENT_REFUSED);
+	ws_session_error(c, 0, msg, 0);
+}
+
 /* Replies to p with the pipeline's outcome and frees it. Service thread. */
 static void
 ws_publish_answer(struct ws_pending *p)
@@ -128,8 +148,10 @@ ws_publish_answer(struct ws_pending *p)
 		r.message = ir->message;
 		r.retry_after = ir->retry_after;
 	}
-	if (c->wsi != NULL)
+	if (c->wsi != NULL && p->ref != NULL)
 		ws_publish_reply(c, p->ref, &ir->batch, durable, &r);
+	else if (c->wsi != NULL)
+		ws_publish_client_refused(c, ir, durable);
 	c->pending--;
 	ws_pending_free(p);
 	ws_session_release(c);
@@ -220,6 +242,20 @@ ws_ref_problem(struct json_object *jref, char *buf, size_t buflen)
 	return NULL;
 }
 
+/* Fills src with what c's events are enriched with. */
+static void
+ws_publish_source(struct ws_conn *c, struct event_source *src,
+    const char *source)
+{
+	memset(src, 0, sizeof *src);
+	src->app = c->app;
+	src->source = source;
+	src->ip = c->ip;
+	src->user_agent = c->user_agent;
+	src->origin = c->origin;
+	src->received_at_ms = isotime_now_ms();
+}
+
 void
 ws_publish(struct ws_conn *c, struct json_object *data)
 {
@@ -262,16 +298,37 @@ ws_publish(struct ws_conn *c, struct json_object *data)
 		return;
 	}
 	p->conn = c;
-	memset(&src, 0, sizeof src);
-	src.app = c->app;
-	src.source = "ws";
-	src.ip = c->ip;
-	src.user_agent = c->user_agent;
-	src.origin = c->origin;
-	src.received_at_ms = isotime_now_ms();
+	ws_publish_source(c, &src, "ws");
 	/* Answered exactly once, maybe before this returns. */
 	c->pending++;
 	ingest_submit(srv->ingest, &p->ingest, events, &src, NULL,
+	    ws_publish_done, p);
+}
+
+void
+ws_publish_client_event(struct ws_conn *c, struct json_object *events,
+    const char *user_id)
+{
+	struct ws_server *srv = c->srv;
+	struct event_source src;
+	struct ws_pending *p;
+
+	if (atomic_load(&srv->stopping)) {
+		ws_session_error(c, 0, "client event refused: the gateway is "
+		    "shutting down", 0);
+		return;
+	}
+	p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		ws_session_error(c, 0, "out of memory", 0);
+		return;
+	}
+	p->conn = c;
+	ws_publish_source(c, &src, "client");
+	src.user_id = user_id;
+	src.channel_granted = 1;
+	c->pending++;
+	ingest_submit(srv->ingest, &p->ingest, events, &src, c,
 	    ws_publish_done, p);
 }
 

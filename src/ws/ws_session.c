@@ -142,6 +142,7 @@ ws_session_open(struct ws_conn *c)
 	int code, n;
 
 	c->last_rx_us = isotime_mono_us();
+	c->opened_us = c->last_rx_us;
 	metrics_ws_opened();
 	if (atomic_load(&srv->closing)) {
 		ws_session_error(c, PUSHER_SHUTTING_DOWN, "the server is "
@@ -174,6 +175,8 @@ ws_session_open(struct ws_conn *c)
 	c->origin = ws_session_header(c->wsi, WSI_TOKEN_ORIGIN);
 	ws_session_peer(c);
 	ratelimit_init(&c->bucket, cfg->ws_publish_burst, c->last_rx_us);
+	ratelimit_init(&c->client_bucket, app->client_event_burst,
+	    c->last_rx_us);
 	pusher_socket_id(c->socket_id);
 	n = snprintf(data, sizeof data, "{\"socket_id\":\"%s\","
 	    "\"activity_timeout\":%u}", c->socket_id,
@@ -394,138 +397,6 @@ ws_session_writable(struct ws_conn *c)
 	return -1;
 }
 
-/* Queues a pusher:subscription_error for channel. */
-static void
-ws_session_subscription_error(struct ws_conn *c, const char *channel,
-    const char *type, const char *error, int status)
-{
-	struct jsontext b;
-
-	memset(&b, 0, sizeof b);
-	pusher_put_subscription_error(&b, channel, type, error, status);
-	if (!b.failed)
-		ws_session_send(c, b.p, b.len);
-	free(b.p);
-}
-
-/* Subscribes c to channel (data of pusher:subscribe). */
-static void
-ws_session_subscribe(struct ws_conn *c, struct json_object *data)
-{
-	const struct config *cfg = c->srv->cfg;
-	struct json_object *jch = NULL, *jauth = NULL;
-	struct hub_channel *ch, **subs;
-	const char *name, *auth = NULL;
-	char msg[200];
-	unsigned i;
-
-	if (data == NULL || !json_object_object_get_ex(data, "channel", &jch)
-	    || !json_object_is_type(jch, json_type_string)) {
-		ws_session_error(c, 0, "pusher:subscribe needs data.channel, a "
-		    "string", 0);
-		return;
-	}
-	name = json_object_get_string(jch);
-	/* pusher-js sends "" for channels it does not authorize: no auth. */
-	if (json_object_object_get_ex(data, "auth", &jauth) &&
-	    json_object_is_type(jauth, json_type_string) &&
-	    json_object_get_string_len(jauth) > 0)
-		auth = json_object_get_string(jauth);
-	if (!channel_name_valid(name, (size_t)json_object_get_string_len(
-	    jch))) {
-		snprintf(msg, sizeof msg, "a channel name is 1 to %d "
-		    "characters of A-Z a-z 0-9 _ - = @ , . ;",
-		    CHANNEL_NAME_MAX);
-		ws_session_subscription_error(c, name, "InvalidChannel",
-		    msg, 400);
-		return;
-	}
-	switch (channel_kind(name)) {
-	case CHANNEL_PRESENCE:
-		ws_session_subscription_error(c, name,
-		    "UnsupportedChannel", "presence channels are not "
-		    "supported", 501);
-		return;
-	case CHANNEL_PRIVATE:
-		if (!pusher_auth_valid(c->app->key, c->app->secret,
-		    c->socket_id, name, auth)) {
-			ws_session_subscription_error(c, name, "AuthError",
-			    auth == NULL ? "a private channel needs auth" :
-			    "invalid auth signature", 401);
-			return;
-		}
-		break;
-	case CHANNEL_PUBLIC:
-		if (app_is_public(c->app, name))
-			break;
-		if (auth == NULL) {
-			snprintf(msg, sizeof msg, "channel %s may not be read "
-			    "without auth", name);
-			ws_session_subscription_error(c, name, "AuthError",
-			    msg, 403);
-			return;
-		}
-		if (!pusher_auth_valid(c->app->key, c->app->secret,
-		    c->socket_id, name, auth)) {
-			ws_session_subscription_error(c, name, "AuthError",
-			    "invalid auth signature", 401);
-			return;
-		}
-		break;
-	}
-	for (i = 0; i < c->nsubs; i++) {
-		if (strcmp(hub_channel_name(c->subs[i]), name) == 0)
-			goto done;
-	}
-	if (c->nsubs >= cfg->ws_max_subscriptions) {
-		snprintf(msg, sizeof msg, "a connection may subscribe to %u "
-		    "channels at most", cfg->ws_max_subscriptions);
-		ws_session_subscription_error(c, name, "LimitReached", msg,
-		    429);
-		return;
-	}
-	subs = reallocarray(c->subs, c->nsubs + 1, sizeof *subs);
-	if (subs == NULL) {
-		ws_session_error(c, 0, "out of memory", 0);
-		return;
-	}
-	c->subs = subs;
-	if (hub_subscribe(c->srv->hub, c->app_index, name, c, &ch) !=
-	    SLUICE_OK) {
-		ws_session_error(c, 0, "out of memory", 0);
-		return;
-	}
-	c->subs[c->nsubs++] = ch;
-	metrics_ws_subscriptions(1);
-done:
-	ws_session_message_out(c, "pusher_internal:subscription_succeeded",
-	    name, "{}", 2, 1);
-}
-
-static void
-ws_session_unsubscribe(struct ws_conn *c, struct json_object *data)
-{
-	struct json_object *jch;
-	const char *name;
-	unsigned i;
-
-	if (data == NULL || !json_object_object_get_ex(data, "channel", &jch)
-	    || !json_object_is_type(jch, json_type_string)) {
-		ws_session_error(c, 0, "pusher:unsubscribe needs data.channel, "
-		    "a string", 0);
-		return;
-	}
-	name = json_object_get_string(jch);
-	for (i = 0; i < c->nsubs; i++) {
-		if (strcmp(hub_channel_name(c->subs[i]), name) == 0) {
-			hub_unsubscribe(c->srv->hub, c->subs[i], c);
-			c->subs[i] = c->subs[--c->nsubs];
-			metrics_ws_subscriptions(-1);
-			return;
-		}
-	}
-}
-
 /* Frees c's reassembly buffer and takes it off the server's total. */
 static void
 ws_session_msg_free(struct ws_conn *c)
@@ -608,14 +479,15 @@ ws_session_message(struct ws_conn *c, const char *text, size_t len)
 	else if (strcmp(m.event, "pusher:pong") == 0)
 		;			/* the activity is what counts */
 	else if (strcmp(m.event, "pusher:subscribe") == 0)
-		ws_session_subscribe(c, m.data);
+		ws_channel_subscribe(c, m.data);
 	else if (strcmp(m.event, "pusher:unsubscribe") == 0)
-		ws_session_unsubscribe(c, m.data);
+		ws_channel_unsubscribe(c, m.data);
+	else if (strcmp(m.event, "pusher:signin") == 0)
+		ws_user_signin(c, m.data);
 	else if (strcmp(m.event, "sluice:publish") == 0)
 		ws_publish(c, m.data);
 	else if (strncmp(m.event, "client-", 7) == 0)
-		ws_session_error(c, 0, "client events are not supported; "
-		    "publish with sluice:publish", 0);
+		ws_client_event(c, &m);
 	else {
 		snprintf(err, sizeof err, "unknown event \"%.100s\"", m.event);
 		ws_session_error(c, 0, err, 0);
@@ -706,15 +578,11 @@ void
 ws_session_closed(struct ws_conn *c)
 {
 	struct ws_server *srv = c->srv;
-	unsigned i;
 
-	for (i = 0; i < c->nsubs; i++)
-		hub_unsubscribe(srv->hub, c->subs[i], c);
-	if (c->nsubs > 0)
-		metrics_ws_subscriptions(-(int)c->nsubs);
-	free(c->subs);
-	c->subs = NULL;
-	c->nsubs = 0;
+	/* The members it was leave: the others are told. */
+	ws_channel_leave_all(c);
+	free(c->user_id);
+	c->user_id = NULL;
 	sendq_clear(&c->q);
 	ws_session_msg_free(c);
 	c->msg_len = 0;
