@@ -15,7 +15,8 @@ export interface TrackedEvent {
 	timestamp: number;
 }
 
-/** What sluiced makes of an event: delivered to subscribers. */
+/** What sluiced makes of an event: delivered to subscribers (as sluiced
+ * sends it to connections that ask for the envelope format). */
 export interface Envelope {
 	id: string;
 	app: string;
@@ -71,7 +72,11 @@ export type Authorization = string | { auth: string; channel_data?: string };
 
 /** The handlers of join(), each optional. */
 export interface ChannelHandlers {
-	/** An event of the channel from sluiced: its envelope and name. */
+	/**
+	 * An event of the channel from sluiced but a client event: its
+	 * envelope (or {channel, event, data} for one sluiced has no envelope
+	 * for) and name.
+	 */
 	event?: (envelope: Envelope, name: string) => void;
 	/**
 	 * A client event (client-*) of another subscriber: its data as sent,
@@ -260,8 +265,11 @@ export class Sluice {
 	/** Attaches {id, traits} as data.user to later events (persisted). */
 	identify(userId: string | null, traits?: Record<string, unknown>): void;
 	/**
-	 * Calls handler for every event sluiced delivers on channel; returns
-	 * unsubscribe.
+	 * Calls handler for every event of channel with its envelope (while
+	 * it has subscribers, the client asks sluiced for envelopes rather
+	 * than the data alone, which Pusher clients get); returns
+	 * unsubscribe. An event sluiced has no envelope for (a client event
+	 * delivered live) comes as {channel, event, data} only.
 	 */
 	subscribe(channel: string,
 	    handler: (envelope: Envelope, event: string) => void): () => void;

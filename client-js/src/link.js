@@ -1,13 +1,15 @@
 // link.js: the WebSocket to sluiced, speaking the Pusher protocol (version
-// 7). It connects (asking for events as envelopes, format=envelope), pings
-// the server after activity_timeout of silence and drops a link that does
-// not answer, reconnects with exponential backoff and jitter by the close
-// code, subscribes the channels again after every reconnect (private- and
-// presence- ones with the authorizer's answer for the new socket_id), keeps
-// the members of presence channels, sends client events, and hands
-// sluice:ack and sluice:nack to the client and channel events to the
-// handlers of each subscription. Single-threaded; its timers are the
-// client's.
+// 7). It connects, pings the server after activity_timeout of silence and
+// drops a link that does not answer, reconnects with exponential backoff
+// and jitter by the close code, subscribes the channels again after every
+// reconnect (private- and presence- ones with the authorizer's answer for
+// the new socket_id), keeps the members of presence channels, sends client
+// events, and hands sluice:ack and sluice:nack to the client and channel
+// events to the handlers of each subscription. Subscribers get envelopes:
+// a link with subscriptions asks for the envelope format (format=envelope
+// on the URL, or sluice:options before its first subscribe), and hands a
+// frame without an envelope (sluiced sends none for some events) over as
+// {channel, event, data}. Single-threaded; its timers are the client's.
 
 import { call, error } from './util.js';
 
@@ -51,6 +53,7 @@ export class Link {
 		this._socket = null;
 		this._dead = false;	// closed with 4000-4099: not reconnecting
 		this._activityTimeout = 0;	// ms of silence before a ping
+		this._envelope = false;	// this socket takes envelopes
 	}
 
 	// Opens a WebSocket; a constructor that throws (a bad URL) is final.
@@ -59,11 +62,14 @@ export class Link {
 		const options = client._options;
 		let socket;
 
+		// Subscribers need envelopes; a link without any asks for them
+		// when it gets one (_sendSubscribe).
+		this._envelope = this._subscriptions.size > 0;
 		try {
 			socket = this._socket = new this._WebSocket(
 			    `${options.wsUrl}/app/${encodeURIComponent(options.key)}` +
 			    `?protocol=7&client=sluice-js&version=${VERSION}` +
-			    '&format=envelope');
+			    (this._envelope ? '&format=envelope' : ''));
 		} catch (err) {
 			this._dead = true;
 			client._emit('error', error('ws', err.message));
@@ -209,7 +215,10 @@ export class Link {
 		} else if (/^client-/.test(name)) {
 			this._dispatch(subscription, 'client', data, name, member);
 		} else if (!/^pusher/.test(name)) {
-			this._dispatch(subscription, 'event', fields, name);
+			// Its envelope, or the data as it was published.
+			this._dispatch(subscription, 'event', message.envelope ?
+			    data : { channel: message.channel, event: name, data },
+			    name);
 		}
 	}
 
@@ -259,6 +268,10 @@ export class Link {
 
 		if (!socketId)
 			return;
+		if (!this._envelope) {
+			this._envelope = this._send('sluice:options',
+			    { format: 'envelope' });
+		}
 		if (!authorizer || !/^(private|presence)-/.test(channel)) {
 			this._send('pusher:subscribe', { channel });
 			return;

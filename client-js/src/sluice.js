@@ -186,10 +186,13 @@ export class Sluice extends Emitter {
 		this._store._set('u', this.user);
 	}
 
-	// Calls handler(envelope, eventName) for every event sluiced delivers
-	// on channel; returns the function that stops it.
+	// Calls handler(envelope, eventName) for every event of channel (a
+	// client event, which has no envelope, as {channel, event, data});
+	// returns the function that stops it.
 	subscribe(channel, handler) {
-		const held = this.join(channel, { event: handler });
+		const held = this.join(channel, { event: handler,
+		    client: (data, event) => handler({ channel, event, data },
+		    event) });
 		return () => held.leave();
 	}
 

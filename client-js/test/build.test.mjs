@@ -48,7 +48,7 @@ test('the global build defines window.Sluice', async () => {
 	    "wsUrl: 'ws://gw.test', storage: null })", ctx);
 	assert.equal(s.state, 'connecting');
 	assert.equal(sockets[0].url, 'ws://gw.test/app/k1?protocol=7' +
-	    `&client=sluice-js&version=${VERSION}&format=envelope`);
+	    `&client=sluice-js&version=${VERSION}`);
 	for (const name of ['track', 'page', 'identify', 'subscribe', 'join',
 	    'trigger', 'flush', 'close', 'on'])
 		assert.equal(typeof s[name], 'function', name);

@@ -111,8 +111,10 @@ export class MemStorage {
  * mode: 'accept' (default), 'refuse' (the connection fails) or 'hang'
  * (nothing happens). Publishes are recorded in .publishes ({sock, ref,
  * events}) and acknowledged whole unless autoAck is false or onPublish is
- * set (then it answers). Every message reaches the other side through the
- * clock, after latency ms.
+ * set (then it answers). Each socket takes events in a format, as sluiced
+ * has it: 'pusher' (the data as published), or 'envelope' when its URL or
+ * a sluice:options message asks. Every message reaches the other side
+ * through the clock, after latency ms.
  *
  * Presence channels and client events as the protocol has them: a
  * presence- subscribe needs auth equal to sign(socketId, channel,
@@ -120,8 +122,8 @@ export class MemStorage {
  * with two sockets is one member), announced to the other subscribers by
  * member_added and member_removed; client-* events from a subscriber of a
  * private- or presence- channel go to its other subscribers, with the
- * sender's user_id on presence channels. .members(channel) is the server's
- * member list.
+ * sender's user_id on presence channels, in the format of every socket
+ * (they have no envelope). .members(channel) is the server's member list.
  */
 export class FakeServer {
 	constructor(clock, { latency = 0 } = {}) {
@@ -192,6 +194,10 @@ export class FakeServer {
 				this.subscribed(sock, d.channel, '{}');
 		} else if (m.event === 'pusher:unsubscribe') {
 			this.unsubscribe(sock, d.channel);
+		} else if (m.event === 'sluice:options') {
+			sock.format = d.format || sock.format;
+			sock.deliver({ event: 'sluice:options_succeeded',
+			    data: JSON.stringify({ format: sock.format }) });
 		} else if (m.event === 'sluice:publish') {
 			const p = { sock, ref: d.ref, events: d.events };
 			this.publishes.push(p);
@@ -323,6 +329,8 @@ class FakeSocket {
 		this.users = new Map();	// presence channel -> user id
 		this.closeCode = null;
 		this.deaf = false;	// true: the server stops answering
+		this.format = /[?&]format=envelope(&|$)/.test(url) ? 'envelope' :
+		    'pusher';
 		srv.sockets.push(this);
 		srv.connect(this);
 	}
@@ -356,6 +364,19 @@ class FakeSocket {
 			if (this.readyState === 1 && this.onmessage)
 				this.onmessage({ data: JSON.stringify(m) });
 		});
+	}
+
+	// Server side: sends the event of envelope (its event, channel and
+	// data) in the socket's format.
+	deliverEvent(envelope) {
+		const { event, channel, data } = envelope;
+		if (this.format === 'envelope') {
+			this.deliver({ event, channel, data: JSON.stringify(envelope),
+			    envelope: true });
+		} else {
+			this.deliver({ event, channel, data: typeof data === 'string' ?
+			    data : JSON.stringify(data ?? null) });
+		}
 	}
 
 	// Server side: closes with code (at once: what a dead peer looks like).

@@ -181,13 +181,13 @@ describe('subscriptions', () => {
 		assert.deepEqual(sock.sentOf('pusher:subscribe').map((m) => m.data),
 		    [{ channel: 'game-1' }, { channel: 'private-room',
 		    auth: `web-key-0001:sig-${sock.socketId}-private-room` }]);
+		assert.equal(sock.format, 'envelope');
 		const envelope = { id: 'e1', event: 'click', channel: 'game-1',
 		    data: { n: 1 } };
-		sock.deliver({ event: 'click', channel: 'game-1',
-		    data: JSON.stringify(envelope) });
-		sock.deliver({ event: 'msg', channel: 'private-room',
-		    data: JSON.stringify({ id: 'e2' }) });
-		sock.deliver({ event: 'other', channel: 'events', data: '{}' });
+		sock.deliverEvent(envelope);
+		sock.deliverEvent({ id: 'e2', event: 'msg',
+		    channel: 'private-room' });
+		sock.deliverEvent({ id: 'e3', event: 'other', channel: 'events' });
 		await e.clock.tick(0);
 		assert.deepEqual(got, [['a', 'click', envelope], ['p', 'msg', 'e2']]);
 
@@ -202,6 +202,10 @@ describe('subscriptions', () => {
 		assert.deepEqual(auths.map((a) => a[0]), [e.srv.sockets[0].socketId,
 		    e.srv.sockets[1].socketId]);
 		assert.deepEqual([...sock.subs].sort(), ['game-1', 'private-room']);
+		// Subscribed at connect: the URL asks for the envelope.
+		assert.match(sock.url, /[?&]format=envelope$/);
+		assert.deepEqual(sock.sentOf('sluice:options'), []);
+		assert.equal(sock.format, 'envelope');
 
 		offA();
 		assert.deepEqual(sock.sentOf('pusher:unsubscribe').map((m) =>
@@ -209,6 +213,50 @@ describe('subscriptions', () => {
 		sock.deliver({ event: 'click', channel: 'game-1', data: '{}' });
 		await e.clock.tick(0);
 		assert.equal(got.length, 2);
+		await e.shutdown();
+	});
+
+	it('asks for envelopes once it has subscribers, and hands a frame ' +
+	    'without one over as {channel, event, data}', async () => {
+		const e = env();
+		const c = e.make();
+		await e.clock.tick(0);
+		const sock = e.srv.last;
+		// A tracker alone takes no envelopes.
+		assert.equal(c.state, 'connected');
+		assert.doesNotMatch(sock.url, /format=/);
+		assert.deepEqual(sock.sentOf('sluice:options'), []);
+		const got = [];
+		c.subscribe('game-1', (event, name) => got.push([name, event]));
+		c.subscribe('game-2', (event, name) => got.push([name, event]));
+		await e.clock.tick(0);
+		// Asked once, before the first subscribe.
+		assert.deepEqual(sock.sent.filter((m) => m.event !== 'pusher:ping')
+		    .map((m) => m.event), ['sluice:options', 'pusher:subscribe',
+		    'pusher:subscribe']);
+		assert.deepEqual(sock.sentOf('sluice:options')[0].data,
+		    { format: 'envelope' });
+		assert.equal(sock.format, 'envelope');
+		const envelope = { id: 'e1', event: 'click', channel: 'game-1',
+		    data: 'text', source: 'ws' };
+		sock.deliverEvent(envelope);
+		// Frames without an envelope: the data as published.
+		sock.deliver({ event: 'client-move', channel: 'game-2',
+		    data: JSON.stringify({ x: 1 }) });
+		sock.deliver({ event: 'client-say', channel: 'game-2',
+		    data: 'not JSON' });
+		sock.deliver({ event: 'client-none', channel: 'game-2',
+		    data: 'null' });
+		await e.clock.tick(0);
+		assert.deepEqual(got, [
+			['click', envelope],
+			['client-move', { channel: 'game-2', event: 'client-move',
+			    data: { x: 1 } }],
+			['client-say', { channel: 'game-2', event: 'client-say',
+			    data: 'not JSON' }],
+			['client-none', { channel: 'game-2', event: 'client-none',
+			    data: null }],
+		]);
 		await e.shutdown();
 	});
 
@@ -244,8 +292,7 @@ describe('subscriptions', () => {
 		});
 		c.subscribe('events', (d) => got.push(d.id));
 		await e.clock.tick(0);
-		e.srv.last.deliver({ event: 'x', channel: 'events',
-		    data: '{"id":"q"}' });
+		e.srv.last.deliverEvent({ id: 'q', event: 'x', channel: 'events' });
 		// What a handler throws is thrown again from a timer of its own:
 		// caught here as that timer runs.
 		const realSetTimeout = globalThis.setTimeout;

@@ -202,11 +202,11 @@ describe('presence channels', () => {
 		await e.clock.tick(0);
 		const sock = e.srv.last;
 		assert.equal(sock.sentOf('pusher:subscribe').length, 1);
-		sock.deliver({ event: 'round', channel: 'presence-arena',
-		    data: JSON.stringify({ id: 'e1', data: { n: 1 } }) });
+		const envelope = { id: 'e1', event: 'round',
+		    channel: 'presence-arena', data: { n: 1 } };
+		sock.deliverEvent(envelope);
 		await e.clock.tick(0);
-		assert.deepEqual(ann.seen.events, [{ name: 'round',
-		    envelope: { id: 'e1', data: { n: 1 } } }]);
+		assert.deepEqual(ann.seen.events, [{ name: 'round', envelope }]);
 		assert.deepEqual(more, [['round', 'e1']]);
 		off();
 		assert.equal(sock.sentOf('pusher:unsubscribe').length, 0);

@@ -29,10 +29,14 @@ describe('over the WebSocket', () => {
 		try {
 			await waitFor(() => c.state === 'connected',
 			    { what: 'connected' });
+			// Subscribed once connected: the client asks for the
+			// envelope with sluice:options.
 			c.subscribe('events', (env, name) => live.set(env.id,
 			    [name, env]));
 			await waitFor(async () => (await metrics(s)).get(
 			    'sluice_ws_subscriptions') >= 1, { what: 'subscribed' });
+			assert.equal((await metrics(s)).get(
+			    'sluice_ws_envelope_connections'), 1);
 			c.identify('user-42', { plan: 'pro' });
 			const tracked = [];
 			for (let i = 0; i < 300; i++) {
@@ -81,6 +85,11 @@ describe('over the WebSocket', () => {
 			const [name, env] = live.get(want[0]);
 			assert.equal(name, env.event);
 			assert.equal(env.channel, 'events');
+			// The whole envelope, as RabbitMQ has it.
+			assert.equal(env.source, 'ws');
+			assert.equal(env.app, 'web');
+			assert.match(env.received_at, /^\d{4}-\d\d-\d\dT/);
+			assert.equal(env.data.run, run);
 			assert.ok(![...live.values()].some(([, e]) =>
 			    e.channel !== 'events'));
 		} finally {
