@@ -280,7 +280,7 @@ describe('client events', () => {
 		assert.throws(() => held.trigger('move', {}),
 		    { code: 'client_event' });
 		assert.equal(e.srv.last.sent.filter((m) =>
-		    !/^pusher:/.test(m.event)).length, 0);
+		    !/^(pusher|sluice):/.test(m.event)).length, 0);
 		await e.shutdown();
 	});
 
