@@ -117,6 +117,7 @@ main(int argc, char **argv)
 	sigset_t set;
 	int64_t stop_deadline_ms, left_ms;
 	int ch, test_only = 0, status = 1, rc;
+	size_t i;
 
 	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -145,6 +146,9 @@ main(int argc, char **argv)
 	if (cfg == NULL)
 		return 1;
 	if (test_only) {
+		for (i = 0; i < cfg->warnings.count; i++)
+			fprintf(stderr, "warning: %s\n",
+			    cfg->warnings.items[i]);
 		printf("configuration OK\n");
 		config_free(cfg);
 		return 0;
@@ -165,6 +169,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	log_info("main", "sluiced %s starting with %s", PACKAGE_VERSION, path);
+	for (i = 0; i < cfg->warnings.count; i++)
+		log_warn("config", "%s", cfg->warnings.items[i]);
 	jcfg.dir = cfg->journal_dir;
 	jcfg.max_bytes = cfg->journal_max_bytes;
 	jcfg.segment_bytes = cfg->journal_segment_bytes;

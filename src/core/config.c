@@ -254,6 +254,7 @@ config_clear(struct config *cfg)
 	}
 	free(cfg->apps);
 	config_queues_free(cfg);
+	config_errors_free(&cfg->warnings);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -405,6 +406,15 @@ config_finish_app(struct inifile *ini, struct config *cfg, size_t i)
 	if (app->secret == NULL && config_app_line(ini, i, "secret") == 0)
 		inifile_error(ini, line, "[app %s]: secret is required",
 		    app->id);
+	/* Allowed, as Pusher allows it (soketi's test app has "app-secret"),
+	 * but a short secret is easier to guess. */
+	if (app->secret != NULL &&
+	    strlen(app->secret) < CONFIG_SECRET_ADVISED &&
+	    config_errors_add(&cfg->warnings, "%s:%u: [app %s] secret: only "
+	    "%zu characters; a secret shorter than %d is easier to guess",
+	    cfg->path, config_app_line(ini, i, "secret"), app->id,
+	    strlen(app->secret), CONFIG_SECRET_ADVISED) == -1)
+		inifile_nomem(ini);
 	for (j = 0; j < i && app->key != NULL; j++) {
 		if (cfg->apps[j].key != NULL &&
 		    strcmp(cfg->apps[j].key, app->key) == 0)

@@ -49,6 +49,8 @@ enum config_client_events {
 };
 
 #define CONFIG_APP_MAX_CONNECTIONS 65536	/* default per app */
+#define CONFIG_APP_KEY_MAX	128	/* characters of an app key */
+#define CONFIG_SECRET_ADVISED	16	/* shorter secrets are warned of */
 
 /* [queue NAME] */
 struct config_queue {
@@ -112,6 +114,10 @@ struct config {
 	size_t			 napps;
 	struct config_queue	*queues;
 	size_t			 nqueues;
+
+	/* What is allowed but unwise ("file:line: ..."): sluiced logs
+	 * these at startup, and sluiced -t prints them. */
+	struct config_errors	 warnings;
 };
 
 /*

@@ -163,13 +163,15 @@ config_check_routekey(const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+/* As Pusher's: any length (up to a bound for paths and headers) of
+ * characters that go into a URL's path and a header as they are. */
 int
 config_check_app_key(const char *value, char *err, size_t errlen)
 {
-	if (config_charset(value, CONFIG_KEY_CHARS, 8, 64))
+	if (config_charset(value, CONFIG_KEY_CHARS, 1, CONFIG_APP_KEY_MAX))
 		return 0;
-	snprintf(err, errlen, "\"%.80s\" is not a valid key (8..64 characters "
-	    "of A-Z a-z 0-9 _ -)", value);
+	snprintf(err, errlen, "\"%.80s\" is not a valid key (1..%d "
+	    "characters of A-Z a-z 0-9 _ -)", value, CONFIG_APP_KEY_MAX);
 	return -1;
 }
 
@@ -183,12 +185,13 @@ config_check_app_name(const char *value, char *err, size_t errlen)
 	return -1;
 }
 
+/* Any secret but an empty one; a short one is warned of (config.c). */
 int
 config_check_secret(const char *value, char *err, size_t errlen)
 {
-	if (strlen(value) >= 16)
+	if (*value != '\0')
 		return 0;
-	snprintf(err, errlen, "must be at least 16 characters long");
+	snprintf(err, errlen, "must not be empty");
 	return -1;
 }
 

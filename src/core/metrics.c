@@ -39,7 +39,7 @@ static const char *const metrics_reject_names[METRICS_REJECT_MAX] = {
 
 /* WebSocket close codes the server sends, counted one by one. */
 static const int metrics_close_codes[] = {
-	4001, 4004, 4005, 4006, 4007, 4100, 4200, 4201
+	4001, 4003, 4004, 4005, 4006, 4007, 4100, 4200, 4201
 };
 #define METRICS_NCLOSE SLUICE_ARRAY_LEN(metrics_close_codes)
 
@@ -81,6 +81,8 @@ static struct {
 	atomic_int_fast64_t	hub_inbox;		/* gauge */
 	atomic_uint_fast64_t	hub_dropped;
 	atomic_uint_fast64_t	ws_missed_closes;
+	atomic_uint_fast64_t	ws_event_frames[2];	/* pusher, envelope */
+	atomic_int_fast64_t	ws_envelope_conns;	/* gauge */
 	atomic_uint_fast64_t	ws_client_events[METRICS_CLIENT_EVENT_KINDS];
 	struct metrics_hist	fanout_latency;
 } metrics;
@@ -305,6 +307,18 @@ void
 metrics_ws_missed_close(void)
 {
 	METRICS_ADD(metrics.ws_missed_closes, 1);
+}
+
+void
+metrics_ws_event_frame(int envelope)
+{
+	METRICS_ADD(metrics.ws_event_frames[envelope != 0], 1);
+}
+
+void
+metrics_ws_envelope_connections(int delta)
+{
+	METRICS_ADD(metrics.ws_envelope_conns, delta);
 }
 
 /* A gauge kept as a signed sum, never shown below 0. */
@@ -550,6 +564,16 @@ metrics_render_ws(struct metrics_text *b)
 	    "Subscribers closed (4100) because live frames of their channels "
 	    "were dropped from the hub's inbox.",
 	    METRICS_GET(metrics.ws_missed_closes));
+	metrics_family(b, "sluice_ws_event_frames_total", "counter",
+	    "Event frames encoded, by format: one per event and format, "
+	    "shared by every subscriber that takes it.");
+	metrics_labelled(b, "sluice_ws_event_frames_total", "format",
+	    "pusher", METRICS_GET(metrics.ws_event_frames[0]));
+	metrics_labelled(b, "sluice_ws_event_frames_total", "format",
+	    "envelope", METRICS_GET(metrics.ws_event_frames[1]));
+	metrics_single(b, "sluice_ws_envelope_connections", "gauge",
+	    "Open connections that take events in the envelope format.",
+	    metrics_gauge(METRICS_GET(metrics.ws_envelope_conns)));
 	metrics_family(b, "sluice_ws_client_events_total", "counter",
 	    "Client events (client-*) sent by WebSocket clients, by what "
 	    "became of them: live (to the channel only), forwarded (also "

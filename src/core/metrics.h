@@ -70,6 +70,10 @@ void metrics_ws_partial_refused(void);
 void metrics_hub_inbox(int64_t delta);
 void metrics_hub_dropped(uint64_t n);
 void metrics_ws_missed_close(void);
+/* One event frame encoded, in the envelope format or (0) the default;
+ * connections taking the envelope format (a change). */
+void metrics_ws_event_frame(int envelope);
+void metrics_ws_envelope_connections(int delta);
 /* What became of a client event (client-*). */
 enum metrics_client_event {
 	METRICS_CLIENT_EVENT_LIVE,

@@ -144,6 +144,11 @@ http_ingest_check(struct http_server *srv, struct MHD_Connection *c,
 		}
 		req->reply.cors_origin = origin;
 	}
+	if (!req->app->enabled) {
+		*ret = http_reply_error(c, MHD_HTTP_FORBIDDEN, &req->reply,
+		    "app_disabled", "app %s is disabled", req->app->id);
+		return -1;
+	}
 	type = http_header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (type == NULL || (!http_media_type_is(type, "application/json") &&
 	    !http_media_type_is(type, "text/plain"))) {

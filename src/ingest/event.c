@@ -524,6 +524,7 @@ event_accept(struct event_run *run, size_t index,
 	struct event_accepted *acc;
 	struct event_record rec;
 	char stamp[ISOTIME_LEN];
+	size_t data_off;
 
 	isotime_format(f->time_ms, stamp);
 	b->len = 0;
@@ -536,6 +537,7 @@ event_accept(struct event_run *run, size_t index,
 	jsontext_lit(b, ",\"event\":");
 	jsontext_str(b, f->name, f->name_len);
 	jsontext_lit(b, ",\"data\":");
+	data_off = b->len;
 	jsontext_put(b, f->data_text, f->data_len);
 	jsontext_lit(b, ",\"received_at\":");
 	jsontext_cstr(b, run->received_at);
@@ -573,6 +575,8 @@ event_accept(struct event_run *run, size_t index,
 	    &acc->view)) == NULL)
 		return -1;
 	acc->index = index;
+	acc->data_off = data_off;
+	acc->data_len = f->data_len;
 	memcpy(acc->id, f->idtext, f->id_len);
 	acc->id[f->id_len] = '\0';
 	run->out->naccepted++;

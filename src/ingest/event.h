@@ -90,6 +90,9 @@ struct event_accepted {
 	/* The fields as they lie in record (channel, event name, envelope,
 	 * ...), for live delivery without decoding it; NULL once shed. */
 	struct event_record view;
+	/* Where the published data's JSON text lies in view.json. */
+	size_t		 data_off;
+	size_t		 data_len;
 };
 
 

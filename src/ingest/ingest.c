@@ -201,6 +201,7 @@ ingest_publish(struct ingest *in, const struct event_source *src,
 	}
 	for (i = 0; i < b->naccepted; i++) {
 		a = &b->accepted[i];
+		memset(&events[i], 0, sizeof events[i]);
 		events[i].app = app;
 		events[i].channel = a->view.channel;
 		events[i].channel_len = a->view.channel_len;
@@ -208,6 +209,8 @@ ingest_publish(struct ingest *in, const struct event_source *src,
 		events[i].event_len = a->view.event_len;
 		events[i].envelope = a->view.json;
 		events[i].envelope_len = a->view.json_len;
+		events[i].data = a->view.json + a->data_off;
+		events[i].data_len = a->data_len;
 		events[i].seq = last - (b->naccepted - 1 - i);
 		events[i].accepted_us = now;
 		events[i].except = except;

@@ -26,6 +26,8 @@ pusher_close_reason(int code)
 	switch (code) {
 	case PUSHER_UNKNOWN_APP:
 		return "unknown app key";
+	case PUSHER_APP_DISABLED:
+		return "app disabled";
 	case PUSHER_OVER_QUOTA:
 		return "over the app's connection limit";
 	case PUSHER_WRONG_PATH:
@@ -226,10 +228,11 @@ pusher_msg_free(struct pusher_msg *m)
 	memset(m, 0, sizeof m[0]);
 }
 
-void
-pusher_put_message(struct jsontext *b, const char *event, size_t event_len,
-    const char *channel, size_t channel_len, const char *data_json,
-    size_t data_len, int as_string)
+/* Writes a message's head: {"event":..,"channel":..,"data": (no channel
+ * when it is NULL). */
+static void
+pusher_put_head(struct jsontext *b, const char *event, size_t event_len,
+    const char *channel, size_t channel_len)
 {
 	jsontext_lit(b, "{\"event\":");
 	jsontext_str(b, event, event_len);
@@ -238,6 +241,14 @@ pusher_put_message(struct jsontext *b, const char *event, size_t event_len,
 		jsontext_str(b, channel, channel_len);
 	}
 	jsontext_lit(b, ",\"data\":");
+}
+
+void
+pusher_put_message(struct jsontext *b, const char *event, size_t event_len,
+    const char *channel, size_t channel_len, const char *data_json,
+    size_t data_len, int as_string)
+{
+	pusher_put_head(b, event, event_len, channel, channel_len);
 	if (as_string)
 		jsontext_str(b, data_json, data_len);
 	else
@@ -279,44 +290,61 @@ pusher_put_subscription_error(struct jsontext *b, const char *channel,
 	jsontext_put(b, num, strlen(num));
 }
 
+int
+pusher_format_parse(const char *name, size_t len, enum pusher_format *out)
+{
+	if (len == 6 && memcmp(name, "pusher", 6) == 0)
+		*out = PUSHER_FORMAT_PUSHER;
+	else if (len == 8 && memcmp(name, "envelope", 8) == 0)
+		*out = PUSHER_FORMAT_ENVELOPE;
+	else
+		return -1;
+	return 0;
+}
+
+const char *
+pusher_format_name(enum pusher_format format)
+{
+	return format == PUSHER_FORMAT_ENVELOPE ? "envelope" : "pusher";
+}
+
 /*
- * Writes an event as Pusher delivers it: its data as published (a string
- * stays the string, another value is sent as its JSON text in a string),
- * with the sender's user_id when it has one (client events on presence
- * channels).
+ * Writes the published data (len bytes of JSON text without whitespace
+ * around it, as json-c writes it; NULL: none) as Pusher sends it: a JSON
+ * string as it is, any other value as a string of its text.
  */
 static void
-pusher_put_event(struct jsontext *b, const struct hub_event *ev)
+pusher_put_data(struct jsontext *b, const char *data, size_t len)
 {
-	jsontext_lit(b, "{\"event\":");
-	jsontext_str(b, ev->event, ev->event_len);
-	jsontext_lit(b, ",\"channel\":");
-	jsontext_str(b, ev->channel, ev->channel_len);
-	jsontext_lit(b, ",\"data\":");
-	if (ev->data_len > 0 && ev->data[0] == '"')
-		jsontext_put(b, ev->data, ev->data_len);
+	if (data == NULL || len == 0)
+		jsontext_lit(b, "\"null\"");
+	else if (*data == '"')
+		jsontext_put(b, data, len);
 	else
-		jsontext_str(b, ev->data, ev->data_len);
-	if (ev->user_id != NULL) {
-		jsontext_lit(b, ",\"user_id\":");
-		jsontext_str(b, ev->user_id, ev->user_id_len);
-	}
-	jsontext_lit(b, "}");
+		jsontext_str(b, data, len);
 }
 
 struct frame *
-pusher_event_frame(const struct hub_event *ev)
+pusher_event_frame(const struct hub_event *ev, enum pusher_format format)
 {
 	struct jsontext b;
 	struct frame *f;
 	char *name;
 
 	memset(&b, 0, sizeof b);
-	if (ev->envelope != NULL)
-		pusher_put_message(&b, ev->event, ev->event_len, ev->channel,
-		    ev->channel_len, ev->envelope, ev->envelope_len, 1);
+	pusher_put_head(&b, ev->event, ev->event_len, ev->channel,
+	    ev->channel_len);
+	if (format == PUSHER_FORMAT_ENVELOPE)
+		jsontext_str(&b, ev->envelope, ev->envelope_len);
 	else
-		pusher_put_event(&b, ev);
+		pusher_put_data(&b, ev->data, ev->data_len);
+	if (ev->user_id != NULL) {
+		jsontext_lit(&b, ",\"user_id\":");
+		jsontext_str(&b, ev->user_id, ev->user_id_len);
+	}
+	if (format == PUSHER_FORMAT_ENVELOPE)
+		jsontext_lit(&b, ",\"envelope\":true");
+	jsontext_lit(&b, "}");
 	if (b.failed) {
 		free(b.p);
 		return NULL;

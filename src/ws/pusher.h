@@ -21,6 +21,7 @@ struct json_object;
 /* Close codes (and pusher:error codes), by Pusher's ranges. */
 enum pusher_code {
 	PUSHER_UNKNOWN_APP = 4001,	/* 4000s: do not reconnect */
+	PUSHER_APP_DISABLED = 4003,
 	PUSHER_OVER_QUOTA = 4004,
 	PUSHER_WRONG_PATH = 4005,
 	PUSHER_BAD_PROTOCOL = 4006,
@@ -107,11 +108,34 @@ void pusher_put_error(struct jsontext *b, int code, const char *message);
 void pusher_put_subscription_error(struct jsontext *b, const char *channel,
     const char *type, const char *error, int status);
 
+/* The formats a connection may take channel events in. */
+enum pusher_format {
+	PUSHER_FORMAT_PUSHER,		/* the data as published, as Pusher
+					   sends it (the default) */
+	PUSHER_FORMAT_ENVELOPE		/* the whole envelope */
+};
+
+/* The format called name (len bytes): "pusher" or "envelope". Returns
+ * 0 and sets *out, or -1 for any other name. */
+int pusher_format_parse(const char *name, size_t len,
+    enum pusher_format *out);
+
+/* The name of format ("pusher", "envelope"). */
+const char *pusher_format_name(enum pusher_format format);
+
 /*
- * Makes the frame of an event: {"event":..,"channel":..,"data":"<the
- * envelope as a JSON string>"}, routed to its channel and app. Returns a
- * frame with one reference, or NULL when out of memory.
+ * Makes the frame of an event in format, routed to its channel and app:
+ *   PUSHER_FORMAT_PUSHER: {"event":E,"channel":C,"data":D}, D the
+ *     published data as Pusher sends it: a JSON string as it is, any
+ *     other JSON value serialized once into a string (no data: "null");
+ *     ev->data is JSON text without whitespace around it, as json-c
+ *     writes it;
+ *   PUSHER_FORMAT_ENVELOPE: {"event":E,"channel":C,"data":"<the envelope
+ *     as a JSON string>","envelope":true}; ev->envelope must be set.
+ * Either carries "user_id" after the data when ev->user_id is set. Returns
+ * a frame with one reference (its alt NULL), or NULL when out of memory.
  */
-struct frame *pusher_event_frame(const struct hub_event *ev);
+struct frame *pusher_event_frame(const struct hub_event *ev,
+    enum pusher_format format);
 
 #endif

@@ -152,12 +152,33 @@ ws_wakeup(void *arg)
 	lws_cancel_service(srv->ctx);
 }
 
-/* The hub's encoder: the Pusher frame of an event. Any thread. */
+/*
+ * The hub's encoder: the frame of an event in the default format and,
+ * while a connection takes envelopes, the same event in the envelope
+ * format as its alt (events without an envelope have none); a cache
+ * channel's always, since its frame is kept for subscribers to come.
+ * Each is made once and shared by every subscriber. Any thread.
+ */
 static struct frame *
 ws_encode(const struct hub_event *ev, void *arg)
 {
-	(void)arg;
-	return pusher_event_frame(ev);
+	struct ws_server *srv = arg;
+	struct frame *f;
+
+	f = pusher_event_frame(ev, PUSHER_FORMAT_PUSHER);
+	if (f == NULL)
+		return NULL;
+	metrics_ws_event_frame(0);
+	if (ev->envelope == NULL || (atomic_load(&srv->envelope_conns) == 0 &&
+	    !channel_is_cache(ev->channel, ev->channel_len)))
+		return f;
+	f->alt = pusher_event_frame(ev, PUSHER_FORMAT_ENVELOPE);
+	if (f->alt == NULL) {
+		frame_unref(f);
+		return NULL;
+	}
+	metrics_ws_event_frame(1);
+	return f;
 }
 
 /* Closes every connection with 4200 (once). */
@@ -303,6 +324,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_CLOSED:
 		if (c != NULL) {
 			*pss = NULL;
+			ws_options_closed(c);
 			ws_session_closed(c);
 			ws_session_release(c);
 		}

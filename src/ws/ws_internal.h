@@ -2,9 +2,10 @@
  * ws_internal.h: what the files of the WebSocket gateway share: the server
  * and connection structs and the calls between ws.c (libwebsockets, the
  * service thread, timers, shutdown), ws_session.c (a connection's protocol:
- * opening, messages, subscriptions, sending) and ws_publish.c
- * (sluice:publish and its acknowledgements). Service thread only, except
- * where marked.
+ * opening, messages, subscriptions, sending), ws_publish.c
+ * (sluice:publish and its acknowledgements) and ws_options.c (the format
+ * a connection takes events in). Service thread only, except where
+ * marked.
  */
 #ifndef SLUICE_WS_INTERNAL_H
 #define SLUICE_WS_INTERNAL_H
@@ -53,6 +54,8 @@ struct ws_conn {
 	uint16_t		 close_code;	/* close once q is written */
 	uint8_t			 discarding;	/* WS_DISCARD_*: dropping the
 						   message in progress */
+	uint8_t			 format;	/* enum pusher_format of the
+						   events it takes */
 	int64_t			 last_rx_us;
 	int64_t			 ping_sent_us;	/* 0: none outstanding */
 	struct ratelimit	 bucket;
@@ -80,6 +83,10 @@ struct ws_server {
 	atomic_int		 stopping;	/* publishes get "stopping" */
 	atomic_int		 closing;	/* close everyone and leave */
 	atomic_int		 exited;	/* the service loop ended */
+	atomic_uint		 envelope_conns; /* connections taking the
+						   envelope format; read by
+						   the encoder on any
+						   thread */
 	int			 closed_all;	/* 4200 sent to everyone */
 	int64_t			 close_deadline_us;
 
@@ -150,6 +157,17 @@ void ws_session_missed(void *conn);
  * before went unanswered; called by the sweep. */
 void ws_session_check_activity(struct ws_conn *c, int64_t now_us);
 
+/* ws_options.c */
+
+/* Sets c's format from the format query argument of its request, if
+ * any, once c is greeted; an unknown one gets a pusher:error. */
+void ws_options_open(struct ws_conn *c);
+
+/* Handles sluice:options with its data (may be NULL). */
+void ws_options(struct ws_conn *c, struct json_object *data);
+
+/* The socket closed: c takes no format any more. */
+void ws_options_closed(struct ws_conn *c);
 /* ws_channel.c */
 
 /* Handles pusher:subscribe with its data (may be NULL). */

@@ -156,6 +156,11 @@ ws_session_open(struct ws_conn *c)
 		    1);
 		return;
 	}
+	if (!app->enabled) {
+		snprintf(msg, sizeof msg, "app %s is disabled", app->id);
+		ws_session_error(c, PUSHER_APP_DISABLED, msg, 1);
+		return;
+	}
 	code = ws_session_protocol(c->wsi, msg, sizeof msg);
 	if (code != 0) {
 		ws_session_error(c, code, msg, 1);
@@ -183,6 +188,7 @@ ws_session_open(struct ws_conn *c)
 	    cfg->ws_activity_timeout_s);
 	ws_session_message_out(c, "pusher:connection_established", NULL,
 	    data, (size_t)n, 1);
+	ws_options_open(c);
 }
 
 void
@@ -266,6 +272,9 @@ ws_session_deliver(void *conn, struct frame *f)
 
 	if (c->wsi == NULL || c->close_code != 0)
 		return;
+	/* An event in the format c takes, when it was made (ws_options.c). */
+	if (c->format == PUSHER_FORMAT_ENVELOPE && f->alt != NULL)
+		f = f->alt;
 	rc = sendq_push(&c->q, f, c->srv->cfg->ws_send_queue_bytes);
 	if (rc == SLUICE_OK) {
 		if (c->q.count == 1)
@@ -486,6 +495,8 @@ ws_session_message(struct ws_conn *c, const char *text, size_t len)
 		ws_user_signin(c, m.data);
 	else if (strcmp(m.event, "sluice:publish") == 0)
 		ws_publish(c, m.data);
+	else if (strcmp(m.event, "sluice:options") == 0)
+		ws_options(c, m.data);
 	else if (strncmp(m.event, "client-", 7) == 0)
 		ws_client_event(c, &m);
 	else {

@@ -65,7 +65,7 @@ describe('sluiced command line', () => {
 			'[amqp]',				// 7
 			'queue_type = sideways',		// 8: bad enum
 			'[app web]',				// 9
-			'key = short',				// 10: too short
+			'key = not/valid',			// 10: a slash
 			'secret = s3cret-but-long-enough',	// 11: fine
 			'origins = *',				// 12: fine
 			'this line is not a pair',		// 13: syntax
@@ -90,6 +90,36 @@ describe('sluiced command line', () => {
 		assert.match(r.stderr, /no_such_section/);
 		assert.match(r.stderr, /max_event_bytes/);
 		assert.match(r.stderr, /queue_type/);
+	});
+
+	it('-t takes keys and secrets as Pusher does, warning of a short ' +
+	    'secret', () => {
+		// soketi's test app, and a one-character key.
+		const file = writeConf('soketi.conf', '[app soketi]\n' +
+		    'key = app-key\nsecret = app-secret\n' +
+		    '[app tiny]\nkey = k\nsecret = 0123456789abcdef\n');
+		const r = runSluiced(['-t', '-c', file]);
+		assert.equal(r.stdout, 'configuration OK\n', r.stderr);
+		assert.equal(r.status, 0);
+		// One warning, for the short secret, with file:line; the
+		// secret itself is not printed.
+		assert.equal(r.stderr, `warning: ${file}:3: [app soketi] ` +
+		    'secret: only 10 characters; a secret shorter than 16 is ' +
+		    'easier to guess\n');
+	});
+
+	it('-t refuses an empty secret and a key with other characters', () => {
+		const file = writeConf('empty-secret.conf', '[app a]\n' +
+		    'key = app-key\nsecret =\n[app b]\nkey = b.key\n' +
+		    'secret = 0123456789abcdef\n');
+		const r = runSluiced(['-t', '-c', file]);
+		assert.equal(r.status, 1, r.stderr);
+		assert.equal(r.stdout, '');
+		assert.match(r.stderr, new RegExp(`^${file}:3: \\[app a\\] secret: ` +
+		    'must not be empty$', 'm'));
+		assert.match(r.stderr, new RegExp(`^${file}:5: \\[app b\\] key: ` +
+		    '"b.key" is not a valid key \\(1..128 characters of ' +
+		    'A-Z a-z 0-9 _ -\\)$', 'm'));
 	});
 
 	it('-t refuses an origin without a scheme with file:line', () => {
@@ -156,7 +186,7 @@ describe('sluiced command line', () => {
 });
 
 describe('the daemon', () => {
-	const { s, broker } = useSluiced({ name: 'config' });
+	const { s, broker, start } = useSluiced({ name: 'config' });
 
 	it('logs to stderr with time, level and module', async () => {
 		await waitFor(() => /\binfo main: ready\b/.test(s.log()),
@@ -165,6 +195,24 @@ describe('the daemon', () => {
 		for (const line of lines) {
 			assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (debug|info|warn|error) [a-z_]+: \S/,
 			    `bad log line: ${line}`);
+		}
+	});
+
+	it('logs the warning of a short secret at startup', async () => {
+		const d = await start({ name: 'config-soketi', apps: [{
+		    id: 'soketi', key: 'app-key', secret: 'app-secret',
+		    publish_channels: 'c' }] });
+		try {
+			await waitFor(() => /\binfo main: ready\b/.test(d.log()),
+			    { what: 'the "ready" log line' });
+			assert.match(d.log(), new RegExp(' warn config: ' +
+			    `${d.configPath}:\\d+: \\[app soketi\\] secret: only 10 ` +
+			    'characters'));
+			const r = await post(d.url, { event: 'e', channel: 'c' },
+			    { key: 'app-key' });
+			assert.equal(r.status, 202, r.text);
+		} finally {
+			await d.stop();
 		}
 	});
 

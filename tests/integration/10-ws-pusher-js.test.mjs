@@ -1,9 +1,12 @@
 // 10-ws-pusher-js: the real pusher-js client (its Node build) against
 // sluiced: a public channel gets events posted over HTTP and published over
-// WebSocket by another client; a private channel authorized by the pusher
-// server SDK works and a forged auth fails; an unknown key is refused; it
-// stays connected with short activity timeouts; after SIGTERM (4200) it
-// reconnects by itself and subscribes again.
+// WebSocket by another client, their data as published, as Pusher sends it
+// (any JSON value); sluice:options sent by pusher-js gets it envelopes; a
+// private channel authorized by the pusher server SDK works and a forged
+// auth fails, also for soketi's test app (app-key, app-secret); an unknown
+// key is refused, a disabled app's key with 4003; it stays connected with
+// short activity timeouts; after SIGTERM (4200) it reconnects by itself and
+// subscribes again.
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -15,10 +18,17 @@ import { TEST_APP, post, sleep, waitFor } from '../lib/sluiced.mjs';
 import { closeAll, connect, sdkFor } from '../lib/ws.mjs';
 
 const APP = { ...TEST_APP, publish_channels: [...TEST_APP.publish_channels,
-    'private-*'] };
+    'private-*', 'c'], public_channels: [...TEST_APP.public_channels, 'c'] };
+// soketi's test app: a short key and secret, as Pusher allows them.
+const SOKETI = { id: 'soketi', key: 'app-key', secret: 'app-secret',
+    publish_channels: ['public-*', 'private-*'],
+    public_channels: ['public-*'] };
+const DISABLED = { id: 'off', key: 'off-key', secret: 'off-secret-0123456789',
+    publish_channels: ['events'], public_channels: ['events'],
+    enabled: 'no' };
 
 const { s, start } = useSluiced({ name: 'ws-pjs', waitWs: true,
-    apps: [APP] });
+    apps: [APP, SOKETI, DISABLED] });
 
 const clients = new Set();
 
@@ -27,9 +37,9 @@ const clients = new Set();
  * for a private channel ({auth}); the default asks the pusher server SDK,
  * as an app's backend would.
  */
-function pusherFor(d, { key = APP.key, authorize } = {}) {
+function pusherFor(d, { app = APP, key = app.key, authorize } = {}) {
 	const sign = authorize || (({ socketId, channelName }) =>
-	    sdkFor(APP).authorizeChannel(socketId, channelName));
+	    sdkFor(app).authorizeChannel(socketId, channelName));
 	const p = new Pusher(key, {
 		cluster: 'x',
 		wsHost: '127.0.0.1',
@@ -115,8 +125,8 @@ function received(channel, n, { timeout = 20000 } = {}) {
 	    `${channel.got.length})` });
 }
 
-async function postOk(d, events) {
-	const r = await post(d.url, events, { key: APP.key });
+async function postOk(d, events, { key = APP.key } = {}) {
+	const r = await post(d.url, events, { key });
 	assert.equal(r.status, 202, r.text);
 	return r.json.ids;
 }
@@ -139,22 +149,21 @@ describe('pusher-js', () => {
 				{ event: 'signup', data: { plan: 'pro' } },
 			]);
 			assert.equal(r.event, 'sluice:ack', r.raw);
+			assert.equal(httpIds.length, 2);
+			assert.equal(r.payload.ids.length, 1);
 			const got = await received(channel, 3);
 			assert.deepEqual(got.map((e) => e.event),
 			    ['page_view', 'click', 'signup']);
-			// pusher-js hands the envelope over parsed.
-			assert.deepEqual(got.map((e) => e.data.id),
-			    [...httpIds, ...r.payload.ids]);
-			assert.deepEqual(got[0].data.data, { path: '/a' });
-			assert.equal(got[0].data.source, 'http');
-			assert.equal(got[2].data.source, 'ws');
-			assert.deepEqual(got[2].data.data, { plan: 'pro' });
-			assert.equal(got[2].data.channel, 'events');
+			// pusher-js hands the data over as it was published,
+			// parsed, whichever door it came in by.
+			assert.deepEqual(got.map((e) => e.data),
+			    [{ path: '/a' }, { x: 1 }, { plan: 'pro' }]);
 			// Bound by event name, as apps do.
 			const views = [];
-			channel.bind('page_view', (d) => views.push(d.id));
-			const [more] = await postOk(s, [{ event: 'page_view' }]);
-			await waitFor(() => views.includes(more),
+			channel.bind('page_view', (d) => views.push(d));
+			await postOk(s, [{ event: 'page_view',
+			    data: { path: '/more' } }]);
+			await waitFor(() => views.some((v) => v.path === '/more'),
 			    { what: 'the bound page_view handler called' });
 		} finally {
 			disconnect(p);
@@ -170,12 +179,11 @@ describe('pusher-js', () => {
 			const { channel, ok, error } = await subscribe(p,
 			    'private-dashboard');
 			assert.ok(ok, `subscription_error: ${JSON.stringify(error)}`);
-			const [id] = await postOk(s, [{ event: 'revenue',
+			await postOk(s, [{ event: 'revenue',
 			    channel: 'private-dashboard', data: { eur: 12.5 } }]);
 			const [e] = await received(channel, 1);
 			assert.equal(e.event, 'revenue');
-			assert.equal(e.data.id, id);
-			assert.deepEqual(e.data.data, { eur: 12.5 });
+			assert.deepEqual(e.data, { eur: 12.5 });
 		} finally {
 			disconnect(p);
 		}
@@ -202,10 +210,11 @@ describe('pusher-js', () => {
 			const h = await subscribe(honest, 'private-dashboard');
 			assert.ok(h.ok);
 			const [id] = await postOk(s, [{ event: 'revenue',
-			    channel: 'private-dashboard' }]);
+			    channel: 'private-dashboard', data: { forged: 1 } }]);
 			await waitFor(() => h.channel.got.some((e) =>
-			    e.data.id === id), { what: 'the honest client\'s ' +
+			    e.data.forged === 1), { what: 'the honest client\'s ' +
 			    'delivery' });
+			assert.ok(id);
 			assert.deepEqual(r.channel.got, []);
 			assert.equal(p.connection.state, 'connected');
 		} finally {
@@ -223,6 +232,146 @@ describe('pusher-js', () => {
 			assert.equal(r.ok, false);
 			assert.equal(r.error.type, 'AuthError');
 			assert.equal(r.error.status, 403);
+		} finally {
+			disconnect(p);
+		}
+	});
+
+	it('the data as Pusher sends it: {"message":"hello"}, as in the ' +
+	    'issue', { timeout: 60000 }, async () => {
+		const p = pusherFor(s);
+		try {
+			await connected(p);
+			const { channel, ok } = await subscribe(p, 'c');
+			assert.ok(ok);
+			// As Laravel Echo reads it: e.message.
+			const messages = [];
+			channel.bind('greeting', (e) => messages.push(e.message));
+			await postOk(s, { event: 'greeting', channel: 'c',
+			    data: { message: 'hello' } });
+			const [e] = await received(channel, 1);
+			assert.deepEqual(e, { event: 'greeting',
+			    data: { message: 'hello' } });
+			await waitFor(() => messages.length === 1,
+			    { what: 'the greeting handler called' });
+			assert.deepEqual(messages, ['hello']);
+		} finally {
+			disconnect(p);
+		}
+	});
+
+	it('data of every JSON type arrives as Pusher delivers it', {
+	    timeout: 60000 }, async () => {
+		const p = pusherFor(s);
+		const pub = await connect(s);
+		try {
+			await connected(p);
+			const { channel, ok } = await subscribe(p, 'c');
+			assert.ok(ok);
+			const published = ['hello', '{"a":1}', '', 42, -1.5,
+			    [1, 'two', null], null, true, { nested: { a: [1] } }];
+			await postOk(s, published.map((data, i) => ({
+			    event: `t${i}`, channel: 'c', data })));
+			// An event without data; one published over WebSocket.
+			await postOk(s, { event: 'bare', channel: 'c' });
+			const r = await pub.publish('types', { event: 'ws-string',
+			    channel: 'c', data: 'from ws' });
+			assert.equal(r.event, 'sluice:ack', r.raw);
+			const got = await received(channel, published.length + 2);
+			// A string is handed over as it is, unless it holds JSON:
+			// pusher-js parses what it can, with Pusher too.
+			assert.deepEqual(got, [
+				{ event: 't0', data: 'hello' },
+				{ event: 't1', data: { a: 1 } },
+				{ event: 't2', data: '' },
+				{ event: 't3', data: 42 },
+				{ event: 't4', data: -1.5 },
+				{ event: 't5', data: [1, 'two', null] },
+				{ event: 't6', data: null },
+				{ event: 't7', data: true },
+				{ event: 't8', data: { nested: { a: [1] } } },
+				{ event: 'bare', data: null },
+				{ event: 'ws-string', data: 'from ws' },
+			]);
+		} finally {
+			disconnect(p);
+			await pub.close();
+		}
+	});
+
+	it('sluice:options sent by pusher-js gets it envelopes', {
+	    timeout: 60000 }, async () => {
+		const p = pusherFor(s);
+		try {
+			await connected(p);
+			const { channel, ok } = await subscribe(p, 'c');
+			assert.ok(ok);
+			const replies = [];
+			p.bind('sluice:options_succeeded', (d) => replies.push(d));
+			p.send_event('sluice:options', { format: 'envelope' });
+			await waitFor(() => replies.length === 1,
+			    { what: 'sluice:options_succeeded' });
+			assert.deepEqual(replies, [{ format: 'envelope' }]);
+			const [id] = await postOk(s, { event: 'greeting',
+			    channel: 'c', data: { message: 'hello' } });
+			const [e] = await received(channel, 1);
+			assert.equal(e.event, 'greeting');
+			assert.equal(e.data.id, id);
+			assert.equal(e.data.app, APP.id);
+			assert.equal(e.data.channel, 'c');
+			assert.equal(e.data.source, 'http');
+			assert.deepEqual(e.data.data, { message: 'hello' });
+			// And back to Pusher's format.
+			p.send_event('sluice:options', { format: 'pusher' });
+			await waitFor(() => replies.length === 2,
+			    { what: 'the second sluice:options_succeeded' });
+			await postOk(s, { event: 'greeting', channel: 'c',
+			    data: { message: 'again' } });
+			const got = await received(channel, 2);
+			assert.deepEqual(got[1].data, { message: 'again' });
+		} finally {
+			disconnect(p);
+		}
+	});
+
+	it('soketi\'s test app (app-key, app-secret) works, private ' +
+	    'channels too', { timeout: 60000 }, async () => {
+		const p = pusherFor(s, { app: SOKETI });
+		try {
+			await connected(p);
+			const pub = await subscribe(p, 'public-1');
+			assert.ok(pub.ok, JSON.stringify(pub.error));
+			const priv = await subscribe(p, 'private-1');
+			assert.ok(priv.ok, JSON.stringify(priv.error));
+			await postOk(s, [
+				{ event: 'greeting', channel: 'public-1',
+				    data: { message: 'hello' } },
+				{ event: 'greeting', channel: 'private-1',
+				    data: { message: 'psst' } },
+			], { key: SOKETI.key });
+			const [a] = await received(pub.channel, 1);
+			const [b] = await received(priv.channel, 1);
+			assert.deepEqual(a.data, { message: 'hello' });
+			assert.deepEqual(b.data, { message: 'psst' });
+		} finally {
+			disconnect(p);
+		}
+	});
+
+	it('a disabled app: refused with 4003, no retry; its events with ' +
+	    '403', { timeout: 60000 }, async () => {
+		const p = pusherFor(s, { app: DISABLED });
+		try {
+			await waitFor(() => errorCodes(p).includes(4003),
+			    { timeout: 20000, what: 'a 4003 error' });
+			await waitFor(() => ['disconnected', 'failed'].includes(
+			    p.connection.state), { what: 'pusher-js to give up' });
+			assert.equal(p.connection.socket_id, undefined);
+			const r = await post(s.url, { event: 'e' },
+			    { key: DISABLED.key });
+			assert.equal(r.status, 403, r.text);
+			assert.equal(r.json.error, 'app_disabled');
+			assert.match(r.json.message, /\bapp off is disabled/);
 		} finally {
 			disconnect(p);
 		}
@@ -260,9 +409,10 @@ describe('pusher-js with short timeouts', () => {
 			assert.equal(p.connection.socket_id, id0,
 			    'pusher-js reconnected');
 			assert.deepEqual(p.states.slice(states), []);
-			const [id] = await postOk(d, [{ event: 'late' }]);
+			await postOk(d, [{ event: 'late', data: 'after 7 s' }]);
 			const [e] = await received(channel, 1);
-			assert.equal(e.data.id, id);
+			assert.equal(e.event, 'late');
+			assert.equal(e.data, 'after 7 s');
 		} finally {
 			disconnect(p);
 			await d.stop();
@@ -287,10 +437,12 @@ describe('pusher-js with short timeouts', () => {
 			const id1 = await connected(p, { timeout: 60000 });
 			assert.notEqual(id1, id0);
 			// The subscription is renewed on its own.
+			let tries = 0;
 			await waitFor(async () => {
-				const [id] = await postOk(d, [{ event: 'again' }]);
+				const n = ++tries;
+				await postOk(d, [{ event: 'again', data: { n } }]);
 				await sleep(300);
-				return channel.got.some((e) => e.data.id === id);
+				return channel.got.some((e) => e.data.n === n);
 			}, { timeout: 30000, what: 'a delivery after the ' +
 			    'reconnect' });
 			assert.ok(errorCodes(p).includes(4200), 'pusher-js saw ' +

@@ -1,19 +1,25 @@
 // 11-ws-fanout: every accepted event reaches every subscriber of its
-// channel, as the envelope RabbitMQ gets, without waiting for the broker;
-// each publisher's events arrive in the order sent, with several publishers
-// at once over HTTP and WebSocket; a subscriber that stops reading is closed
-// with 4100 while the others get everything; the fan-out metrics move.
+// channel, without waiting for the broker: its data as published to the
+// subscribers in the default format, and to those that ask for it
+// (format=envelope) as the envelope RabbitMQ gets, each frame encoded once
+// for all; each publisher's events arrive in the order sent, with several
+// publishers at once over HTTP and WebSocket; a subscriber that stops
+// reading is closed with 4100 while the others get everything; the fan-out
+// metrics move.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 
 import { useSluiced } from '../lib/amqp.mjs';
-import { closedPortUrl, metrics, post } from '../lib/sluiced.mjs';
+import { closedPortUrl, metrics, post, waitFor } from '../lib/sluiced.mjs';
 import { closeAll, connect } from '../lib/ws.mjs';
 
 const { s, broker, start } = useSluiced({ name: 'ws-fan', waitWs: true,
     waitReady: true }, { purgeEach: ['queue'] });
+
+// Subscribers that read ids and envelopes ask for the envelope.
+const ENVELOPE = { format: 'envelope' };
 
 function runId() {
 	return randomBytes(4).toString('hex');
@@ -26,21 +32,29 @@ async function postOk(d, events) {
 	return r.json.ids;
 }
 
-// The deliveries of the event ids on channel to c, in order of arrival
+// The deliveries of n events on channel to c, in order of arrival
 // (throws unless they all come in timeout ms).
 async function deliveries(c, channel, n, { timeout = 30000 } = {}) {
 	return c.take((m) => m.channel === channel && m.payload &&
 	    typeof m.payload === 'object', n, { timeout });
 }
 
+// Waits until no connection of d takes envelopes.
+function noEnvelopeTakers(d) {
+	return waitFor(async () => (await metrics(d)).get(
+	    'sluice_ws_envelope_connections') === 0,
+	    { what: 'sluice_ws_envelope_connections 0' });
+}
+
 describe('fan-out', () => {
-	it('HTTP events reach every subscriber as the broker\'s envelope',
-	    { timeout: 120000 }, async () => {
+	it('HTTP events reach every subscriber: as published, or as the ' +
+	    'broker\'s envelope', { timeout: 120000 }, async () => {
 		const run = runId();
 		const subs = [];
 		try {
+			// Three of each format.
 			for (let i = 0; i < 6; i++) {
-				const c = await connect(s);
+				const c = await connect(s, i < 3 ? ENVELOPE : {});
 				await c.mustSubscribe('events');
 				subs.push(c);
 			}
@@ -60,18 +74,36 @@ describe('fan-out', () => {
 			    { timeout: 30000 });
 			const envelopes = new Map(fromBroker.map((m) =>
 			    [m.body.id, m.body]));
-			for (const c of subs.slice(0, 6)) {
+			for (const c of subs.slice(0, 3)) {
 				const got = await deliveries(c, 'events', N);
 				assert.deepEqual(got.map((m) => m.payload.id), ids,
 				    'a subscriber got other events or another order');
 				for (const m of got) {
 					assert.equal(m.event, 'view');
+					assert.equal(m.envelope, true, m.raw);
 					assert.equal(typeof m.data, 'string',
 					    'data must be the envelope as a string');
 					assert.deepEqual(m.payload,
 					    envelopes.get(m.payload.id),
 					    'the delivered envelope differs from ' +
 					    'the one in RabbitMQ');
+				}
+			}
+			for (const c of subs.slice(3, 6)) {
+				const got = await deliveries(c, 'events', N);
+				assert.deepEqual(got.map((m) => m.payload),
+				    events.map((e) => e.data), 'a subscriber got ' +
+				    'other data or another order');
+				for (const m of got) {
+					assert.equal(m.event, 'view');
+					assert.equal(m.envelope, undefined, m.raw);
+					assert.deepEqual(Object.keys(m).sort(),
+					    ['channel', 'data', 'event', 'payload',
+					    'raw']);
+					// The data's text as RabbitMQ has it.
+					const env = envelopes.get(`fan-${run}-` +
+					    `${m.payload.i}`);
+					assert.deepEqual(JSON.parse(m.data), env.data);
 				}
 			}
 			assert.deepEqual(other.drainInbox((m) =>
@@ -84,10 +116,12 @@ describe('fan-out', () => {
 	it('events published over WebSocket reach the subscribers',
 	    { timeout: 60000 }, async () => {
 		const run = runId();
-		const sub = await connect(s);
+		const sub = await connect(s, ENVELOPE);
+		const plain = await connect(s);
 		const pub = await connect(s);
 		try {
 			await sub.mustSubscribe('game-ws');
+			await plain.mustSubscribe('game-ws');
 			const events = [0, 1, 2, 3, 4].map((i) => ({
 			    id: `wsfan-${run}-${i}`, event: 'move',
 			    channel: 'game-ws', data: { i } }));
@@ -101,8 +135,11 @@ describe('fan-out', () => {
 				assert.equal(m.payload.source, 'ws');
 				assert.equal(m.payload.app, 'web');
 			}
+			const data = await deliveries(plain, 'game-ws', 5);
+			assert.deepEqual(data.map((m) => m.payload),
+			    events.map((e) => e.data));
 		} finally {
-			await closeAll([sub, pub]);
+			await closeAll([sub, plain, pub]);
 		}
 	});
 
@@ -110,7 +147,7 @@ describe('fan-out', () => {
 		const d = await start({ name: 'ws-fan-nobroker', waitWs: true,
 		    amqpUrl: await closedPortUrl(),
 		    server: { shutdown_timeout: 1 } });
-		const c = await connect(d);
+		const c = await connect(d, ENVELOPE);
 		try {
 			await c.mustSubscribe('events');
 			const ids = await postOk(d, [{ event: 'a' },
@@ -123,10 +160,11 @@ describe('fan-out', () => {
 		}
 	});
 
-	it('fifty subscribers get every event', { timeout: 120000 },
-	    async () => {
+	it('fifty subscribers get every event, each frame encoded once', {
+	    timeout: 120000 }, async () => {
 		const subs = [];
 		try {
+			await noEnvelopeTakers(s);
 			for (let i = 0; i < 50; i++) {
 				const c = await connect(s);
 				await c.mustSubscribe('game-many');
@@ -136,14 +174,22 @@ describe('fan-out', () => {
 			const ids = await postOk(s, Array.from({ length: 100 },
 			    (_, i) => ({ event: 'tick', channel: 'game-many',
 			    data: { i } })));
+			assert.equal(ids.length, 100);
 			await Promise.all(subs.map(async (c) => {
 				const got = await deliveries(c, 'game-many', 100,
 				    { timeout: 60000 });
-				assert.deepEqual(got.map((m) => m.payload.id), ids);
+				assert.deepEqual(got.map((m) => m.payload.i),
+				    Array.from({ length: 100 }, (_, i) => i));
 			}));
 			const after = await metrics(s);
 			const d = (k) => (after.get(k) ?? NaN) -
 			    (before.get(k) ?? NaN);
+			// One frame an event, shared by the fifty; none in the
+			// envelope format, which nobody takes.
+			assert.equal(d('sluice_ws_event_frames_total' +
+			    '{format="pusher"}'), 100);
+			assert.equal(d('sluice_ws_event_frames_total' +
+			    '{format="envelope"}'), 0);
 			assert.ok(d('sluice_fanout_deliveries_total') >= 5000,
 			    `sluice_fanout_deliveries_total moved by ` +
 			    `${d('sluice_fanout_deliveries_total')}`);
@@ -226,7 +272,7 @@ describe('order per publisher', () => {
 				const last = new Map();
 				const count = new Map();
 				for (const m of got) {
-					const { p, k } = m.payload.data;
+					const { p, k } = m.payload;
 					const prev = last.has(p) ? last.get(p) : -1;
 					assert.ok(k > prev, `publisher ${p}: event ${k} ` +
 					    `came after ${prev}`);
@@ -262,9 +308,9 @@ describe('slow consumers', () => {
 		    limits: { max_request_bytes: '128K' },
 		    journal: { max_bytes: '1G', segment_bytes: '16M' } });
 		const run = runId();
-		const fast = await connect(d);
-		const slow = await connect(d);
-		const fast2 = await connect(d);
+		const fast = await connect(d, ENVELOPE);
+		const slow = await connect(d, ENVELOPE);
+		const fast2 = await connect(d, ENVELOPE);
 		// A post (its events queued to each subscriber at once) stays
 		// well under send_queue_bytes: only the stuck one goes over.
 		const PAD = 'p'.repeat(2000);

@@ -1,6 +1,7 @@
 // 13-ws-channels: subscribing over the raw protocol: public channels (the
 // app's public_channels patterns), private channels with auth made by the
-// pusher server SDK (and forged ones), presence channels refused, channel
+// pusher server SDK (and forged ones), presence channels refused without
+// their channel_data (the rest is 26-ws-presence), channel
 // name rules, max_subscriptions, subscribing twice and unsubscribing.
 
 import assert from 'node:assert/strict';
@@ -30,12 +31,12 @@ const { s } = useSluiced({ name: 'ws-chan', waitWs: true,
     apps: [APP, OTHER_APP],
     websocket: { max_subscriptions: MAX_SUBSCRIPTIONS } });
 
-// Posts one event to channel (of app, default the test app); returns its
-// id.
+// Posts one event to channel (of app, default the test app), its id and
+// app in its data (which subscribers get); returns its id.
 async function postTo(channel, event = 'ev', app = APP) {
 	const id = `chan-${randomBytes(6).toString('hex')}`;
-	const r = await post(s.url, { id, event, channel, data: { id } },
-	    { key: app.key });
+	const r = await post(s.url, { id, event, channel,
+	    data: { id, app: app.id } }, { key: app.key });
 	assert.equal(r.status, 202, r.text);
 	return id;
 }
@@ -77,10 +78,9 @@ describe('public channels', () => {
 			const id = await postTo('game-1', 'level_up');
 			const m = await delivery(c, 'game-1', id);
 			assert.equal(m.event, 'level_up');
+			assert.equal(m.channel, 'game-1');
 			assert.equal(typeof m.data, 'string', m.raw);
-			assert.equal(m.payload.channel, 'game-1');
-			assert.equal(m.payload.event, 'level_up');
-			assert.deepEqual(m.payload.data, { id });
+			assert.deepEqual(m.payload, { id, app: APP.id });
 		} finally {
 			await c.close();
 		}
@@ -269,15 +269,18 @@ describe('channel names', () => {
 		});
 	}
 
-	it('presence- channels: UnsupportedChannel 501', async () => {
+	it('presence- channels without channel_data: AuthError 401',
+	    async () => {
 		const c = await connect(s);
 		try {
 			for (const ch of ['presence-room', 'presence-game-1']) {
 				assertRefused(await c.subscribe(ch), ch,
-				    'UnsupportedChannel', 501);
+				    'AuthError', 401);
+				// A private channel's auth is not a presence
+				// one: the user's data is what it signs.
 				const auth = signChannel(APP, c.socketId, ch);
 				assertRefused(await c.subscribe(ch, { auth }), ch,
-				    'UnsupportedChannel', 501);
+				    'AuthError', 401);
 			}
 		} finally {
 			await c.close();

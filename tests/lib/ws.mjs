@@ -34,11 +34,14 @@ function hookExit() {
 
 // ws://.../app/{key}?protocol=7... of the daemon handle (see startSluiced).
 // Options: key (default the handle's), path (instead of /app/{key}), query
-// (instead of PROTOCOL_QUERY; '' for none).
+// (instead of PROTOCOL_QUERY; '' for none), format (adds format=FORMAT to
+// the query: 'envelope' for events as whole envelopes).
 export function appUrl(handle, { key = handle.key, path, query =
-    PROTOCOL_QUERY } = {}) {
+    PROTOCOL_QUERY, format } = {}) {
 	const p = path !== undefined ? path : `/app/${key}`;
-	return `${handle.wsUrl}${p}${query ? `?${query}` : ''}`;
+	const q = [query, format !== undefined ? `format=${format}` : ''].filter(
+	    Boolean).join('&');
+	return `${handle.wsUrl}${p}${q ? `?${q}` : ''}`;
 }
 
 // The message as tests look at it: event, channel, data as sent, payload
@@ -207,6 +210,14 @@ export class WsClient {
 		return new Promise((resolve, reject) => {
 			this.ws.send(text, opts, (e) => e ? reject(e) : resolve());
 		});
+	}
+
+	// Sends sluice:options with data (an object) and resolves the reply:
+	// sluice:options_succeeded or pusher:error.
+	async options(data, { timeout = 15000 } = {}) {
+		await this.send({ event: 'sluice:options', data });
+		return this.next((m) => m.event === 'sluice:options_succeeded' ||
+		    m.event === 'pusher:error', { timeout });
 	}
 
 	// Sends a pusher:ping and waits for the pusher:pong.

@@ -745,12 +745,12 @@ TEST_app_requirements(void)
 	/* An empty section is seen, and both are missing. */
 	CHECK_BAD(APP_OK "[app y]\n", 2, 4, "[app y]", "secret is required");
 	CHECK_BAD(APP_OK "[app y]\n", 2, 4, "[app y]", "key is required");
-	CHECK_BAD(APP_OK "[app b]\nkey = short\nsecret = 0123456789abcdef\n",
-	    1, 5, "key", "\"short\" is not a valid key");
+	CHECK_BAD(APP_OK "[app b]\nkey = short/\nsecret = 0123456789abcdef\n",
+	    1, 5, "key", "\"short/\" is not a valid key");
 	CHECK_BAD(APP_OK "[app b]\nkey = key with space\n"
 	    "secret = 0123456789abcdef\n", 1, 5, "[app b] key", "valid key");
-	CHECK_BAD(APP_OK "[app b]\nkey = key-bbbb-0002\nsecret = short\n", 1,
-	    6, "[app b] secret", "at least 16");
+	CHECK_BAD(APP_OK "[app b]\nkey = key-bbbb-0002\nsecret =\n", 1,
+	    6, "[app b] secret", "must not be empty");
 	CHECK_BAD(APP_OK "[app b]\nkey = key-aaaa-0001\n"
 	    "secret = secret-bbbb-bbbb-0002\n", 1, 5, "[app b] key",
 	    "already used by [app a]");
@@ -778,6 +778,89 @@ TEST_app_requirements(void)
 	CHECK_BAD(APP_OK "max_connections = 0\n", 1, 4, "max_connections",
 	    "out of range");
 	CHECK_BAD(APP_OK "[queue q]\nbind =\n", 1, 5, "bind", "no value");
+}
+
+/* Keys and secrets follow Pusher's rules: any key of the allowed
+ * characters, any secret but an empty one, a short one warned of. */
+static void
+TEST_app_key_and_secret_rules(void)
+{
+	static const char *const bad_keys[] = { "a/b", "a b", "a?b", "a%20",
+	    "a:b", "a\"b", "k\xc3\xa9", "a.b" };
+	struct config_errors errs;
+	struct config *cfg;
+	char text[512], key[CONFIG_APP_KEY_MAX + 2], prefix[4300];
+	size_t i;
+
+	/* soketi's test app loads, with a warning for its secret. */
+	cfg = load_ok("[app soketi]\n"	/* 1 */
+	    "key = app-key\n"			/* 2 */
+	    "secret = app-secret\n"		/* 3 */
+	    "[app one]\n"			/* 4 */
+	    "key = k\n"				/* 5 */
+	    "secret = x\n"			/* 6 */
+	    "[app sixteen]\n"			/* 7 */
+	    "key = A_Z-09\n"			/* 8 */
+	    "secret = 0123456789abcdef\n", &errs);	/* 9 */
+	CU_ASSERT_EQUAL_FATAL(cfg->napps, 3);
+	CU_ASSERT_STRING_EQUAL(cfg->apps[0].key, "app-key");
+	CU_ASSERT_STRING_EQUAL(cfg->apps[0].secret, "app-secret");
+	CU_ASSERT_STRING_EQUAL(cfg->apps[1].key, "k");
+	CU_ASSERT_STRING_EQUAL(cfg->apps[1].secret, "x");
+	CU_ASSERT_STRING_EQUAL(cfg->apps[2].key, "A_Z-09");
+	/* One warning a short secret, with its line; none at 16. */
+	CU_ASSERT_EQUAL(cfg->warnings.count, 2);
+	CU_ASSERT_TRUE(has_error(&cfg->warnings, 3, "[app soketi] secret",
+	    "only 10 characters", "shorter than 16", NULL));
+	CU_ASSERT_TRUE(has_error(&cfg->warnings, 6, "[app one] secret",
+	    "only 1 characters", NULL));
+	/* The secret itself is never quoted. */
+	snprintf(prefix, sizeof prefix, "%s:3: ", test_path);
+	for (i = 0; i < cfg->warnings.count; i++)
+		CU_ASSERT_PTR_NULL(strstr(cfg->warnings.items[i] +
+		    strlen(prefix), "app-secret"));
+	unload(cfg, &errs);
+
+	/* The longest key, and one past it. */
+	memset(key, 'k', CONFIG_APP_KEY_MAX);
+	key[CONFIG_APP_KEY_MAX] = '\0';
+	snprintf(text, sizeof text, "[app a]\nkey = %s\nsecret = "
+	    "0123456789abcdef\n", key);
+	cfg = load_ok(text, &errs);
+	CU_ASSERT_EQUAL(strlen(cfg->apps[0].key), CONFIG_APP_KEY_MAX);
+	CU_ASSERT_EQUAL(cfg->warnings.count, 0);
+	unload(cfg, &errs);
+	key[CONFIG_APP_KEY_MAX] = 'k';
+	key[CONFIG_APP_KEY_MAX + 1] = '\0';
+	snprintf(text, sizeof text, "[app a]\nkey = %s\nsecret = "
+	    "0123456789abcdef\n", key);
+	CHECK_BAD(text, 1, 2, "[app a] key", "1..128 characters");
+
+	/* Characters unsafe in a URL's path or a header stay refused. */
+	for (i = 0; i < SLUICE_ARRAY_LEN(bad_keys); i++) {
+		snprintf(text, sizeof text, "[app a]\nkey = %s\nsecret = "
+		    "0123456789abcdef\n", bad_keys[i]);
+		CHECK_BAD(text, 1, 2, "[app a] key", "is not a valid key");
+	}
+	/* An empty key is no key. */
+	CHECK_BAD("[app a]\nkey =\nsecret = 0123456789abcdef\n", 1, 2,
+	    "[app a] key", "is not a valid key");
+}
+
+/* enabled = no is read; an app is enabled by default. */
+static void
+TEST_app_enabled(void)
+{
+	struct config_errors errs;
+	struct config *cfg;
+
+	cfg = load_ok(APP_OK "[app b]\nkey = key-bbbb-0002\n"
+	    "secret = secret-bbbb-bbbb-0002\nenabled = no\n", &errs);
+	CU_ASSERT_EQUAL_FATAL(cfg->napps, 2);
+	CU_ASSERT_EQUAL(cfg->apps[0].enabled, 1);
+	CU_ASSERT_EQUAL(cfg->apps[1].enabled, 0);
+	unload(cfg, &errs);
+	CHECK_BAD(APP_OK "enabled = maybe\n", 1, 4, "enabled");
 }
 
 static void
@@ -1103,6 +1186,9 @@ test_config_register(void)
 		{ "TEST_exchange_names", TEST_exchange_names },
 		{ "TEST_nameless_sections", TEST_nameless_sections },
 		{ "TEST_app_requirements", TEST_app_requirements },
+		{ "TEST_app_key_and_secret_rules",
+		    TEST_app_key_and_secret_rules },
+		{ "TEST_app_enabled", TEST_app_enabled },
 		{ "TEST_no_app_section", TEST_no_app_section },
 		{ "TEST_syntax_errors", TEST_syntax_errors },
 		{ "TEST_multiple_errors_collected",

@@ -113,7 +113,7 @@ static struct frame *
 encode(const struct hub_event *ev, void *arg)
 {
 	(void)arg;
-	return pusher_event_frame(ev);
+	return pusher_event_frame(ev, PUSHER_FORMAT_PUSHER);
 }
 
 /* The frame of an event, as hub_publish would have it encoded. */
@@ -132,8 +132,11 @@ hub_event_frame(unsigned app, const char *channel, size_t channel_len,
 	ev.event_len = name_len;
 	ev.envelope = envelope;
 	ev.envelope_len = envelope_len;
+	/* The envelope published as the data: a string of its text. */
+	ev.data = envelope;
+	ev.data_len = envelope_len;
 	ev.accepted_us = accepted_us;
-	return pusher_event_frame(&ev);
+	return pusher_event_frame(&ev, PUSHER_FORMAT_PUSHER);
 }
 
 static struct hub *

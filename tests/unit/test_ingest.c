@@ -48,7 +48,7 @@ static struct frame *
 rig_encode(const struct hub_event *ev, void *arg)
 {
 	(void)arg;
-	return pusher_event_frame(ev);
+	return pusher_event_frame(ev, PUSHER_FORMAT_PUSHER);
 }
 
 static void

@@ -5,7 +5,7 @@
  * vectors made with the pusher npm SDK (tests/unit/data/
  * pusher-auth-vectors.txt and pusher-presence-vectors.txt) and forged
  * ones, close reasons, parsing clients' messages and the exact text of
- * the server's.
+ * the server's, event frames in both formats among them.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -18,6 +18,7 @@
 #include "unit.h"
 #include "core/jsontext.h"
 #include "core/sluice.h"
+#include "hub/hub.h"
 #include "ingest/channel.h"
 #include "ws/pusher.h"
 
@@ -826,7 +827,8 @@ TEST_user_auth_vectors(void)
 static void
 TEST_close_reasons(void)
 {
-	static const int codes[] = { PUSHER_UNKNOWN_APP, PUSHER_OVER_QUOTA,
+	static const int codes[] = { PUSHER_UNKNOWN_APP, PUSHER_APP_DISABLED,
+	    PUSHER_OVER_QUOTA,
 	    PUSHER_WRONG_PATH, PUSHER_BAD_PROTOCOL,
 	    PUSHER_UNSUPPORTED_PROTOCOL, PUSHER_OVER_CAPACITY,
 	    PUSHER_SHUTTING_DOWN, PUSHER_PONG_TIMEOUT, PUSHER_RATE_LIMITED,
@@ -836,6 +838,9 @@ TEST_close_reasons(void)
 
 	/* The codes the contract names. */
 	CU_ASSERT_EQUAL(PUSHER_UNKNOWN_APP, 4001);
+	CU_ASSERT_EQUAL(PUSHER_APP_DISABLED, 4003);
+	CU_ASSERT_STRING_EQUAL(pusher_close_reason(PUSHER_APP_DISABLED),
+	    "app disabled");
 	CU_ASSERT_EQUAL(PUSHER_OVER_QUOTA, 4004);
 	CU_ASSERT_EQUAL(PUSHER_WRONG_PATH, 4005);
 	CU_ASSERT_EQUAL(PUSHER_BAD_PROTOCOL, 4006);
@@ -1307,6 +1312,192 @@ TEST_put_subscription_error(void)
 	free(b.p);
 }
 
+/* An event as the ingest pipeline hands it over: data is where it lies in
+ * the envelope. */
+static void
+event_of(struct hub_event *ev, const char *envelope, const char *data)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->app = 3;
+	ev->channel = "c";
+	ev->channel_len = 1;
+	ev->event = "greeting";
+	ev->event_len = 8;
+	ev->envelope = envelope;
+	ev->envelope_len = strlen(envelope);
+	if (data != NULL) {
+		ev->data = strstr(envelope, data);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ev->data);
+		ev->data_len = strlen(data);
+	}
+	ev->seq = 42;
+	ev->accepted_us = 7;
+}
+
+/* Returns 1 if f's payload is exactly want. */
+static int
+frame_is(const struct frame *f, const char *want)
+{
+	if (f == NULL || f->len != strlen(want) ||
+	    memcmp(f->buf + FRAME_PRE, want, f->len) != 0) {
+		fprintf(stderr, "\n  want: %s\n  got:  %.*s\n", want,
+		    f != NULL ? (int)f->len : 0,
+		    f != NULL ? (const char *)f->buf + FRAME_PRE : "");
+		return 0;
+	}
+	return 1;
+}
+
+/* The default format is Pusher's: the data as published, a string as it
+ * is and anything else serialized once into a string. */
+static void
+TEST_event_frame_data_as_published(void)
+{
+	static const struct {
+		const char	*data;		/* JSON text as published */
+		const char	*want;		/* the frame's "data" */
+	} cases[] = {
+		{ "{\"message\":\"hello\"}",
+		    "\"{\\\"message\\\":\\\"hello\\\"}\"" },
+		{ "\"hello\"", "\"hello\"" },
+		{ "\"a \\\"q\\\" \\\\ \\n \\u0001 \xc3\xa9\"",
+		    "\"a \\\"q\\\" \\\\ \\n \\u0001 \xc3\xa9\"" },
+		{ "\"{\\\"a\\\":1}\"", "\"{\\\"a\\\":1}\"" },
+		{ "\"\"", "\"\"" },
+		{ "42", "\"42\"" },
+		{ "-1.5e3", "\"-1.5e3\"" },
+		{ "[1,\"two\",null]", "\"[1,\\\"two\\\",null]\"" },
+		{ "null", "\"null\"" },
+		{ "true", "\"true\"" },
+	};
+	char envelope[256], want[512];
+	struct json_object *v;
+	struct hub_event ev;
+	struct frame *f;
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(cases); i++) {
+		snprintf(envelope, sizeof envelope, "{\"id\":\"x\",\"data\":%s,"
+		    "\"source\":\"http\"}", cases[i].data);
+		event_of(&ev, envelope, cases[i].data);
+		f = pusher_event_frame(&ev, PUSHER_FORMAT_PUSHER);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		snprintf(want, sizeof want, "{\"event\":\"greeting\","
+		    "\"channel\":\"c\",\"data\":%s}", cases[i].want);
+		CU_ASSERT(frame_is(f, want));
+		/* What a client gets back from "data" is the published
+		 * text itself, or the string published. */
+		v = json_whole((const char *)frame_payload(f), f->len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+		if (cases[i].data[0] != '"')
+			CU_ASSERT_STRING_EQUAL(member_str(v, "data"),
+			    cases[i].data);
+		CU_ASSERT_FALSE(json_object_object_get_ex(v, "envelope",
+		    NULL));
+		json_object_put(v);
+		/* Routed as before, with nothing else attached. */
+		CU_ASSERT_STRING_EQUAL(f->channel, "c");
+		CU_ASSERT_EQUAL(f->app, 3);
+		CU_ASSERT_EQUAL(f->seq, 42);
+		CU_ASSERT_EQUAL(f->accepted_us, 7);
+		CU_ASSERT_PTR_NULL(f->alt);
+		frame_unref(f);
+	}
+
+	/* No data at all is null. */
+	event_of(&ev, "{}", NULL);
+	f = pusher_event_frame(&ev, PUSHER_FORMAT_PUSHER);
+	CU_ASSERT(frame_is(f, "{\"event\":\"greeting\",\"channel\":\"c\","
+	    "\"data\":\"null\"}"));
+	frame_unref(f);
+}
+
+/* The envelope format: the whole envelope as a string, marked. */
+static void
+TEST_event_frame_envelope(void)
+{
+	static const char envelope[] = "{\"id\":\"x\",\"data\":\"hi\","
+	    "\"source\":\"ws\"}";
+	struct json_object *v, *m;
+	struct hub_event ev;
+	struct frame *f;
+
+	event_of(&ev, envelope, "\"hi\"");
+	f = pusher_event_frame(&ev, PUSHER_FORMAT_ENVELOPE);
+	CU_ASSERT(frame_is(f, "{\"event\":\"greeting\",\"channel\":\"c\","
+	    "\"data\":\"{\\\"id\\\":\\\"x\\\",\\\"data\\\":"
+	    "\\\"hi\\\",\\\"source\\\":\\\"ws\\\"}\","
+	    "\"envelope\":true}"));
+	v = json_whole((const char *)frame_payload(f), f->len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_STRING_EQUAL(member_str(v, "data"), envelope);
+	CU_ASSERT(json_object_object_get_ex(v, "envelope", &m) &&
+	    json_object_get_boolean(m));
+	json_object_put(v);
+	CU_ASSERT_STRING_EQUAL(f->channel, "c");
+	CU_ASSERT_EQUAL(f->seq, 42);
+	frame_unref(f);
+
+	/* A sender (client events of presence channels) in both. */
+	ev.user_id = "u \"1\"";
+	ev.user_id_len = 5;
+	f = pusher_event_frame(&ev, PUSHER_FORMAT_PUSHER);
+	CU_ASSERT(frame_is(f, "{\"event\":\"greeting\",\"channel\":\"c\","
+	    "\"data\":\"hi\",\"user_id\":\"u \\\"1\\\"\"}"));
+	frame_unref(f);
+	f = pusher_event_frame(&ev, PUSHER_FORMAT_ENVELOPE);
+	v = json_whole((const char *)frame_payload(f), f->len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_STRING_EQUAL(member_str(v, "user_id"), "u \"1\"");
+	CU_ASSERT(json_object_object_get_ex(v, "envelope", NULL));
+	json_object_put(v);
+	frame_unref(f);
+}
+
+/* A frame's alt goes with it: the last reference frees both. */
+static void
+TEST_event_frame_alt_shared(void)
+{
+	struct hub_event ev;
+	struct frame *f, *alt;
+
+	event_of(&ev, "{\"data\":1}", "1");
+	f = pusher_event_frame(&ev, PUSHER_FORMAT_PUSHER);
+	alt = pusher_event_frame(&ev, PUSHER_FORMAT_ENVELOPE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(alt);
+	f->alt = alt;
+	frame_ref(f);
+	frame_ref(f);
+	CU_ASSERT_EQUAL(atomic_load(&f->refs), 3);
+	CU_ASSERT_EQUAL(atomic_load(&alt->refs), 1);
+	frame_unref(f);
+	frame_unref(f);
+	CU_ASSERT_EQUAL(atomic_load(&alt->refs), 1);
+	frame_unref(f);		/* frees alt too: ASan and valgrind see it */
+}
+
+static void
+TEST_format_names(void)
+{
+	enum pusher_format fmt = PUSHER_FORMAT_ENVELOPE;
+
+	CU_ASSERT_EQUAL(pusher_format_parse("pusher", 6, &fmt), 0);
+	CU_ASSERT_EQUAL(fmt, PUSHER_FORMAT_PUSHER);
+	CU_ASSERT_EQUAL(pusher_format_parse("envelope", 8, &fmt), 0);
+	CU_ASSERT_EQUAL(fmt, PUSHER_FORMAT_ENVELOPE);
+	CU_ASSERT_EQUAL(pusher_format_parse("envelopeX", 8, &fmt), 0);
+	CU_ASSERT_EQUAL(pusher_format_parse("Envelope", 8, &fmt), -1);
+	CU_ASSERT_EQUAL(pusher_format_parse("envelop", 7, &fmt), -1);
+	CU_ASSERT_EQUAL(pusher_format_parse("", 0, &fmt), -1);
+	CU_ASSERT_EQUAL(pusher_format_parse("pusher\0", 7, &fmt), -1);
+	CU_ASSERT_EQUAL(fmt, PUSHER_FORMAT_ENVELOPE);
+	CU_ASSERT_STRING_EQUAL(pusher_format_name(PUSHER_FORMAT_PUSHER),
+	    "pusher");
+	CU_ASSERT_STRING_EQUAL(pusher_format_name(PUSHER_FORMAT_ENVELOPE),
+	    "envelope");
+}
+
 void
 test_pusher_register(void)
 {
@@ -1348,6 +1539,11 @@ test_pusher_register(void)
 		{ "TEST_put_message_bad_utf8", TEST_put_message_bad_utf8 },
 		{ "TEST_put_error", TEST_put_error },
 		{ "TEST_put_subscription_error", TEST_put_subscription_error },
+		{ "TEST_event_frame_data_as_published",
+		    TEST_event_frame_data_as_published },
+		{ "TEST_event_frame_envelope", TEST_event_frame_envelope },
+		{ "TEST_event_frame_alt_shared", TEST_event_frame_alt_shared },
+		{ "TEST_format_names", TEST_format_names },
 		{ NULL, NULL }
 	};
 
