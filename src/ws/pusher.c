@@ -196,6 +196,10 @@ pusher_msg_parse(const char *text, size_t len, struct pusher_msg *m,
 		return -1;
 	}
 	m->event = json_object_get_string(ev);
+	/* A client event's data is the client's: any JSON value, relayed
+	 * as it is (root's "data"). */
+	if (strncmp(m->event, "client-", 7) == 0)
+		return 0;
 	if (!json_object_object_get_ex(m->root, "data", &data) ||
 	    json_object_is_type(data, json_type_null))
 		return 0;

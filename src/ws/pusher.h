@@ -81,7 +81,9 @@ struct pusher_msg {
 
 /*
  * Parses a client's message: a JSON object with a string "event" and an
- * optional "data", an object or a string holding a JSON object. Returns 0,
+ * optional "data", an object or a string holding a JSON object; for a
+ * client event ("client-*") data may be any JSON value and is left in
+ * root (m->data stays NULL). Returns 0,
  * or -1 with a message naming the problem in err. Free m with
  * pusher_msg_free in both cases.
  */

@@ -921,6 +921,41 @@ TEST_msg_string_data(void)
 	pusher_msg_free(&m);
 }
 
+/* A client event's data is any JSON value, left in root for the relay;
+ * the same data on another event is refused. */
+static void
+TEST_msg_client_event_data(void)
+{
+	static const char *const cases[] = {
+		"{\"event\":\"client-a\",\"channel\":\"private-c\","
+		    "\"data\":\"plain text\"}",
+		"{\"event\":\"client-a\",\"channel\":\"private-c\","
+		    "\"data\":[1,2]}",
+		"{\"event\":\"client-a\",\"channel\":\"private-c\","
+		    "\"data\":42}",
+		"{\"event\":\"client-a\",\"channel\":\"private-c\"}",
+	};
+	struct json_object *data;
+	struct pusher_msg m;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(cases); i++) {
+		CU_ASSERT_EQUAL(parse(cases[i], strlen(cases[i]), &m, err,
+		    sizeof err), 0);
+		CU_ASSERT_PTR_NULL(m.data);
+		pusher_msg_free(&m);
+	}
+	CU_ASSERT_EQUAL_FATAL(parse(cases[0], strlen(cases[0]), &m, err,
+	    sizeof err), 0);
+	CU_ASSERT_FATAL(json_object_object_get_ex(m.root, "data", &data));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(data), "plain text");
+	pusher_msg_free(&m);
+	CU_ASSERT_EQUAL(PARSE("{\"event\":\"sluice:publish\","
+	    "\"data\":\"plain text\"}", &m, err), -1);
+	pusher_msg_free(&m);
+}
+
 static void
 TEST_msg_without_data(void)
 {
@@ -1522,6 +1557,7 @@ test_pusher_register(void)
 		{ "TEST_user_auth_vectors", TEST_user_auth_vectors },
 		{ "TEST_close_reasons", TEST_close_reasons },
 		{ "TEST_msg_object_data", TEST_msg_object_data },
+		{ "TEST_msg_client_event_data", TEST_msg_client_event_data },
 		{ "TEST_msg_string_data", TEST_msg_string_data },
 		{ "TEST_msg_without_data", TEST_msg_without_data },
 		{ "TEST_msg_whitespace_and_length",
