@@ -1,6 +1,6 @@
 /*
  * http_auth.c: GET /v1/auth, the auth of a channel the app opened to
- * anyone (see http_auth.h), signed with pusher_auth_sign, the one
+ * anyone (see http_auth.h), signed with auth_channel_sign, the one
  * implementation of Pusher's channel auth that the WebSocket side checks
  * it with. libmicrohttpd's threads.
  */
@@ -11,12 +11,12 @@
 #include <json-c/json.h>
 
 #include "core/app.h"
+#include "core/auth.h"
 #include "core/jsontext.h"
 #include "core/sluice.h"
 #include "http/http_auth.h"
 #include "http/http_ingest.h"
 #include "ingest/channel.h"
-#include "ws/pusher.h"
 
 #define HTTP_AUTH_SOCKET_ID_MAX	41	/* "digits.digits", 20 each */
 #define HTTP_AUTH_USER_ID_ROOM	256	/* channel_data past user_info */
@@ -130,7 +130,7 @@ http_auth_serve(struct http_server *srv, struct MHD_Connection *c)
 	    sizeof err))
 		return http_reply_error(c, MHD_HTTP_BAD_REQUEST, &opts,
 		    "invalid_channel_data", "%s", err);
-	if (pusher_auth_sign(app->key, app->secret, socket_id, channel, data,
+	if (auth_channel_sign(app->key, app->secret, socket_id, channel, data,
 	    auth, sizeof auth) == -1)
 		return MHD_NO;
 	o = json_object_new_object();
