@@ -40,7 +40,7 @@ export interface SluiceError extends Error {
 	 * The server's code (invalid_event_name, unauthorized, ...), a Pusher
 	 * error code (4001, 4301, ...), or the client's own: queue_full,
 	 * event_too_large, closed, storage, lock, subscription, auth, ws,
-	 * http_STATUS.
+	 * http_STATUS, client_event (thrown by trigger()).
 	 */
 	code: string | number;
 	/** The HTTP status, for an answer over HTTP. */
@@ -49,8 +49,69 @@ export interface SluiceError extends Error {
 	events?: TrackedEvent[];
 	/** For subscription and auth errors. */
 	channel?: string;
-	/** For subscription errors: AuthError, InvalidChannel, ... */
+	/** For subscription errors: AuthError, InvalidChannelData, ... */
 	type?: string;
+}
+
+/** A user on a presence channel. */
+export interface Member {
+	/** The user_id of its channel_data, as a string. */
+	id: string;
+	/** Its user_info (undefined when it gave none). */
+	info?: any;
+}
+
+/**
+ * What the authorizer answers for a channel: the auth string, or for a
+ * presence- channel {auth, channel_data}, channel_data being the JSON text
+ * {"user_id": ..., "user_info": ...} exactly as it was signed (the
+ * `pusher` server SDK's authorizeChannel(socketId, channel, presenceData)
+ * answers this).
+ */
+export type Authorization = string | { auth: string; channel_data?: string };
+
+/** The handlers of join(), each optional. */
+export interface ChannelHandlers {
+	/**
+	 * An event of the channel from sluiced but a client event: its
+	 * envelope (or {channel, event, data} for one sluiced has no envelope
+	 * for) and name.
+	 */
+	event?: (envelope: Envelope, name: string) => void;
+	/**
+	 * A client event (client-*) of another subscriber: its data as sent,
+	 * its name, and on a presence channel the member who sent it (null on
+	 * a private channel).
+	 */
+	client?: (data: any, name: string, member: Member | null) => void;
+	/**
+	 * The subscription succeeded (again after each reconnect): a
+	 * presence channel's members, this connection's user among them
+	 * (empty for other channels).
+	 */
+	subscribed?: (members: ReadonlyMap<string, Member>) => void;
+	/** A user joined the presence channel (its first connection). */
+	member_added?: (member: Member) => void;
+	/** A user left it (its last connection). */
+	member_removed?: (member: Member) => void;
+}
+
+/** A channel joined with join(). */
+export interface Channel {
+	readonly name: string;
+	/** Whether the server confirmed the subscription on this connection. */
+	readonly subscribed: boolean;
+	/**
+	 * A presence channel's members by id, kept up to date; empty while
+	 * not subscribed (the list comes anew after a reconnect).
+	 */
+	readonly members: ReadonlyMap<string, Member>;
+	/** This connection's member on a presence channel, else null. */
+	readonly me: Member | null;
+	/** trigger(this.name, event, data). */
+	trigger(event: string, data?: unknown): boolean;
+	/** Removes this join's handlers; the last one unsubscribes. */
+	leave(): void;
 }
 
 export interface DropInfo {
@@ -136,9 +197,12 @@ export interface SluiceOptions {
 	closeTimeout?: number;
 	/** Storage key prefix. Default "sluice:" + key. */
 	prefix?: string;
-	/** Auth of a private- channel for socketId (from the app's backend). */
+	/**
+	 * Auth of a private- or presence- channel for socketId (from the app's
+	 * backend), asked again for each new connection.
+	 */
 	authorizer?: (socketId: string, channel: string) =>
-	    string | Promise<string>;
+	    Authorization | Promise<Authorization>;
 	/** The queue's storage; default localStorage; null: memory only. */
 	storage?: StorageLike | null;
 	/** Default navigator.locks; null: the lease in storage. */
@@ -209,6 +273,21 @@ export class Sluice {
 	 */
 	subscribe(channel: string,
 	    handler: (envelope: Envelope, event: string) => void): () => void;
+	/**
+	 * Subscribes to channel (again after every reconnect; private- and
+	 * presence- ones with the authorizer) with handlers; the Channel shows
+	 * a presence channel's members.
+	 */
+	join(channel: string, handlers?: ChannelHandlers): Channel;
+	/**
+	 * Sends client event (a name starting with client-) with data to the
+	 * other subscribers of channel, a private- or presence- channel (not
+	 * private-encrypted-) joined here. Throws a SluiceError of code
+	 * client_event for another name or channel; false when it cannot be
+	 * sent now (not connected, not yet subscribed): such events are live
+	 * only and never queued.
+	 */
+	trigger(channel: string, event: string, data?: unknown): boolean;
 	/** Sends what is queued; resolves once it is acknowledged or dropped. */
 	flush(): Promise<void>;
 	/** Flushes (closeTimeout at most) and stops; the rest stays stored. */

@@ -212,6 +212,7 @@
 	$('c-ws').textContent = settings.wsUrl;
 	$('c-key').textContent = settings.key;
 	$('to-game').href = demo.linkTo('./');
+	$('to-arena').href = demo.linkTo('arena');
 	$('send-100').addEventListener('click', () => sendTest(100));
 	$('send-1000').addEventListener('click', () => sendTest(1000));
 	demo.showState(sluice, $('state'));

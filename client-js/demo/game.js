@@ -2,12 +2,16 @@
 // for clicks. Every click is an event tracked with sluice-js on the room's
 // channel (a public game-* channel of the demo app); the scores are the
 // clicks of everyone in the room, counted from what sluiced delivers live
-// to this page's subscription of that channel. The player's id and team
-// are kept in localStorage, so a reload keeps them (and the library keeps
-// the clicks not yet acknowledged).
+// to this page's subscription of that channel. Who is playing now comes
+// from the room's presence channel (presence-ROOM): its members, each a
+// player (with every tab of the player one member), in the colour of the
+// team its last click was for. The player's id and team are kept in
+// localStorage, so a reload keeps them (and the library keeps the clicks
+// not yet acknowledged).
 //
 // window.clash holds the state, for the browser tests: the client, the
-// player, the ids of the clicks tracked by this page load, the scores.
+// player, the ids of the clicks tracked by this page load, the scores, the
+// presence channel.
 
 (function () {
 	'use strict';
@@ -17,7 +21,7 @@
 	const $ = (id) => document.getElementById(id);
 
 	const sluice = demo.client();
-	const player = demo.persistentId('clash:player');
+	const player = demo.visitor.id;
 	let team = null;
 	try {
 		team = localStorage.getItem('clash:team');
@@ -29,6 +33,7 @@
 
 	const score = { red: 0, blue: 0 };
 	const players = { red: new Set(), blue: new Set() };
+	const teamOf = new Map();	// player id -> the team of its last event
 	const tracked = [];		// ids of this page load's clicks
 	const arrivals = [];		// ms of the room's clicks, last 5 s
 	const recent = [];		// the last clicks in the room
@@ -69,8 +74,12 @@
 		if ((side !== 'red' && side !== 'blue') ||
 		    !firstSight(envelope.id))
 			return;
-		if (who)
+		if (who) {
 			players[side].add(who);
+			if (teamOf.get(who) !== side)
+				dirty = true;
+			teamOf.set(who, side);
+		}
 		if (name !== 'click')
 			return;
 		score[side]++;
@@ -79,6 +88,19 @@
 		    mine: who === player });
 		recent.length = Math.min(recent.length, 6);
 		dirty = true;
+	});
+
+	// The players here now: members of the room's presence channel.
+	const lobby = sluice.join(`presence-${settings.room}`, {
+		subscribed: () => {
+			dirty = true;
+		},
+		member_added: () => {
+			dirty = true;
+		},
+		member_removed: () => {
+			dirty = true;
+		},
 	});
 
 	$('click').addEventListener('click', () => {
@@ -101,11 +123,29 @@
 		for (const click of recent) {
 			const item = document.createElement('li');
 			const time = String(click.at || '').slice(11, 19);
+			const member = lobby.members.get(click.who);
+			const name = member && member.info && member.info.name;
 			item.textContent = `${time}  ${click.team} +1  ${click.mine ?
-			    'you' : `player ${click.who || '?'}`}`;
+			    'you' : name || `player ${click.who || '?'}`}`;
 			item.style.color = `var(--${click.team})`;
 			list.appendChild(item);
 		}
+	}
+
+	function drawPlayers() {
+		const list = $('here');
+		const members = [...lobby.members.values()].sort((a, b) =>
+		    a.id === player ? -1 : b.id === player ? 1 :
+		    String(a.info && a.info.name).localeCompare(String(b.info &&
+		    b.info.name)));
+		list.textContent = '';
+		for (const member of members) {
+			const side = member.id === player ? team : teamOf.get(member.id);
+			list.appendChild(demo.memberItem(member, side &&
+			    `var(--${side})`));
+		}
+		$('here-count').textContent = lobby.subscribed ?
+		    `${members.length} playing now` : 'not connected';
 	}
 
 	function draw() {
@@ -133,18 +173,20 @@
 		$('team').style.color = `var(--${team})`;
 		$('click').className = team;
 		drawRecent();
+		drawPlayers();
 	}
 
 	$('room').textContent = settings.room;
-	$('player').textContent = player;
+	$('player').textContent = demo.visitor.name;
 	$('to-dashboard').href = demo.linkTo('dashboard');
+	$('to-arena').href = demo.linkTo('arena');
 	demo.showState(sluice, $('state'));
 	setTeam(team);
 	sluice.page({ team }, { channel: settings.room }).catch(() => {});
 	draw();
 	setInterval(draw, 250);
 
-	window.clash = { sluice, player, tracked, score,
+	window.clash = { sluice, player, tracked, score, lobby,
 	    get team() {
 		    return team;
 	    } };

@@ -2,12 +2,14 @@
 // 7). It connects, pings the server after activity_timeout of silence and
 // drops a link that does not answer, reconnects with exponential backoff
 // and jitter by the close code, subscribes the channels again after every
-// reconnect, and hands sluice:ack and sluice:nack to the client and channel
-// events to the subscribers. Subscribers get envelopes: a link with
-// subscriptions asks for the envelope format (format=envelope on the URL,
-// or sluice:options before its first subscribe), and hands a frame without
-// an envelope (sluiced sends none for some events) over as {channel, event,
-// data}. Single-threaded; its timers are the client's.
+// reconnect (private- and presence- ones with the authorizer's answer for
+// the new socket_id), keeps the members of presence channels, sends client
+// events, and hands sluice:ack and sluice:nack to the client and channel
+// events to the handlers of each subscription. Subscribers get envelopes:
+// a link with subscriptions asks for the envelope format (format=envelope
+// on the URL, or sluice:options before its first subscribe), and hands a
+// frame without an envelope (sluiced sends none for some events) over as
+// {channel, event, data}. Single-threaded; its timers are the client's.
 
 import { call, error } from './util.js';
 
@@ -30,13 +32,22 @@ export function backoff(code, failures, min, max, random) {
 	return delay - random() * delay / 2;
 }
 
+// A subscription's record, before it is subscribed.
+export function subscribable() {
+	return { _handlers: new Set(), _subscribed: false, _members: new Map(),
+	    _me: null, _userId: null };
+}
+
 export class Link {
 	// The link of client, with WebSocket the WebSocket class; _open()
 	// starts it.
 	constructor(client, WebSocket) {
 		this._client = client;
 		this._WebSocket = WebSocket;
-		this._subscriptions = new Map();	// channel -> Set of handlers
+		// channel -> its subscription: _handlers (a Set of handler
+		// objects), _subscribed, and for presence _members (id ->
+		// {id, info}), _me and _userId (from the authorizer)
+		this._subscriptions = new Map();
 		this._failures = 0;	// failed attempts since the last success
 		this._socketId = null;	// socket_id once established
 		this._socket = null;
@@ -98,6 +109,7 @@ export class Link {
 		if (!this._socketId)
 			this._failures++;
 		this._socket = this._socketId = null;
+		this._unsubscribed();
 		client._timer('ping');
 		client._timer('ws');
 		const delay = backoff(code, this._failures, options.reconnectMin,
@@ -132,16 +144,13 @@ export class Link {
 				return;
 		}
 		const name = message.event;
-		const channel = message.channel;
-		// A channel event's data as it was published, or its envelope.
-		const event = message.envelope ? data : { channel, event: name,
-		    data };
-		data ||= {};
+		const fields = data || {};
+		const subscription = this._subscriptions.get(message.channel);
 		if (name === 'pusher:connection_established') {
-			this._socketId = data.socket_id;
+			this._socketId = fields.socket_id;
 			this._failures = 0;
 			this._activityTimeout = Math.min(options.activityTimeout,
-			    data.activity_timeout * 1000 || Infinity);
+			    fields.activity_timeout * 1000 || Infinity);
 			client._timer('ws');
 			client._setState('connected');
 			for (const channel of this._subscriptions.keys())
@@ -150,16 +159,16 @@ export class Link {
 		} else if (name === 'pusher:ping') {
 			this._send('pusher:pong', {});
 		} else if (name === 'pusher:error') {
-			client._emit('error', error(data.code || 'ws', data.message));
+			client._emit('error', error(fields.code || 'ws',
+			    fields.message));
 		} else if (name === 'pusher:subscription_error') {
-			client._emit('error', error('subscription', data.error,
-			    { channel: message.channel, status: data.status,
-			    type: data.type }));
+			client._emit('error', error('subscription', fields.error,
+			    { channel: message.channel, status: fields.status,
+			    type: fields.type }));
 		} else if (name === 'sluice:ack' || name === 'sluice:nack') {
-			client._reply(data);
-		} else if (channel && !/^pusher/.test(name)) {
-			for (const handler of this._subscriptions.get(channel) || [])
-				call(handler, event, name);
+			client._reply(fields);
+		} else if (subscription) {
+			this._deliver(subscription, name, data, fields, message);
 		}
 		// Silence for activity_timeout: ping; no answer: give up.
 		if (this._socketId) {
@@ -171,22 +180,91 @@ export class Link {
 		}
 	}
 
-	// Sends {event, data}; false when the WebSocket is not open.
-	_send(event, data) {
+	/*
+	 * A message of event name on the channel of subscription (data as
+	 * parsed, fields that or {}): the subscription's success (with a
+	 * presence channel's members), a member added or removed, a client
+	 * event (from the member message.user_id on presence channels) or an
+	 * event of the server; each goes to the handlers that take it.
+	 */
+	_deliver(subscription, name, data, fields, message) {
+		const members = subscription._members;
+		const id = message.user_id ?? fields.user_id;
+		let member = id == null ? null : members.get(String(id)) ||
+		    { id: String(id) };
+
+		if (name === 'pusher_internal:subscription_succeeded') {
+			const presence = fields.presence || {};
+			members.clear();
+			for (const key of presence.ids || []) {
+				members.set(String(key), { id: String(key),
+				    info: (presence.hash || {})[key] });
+			}
+			subscription._subscribed = true;
+			subscription._me = members.get(subscription._userId) || null;
+			this._dispatch(subscription, 'subscribed', members);
+		} else if (name === 'pusher_internal:member_added' && member) {
+			member = { id: member.id, info: fields.user_info };
+			if (!members.has(member.id)) {
+				members.set(member.id, member);
+				this._dispatch(subscription, 'member_added', member);
+			}
+		} else if (name === 'pusher_internal:member_removed' && member) {
+			if (members.delete(member.id))
+				this._dispatch(subscription, 'member_removed', member);
+		} else if (/^client-/.test(name)) {
+			this._dispatch(subscription, 'client', data, name, member);
+		} else if (!/^pusher/.test(name)) {
+			// Its envelope, or the data as it was published.
+			this._dispatch(subscription, 'event', message.envelope ?
+			    data : { channel: message.channel, event: name, data },
+			    name);
+		}
+	}
+
+	// Calls the kind handler of each of subscription's handler objects
+	// with args.
+	_dispatch(subscription, kind, ...args) {
+		for (const handlers of subscription._handlers) {
+			if (handlers[kind])
+				call(handlers[kind], ...args);
+		}
+	}
+
+	// The connection is gone: no subscription holds on it any more.
+	_unsubscribed() {
+		for (const subscription of this._subscriptions.values())
+			this._reset(subscription);
+	}
+
+	_reset(subscription) {
+		subscription._subscribed = false;
+		subscription._members.clear();
+		subscription._me = null;
+	}
+
+	// Sends {event, data} (and channel, when given); false when the
+	// WebSocket is not open.
+	_send(event, data, channel) {
 		const socket = this._socket;
 
 		if (!socket || socket.readyState !== 1)
 			return false;
-		socket.send(JSON.stringify({ event, data }));
+		socket.send(JSON.stringify({ event, channel, data }));
 		return true;
 	}
 
-	// Subscribes channel on the current connection (if any), with the
-	// auth from the authorizer for private- channels.
+	/*
+	 * Subscribes channel on the current connection (if any): private- and
+	 * presence- channels with the authorizer's answer for this socket_id,
+	 * an auth string or {auth, channel_data} (whose user_id is the
+	 * connection's member on a presence channel).
+	 */
 	_sendSubscribe(channel) {
 		const client = this._client;
 		const socketId = this._socketId;
 		const authorizer = client._options.authorizer;
+		const subscription = this._subscriptions.get(channel);
 
 		if (!socketId)
 			return;
@@ -194,37 +272,64 @@ export class Link {
 			this._envelope = this._send('sluice:options',
 			    { format: 'envelope' });
 		}
-		if (!authorizer || !/^private-/.test(channel)) {
+		if (!authorizer || !/^(private|presence)-/.test(channel)) {
 			this._send('pusher:subscribe', { channel });
 			return;
 		}
-		const subscribe = (auth) => {
-			if (this._socketId === socketId &&
-			    this._subscriptions.has(channel))
-				this._send('pusher:subscribe', { channel, auth });
+		const subscribe = (answer) => {
+			const channelData = answer?.channel_data;
+			if (this._socketId !== socketId ||
+			    this._subscriptions.get(channel) !== subscription)
+				return;
+			try {
+				subscription._userId = String(JSON.parse(
+				    channelData).user_id);
+			} catch {
+				// no member data (a private- channel)
+			}
+			this._send('pusher:subscribe', { channel,
+			    auth: answer?.auth ?? answer,
+			    channel_data: channelData });
 		};
 		Promise.resolve().then(() => authorizer(socketId, channel)).then(
 		    subscribe, (err) => client._emit('error', error('auth',
 		    err && err.message, { channel })));
 	}
 
-	// Adds handler to channel; returns the function that removes it (and
-	// unsubscribes once the channel has no handler left).
-	_subscribe(channel, handler) {
-		let handlers = this._subscriptions.get(channel);
+	// Adds handlers (an object, see ChannelHandlers in index.d.ts) to
+	// channel, subscribing it if they are its first; returns the
+	// subscription.
+	_join(channel, handlers) {
+		let subscription = this._subscriptions.get(channel);
 
-		if (!handlers) {
-			this._subscriptions.set(channel, handlers = new Set());
+		if (!subscription) {
+			this._subscriptions.set(channel, subscription =
+			    subscribable());
 			this._sendSubscribe(channel);
 		}
-		handlers.add(handler);
-		return () => {
-			if (handlers.delete(handler) && !handlers.size &&
-			    this._subscriptions.get(channel) === handlers) {
-				this._subscriptions.delete(channel);
-				this._send('pusher:unsubscribe', { channel });
-			}
-		};
+		subscription._handlers.add(handlers);
+		return subscription;
+	}
+
+	// Removes handlers from subscription of channel; unsubscribes once it
+	// has none left.
+	_leave(channel, subscription, handlers) {
+		if (subscription._handlers.delete(handlers) &&
+		    !subscription._handlers.size &&
+		    this._subscriptions.get(channel) === subscription) {
+			this._subscriptions.delete(channel);
+			this._reset(subscription);
+			this._send('pusher:unsubscribe', { channel });
+		}
+	}
+
+	// Sends client event name on channel with data: false unless the
+	// subscription of channel succeeded on the open connection.
+	_trigger(channel, name, data) {
+		const subscription = this._subscriptions.get(channel);
+
+		return !!(subscription && subscription._subscribed &&
+		    this._send(name, data, channel));
 	}
 
 	// Closes the WebSocket for good.
@@ -233,6 +338,7 @@ export class Link {
 
 		this._socket = this._socketId = null;
 		this._dead = true;
+		this._unsubscribed();
 		if (socket) {
 			try {
 				socket.close(1000);

@@ -11,8 +11,9 @@
 // named with a leading _ are private (build.mjs shortens them in the
 // minified build); the rest are the API of index.d.ts.
 
+import { Channel } from './channel.js';
 import { beacon, post } from './http.js';
-import { backoff, Link } from './link.js';
+import { backoff, Link, subscribable } from './link.js';
 import { Store } from './store.js';
 import { Emitter, error, utf8 } from './util.js';
 import { uuid7 } from './uuid7.js';
@@ -185,11 +186,47 @@ export class Sluice extends Emitter {
 		this._store._set('u', this.user);
 	}
 
-	// Calls handler(envelope, eventName) for every event of channel;
+	// Calls handler(envelope, eventName) for every event of channel (a
+	// client event, which has no envelope, as {channel, event, data});
 	// returns the function that stops it.
 	subscribe(channel, handler) {
-		return this._link ? this._link._subscribe(channel, handler) :
-		    () => {};
+		const held = this.join(channel, { event: handler,
+		    client: (data, event) => handler({ channel, event, data },
+		    event) });
+		return () => held.leave();
+	}
+
+	/*
+	 * Subscribes to channel (again after every reconnect) with handlers,
+	 * an object of optional functions: event(envelope, name), client(data,
+	 * name, member), subscribed(members), member_added(member),
+	 * member_removed(member). Returns the Channel, which shows the members
+	 * of a presence channel and leaves it.
+	 */
+	join(channel, handlers = {}) {
+		const link = this._link;
+
+		return new Channel(this, channel, link ? link._join(channel,
+		    handlers) : subscribable(), handlers);
+	}
+
+	/*
+	 * Sends client event name with data to the other subscribers of
+	 * channel, a private- or presence- channel joined here. Throws for a
+	 * name not starting with client- and for another kind of channel;
+	 * returns false when it cannot be sent now (not connected, or the
+	 * subscription not yet confirmed).
+	 */
+	trigger(channel, name, data) {
+		if (!/^client-/.test(name))
+			throw error('client_event', `"${name}": the name of a ` +
+			    'client event starts with client-');
+		if (!/^(private|presence)-/.test(channel) ||
+		    /^private-encrypted-/.test(channel))
+			throw error('client_event', `"${channel}": client events ` +
+			    'go on private- and presence- channels only (not ' +
+			    'private-encrypted-)');
+		return !!this._link && this._link._trigger(channel, name, data);
 	}
 
 	// Sends what is queued now; resolves once all of it was acknowledged

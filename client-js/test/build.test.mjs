@@ -49,8 +49,8 @@ test('the global build defines window.Sluice', async () => {
 	assert.equal(s.state, 'connecting');
 	assert.equal(sockets[0].url, 'ws://gw.test/app/k1?protocol=7' +
 	    `&client=sluice-js&version=${VERSION}`);
-	for (const name of ['track', 'page', 'identify', 'subscribe', 'flush',
-	    'close', 'on'])
+	for (const name of ['track', 'page', 'identify', 'subscribe', 'join',
+	    'trigger', 'flush', 'close', 'on'])
 		assert.equal(typeof s[name], 'function', name);
 	assert.equal(s.queued, 0);
 	assert.equal(s.acked, 0);
@@ -59,6 +59,15 @@ test('the global build defines window.Sluice', async () => {
 	const off = s.subscribe('game-1', () => {});
 	assert.equal(typeof off, 'function');
 	off();
+	const arena = s.join('presence-arena', {});
+	assert.equal(arena.name, 'presence-arena');
+	assert.equal(arena.subscribed, false);
+	assert.equal(arena.members.size, 0);
+	assert.equal(arena.me, null);
+	assert.equal(arena.trigger('client-move', {}), false);
+	assert.throws(() => s.trigger('presence-arena', 'move', {}),
+	    { code: 'client_event' });
+	arena.leave();
 	await s.close();
 	assert.equal(s.state, 'closed');
 	await assert.rejects(s.track('click'), { code: 'closed' });

@@ -115,6 +115,15 @@ export class MemStorage {
  * has it: 'pusher' (the data as published), or 'envelope' when its URL or
  * a sluice:options message asks. Every message reaches the other side
  * through the clock, after latency ms.
+ *
+ * Presence channels and client events as the protocol has them: a
+ * presence- subscribe needs auth equal to sign(socketId, channel,
+ * channel_data) and channel_data with a user_id; members are users (a user
+ * with two sockets is one member), announced to the other subscribers by
+ * member_added and member_removed; client-* events from a subscriber of a
+ * private- or presence- channel go to its other subscribers, with the
+ * sender's user_id on presence channels, in the format of every socket
+ * (they have no envelope). .members(channel) is the server's member list.
  */
 export class FakeServer {
 	constructor(clock, { latency = 0 } = {}) {
@@ -127,6 +136,7 @@ export class FakeServer {
 		this.sockets = [];
 		this.publishes = [];
 		this.nextSocket = 1;
+		this.presence = new Map();	// channel -> user id -> member
 		this.WebSocket = class extends FakeSocket {
 			constructor(url) {
 				super(srv, url);
@@ -167,17 +177,23 @@ export class FakeServer {
 		}
 	}
 
+	// The auth the server wants of a socket for a presence channel.
+	static sign(socketId, channel, channelData) {
+		return `web-key-0001:${socketId}:${channel}:${channelData}`;
+	}
+
 	// A message from the client.
 	receive(sock, m) {
 		const d = m.data;
 		if (m.event === 'pusher:ping') {
 			sock.deliver({ event: 'pusher:pong', data: {} });
 		} else if (m.event === 'pusher:subscribe') {
-			sock.subs.add(d.channel);
-			sock.deliver({ event: 'pusher_internal:subscription_succeeded',
-			    channel: d.channel, data: '{}' });
+			if (/^presence-/.test(d.channel))
+				this.join(sock, d);
+			else
+				this.subscribed(sock, d.channel, '{}');
 		} else if (m.event === 'pusher:unsubscribe') {
-			sock.subs.delete(d.channel);
+			this.unsubscribe(sock, d.channel);
 		} else if (m.event === 'sluice:options') {
 			sock.format = d.format || sock.format;
 			sock.deliver({ event: 'sluice:options_succeeded',
@@ -189,7 +205,101 @@ export class FakeServer {
 				this.onPublish(p);
 			else if (this.autoAck)
 				this.ack(p);
+		} else if (/^client-/.test(m.event)) {
+			this.relay(sock, m);
 		}
+	}
+
+	subscribed(sock, channel, data) {
+		sock.subs.add(channel);
+		sock.deliver({ event: 'pusher_internal:subscription_succeeded',
+		    channel, data });
+	}
+
+	// Sends m to every socket subscribed to channel but sock.
+	others(sock, channel, m) {
+		for (const other of this.sockets) {
+			if (other !== sock && other.readyState === 1 &&
+			    other.subs.has(channel))
+				other.deliver(m);
+		}
+	}
+
+	// The member list of a presence channel: [{id, info}] by id.
+	members(channel) {
+		return [...(this.presence.get(channel) || new Map()).values()]
+		    .map((m) => ({ id: m.id, info: m.info }))
+		    .sort((a, b) => a.id.localeCompare(b.id));
+	}
+
+	join(sock, d) {
+		const fail = (type, status) => sock.deliver({ event:
+		    'pusher:subscription_error', channel: d.channel,
+		    data: { type, error: `${type} for ${d.channel}`, status } });
+		let member;
+		if (d.auth !== FakeServer.sign(sock.socketId, d.channel,
+		    d.channel_data))
+			return fail('AuthError', 401);
+		try {
+			member = JSON.parse(d.channel_data);
+		} catch {
+			return fail('InvalidChannelData', 400);
+		}
+		if (member.user_id == null)
+			return fail('InvalidChannelData', 400);
+		const id = String(member.user_id);
+		let table = this.presence.get(d.channel);
+		if (!table)
+			this.presence.set(d.channel, table = new Map());
+		let entry = table.get(id);
+		if (!entry) {
+			table.set(id, entry = { id, info: member.user_info,
+			    sockets: new Set() });
+			this.others(sock, d.channel, { event:
+			    'pusher_internal:member_added', channel: d.channel,
+			    data: JSON.stringify({ user_id: id,
+			    user_info: member.user_info }) });
+		}
+		entry.sockets.add(sock);
+		sock.users.set(d.channel, id);
+		const hash = {};
+		for (const m of table.values())
+			hash[m.id] = m.info;
+		this.subscribed(sock, d.channel, JSON.stringify({ presence:
+		    { ids: [...table.keys()], hash, count: table.size } }));
+	}
+
+	unsubscribe(sock, channel) {
+		const table = this.presence.get(channel);
+		const id = sock.users.get(channel);
+		sock.subs.delete(channel);
+		sock.users.delete(channel);
+		const entry = table && table.get(id);
+		if (!entry || !entry.sockets.delete(sock) || entry.sockets.size)
+			return;
+		table.delete(id);
+		this.others(sock, channel, { event: 'pusher_internal:member_removed',
+		    channel, data: JSON.stringify({ user_id: id }) });
+	}
+
+	// A socket closed: it leaves every channel.
+	gone(sock) {
+		for (const channel of [...sock.subs])
+			this.unsubscribe(sock, channel);
+	}
+
+	relay(sock, m) {
+		const error = (message) => sock.deliver({ event: 'pusher:error',
+		    data: { code: 4009, message } });
+		if (!/^(private|presence)-/.test(m.channel))
+			return error(`client event on ${m.channel}`);
+		if (!sock.subs.has(m.channel))
+			return error(`not subscribed to ${m.channel}`);
+		const out = { event: m.event, channel: m.channel, data: typeof
+		    m.data === 'string' ? m.data : JSON.stringify(m.data) };
+		if (sock.users.has(m.channel))
+			out.user_id = sock.users.get(m.channel);
+		this.others(sock, m.channel, out);
 	}
 
 	// Acknowledges publish p (all its events, or ids).
@@ -216,6 +326,7 @@ class FakeSocket {
 		this.readyState = 0;
 		this.sent = [];
 		this.subs = new Set();
+		this.users = new Map();	// presence channel -> user id
 		this.closeCode = null;
 		this.deaf = false;	// true: the server stops answering
 		this.format = /[?&]format=envelope(&|$)/.test(url) ? 'envelope' :
@@ -237,6 +348,7 @@ class FakeSocket {
 			return;
 		this.readyState = 2;
 		this.closeCode = code ?? 1005;
+		this.srv.gone(this);
 		this.srv.later(() => {
 			this.readyState = 3;
 			if (this.onclose)
@@ -272,6 +384,7 @@ class FakeSocket {
 		if (this.readyState === 3)
 			return;
 		this.readyState = 3;
+		this.srv.gone(this);
 		if (this.onerror && code === 1006)
 			this.onerror({});
 		if (this.onclose)

@@ -20,6 +20,7 @@
 #include "core/netaddr.h"
 #include "core/sluice.h"
 #include "http/http.h"
+#include "http/http_auth.h"
 #include "http/http_guard.h"
 #include "http/http_ingest.h"
 #include "http/http_static.h"
@@ -34,6 +35,7 @@ enum http_route {
 	HTTP_ROUTE_HEALTHZ,
 	HTTP_ROUTE_READYZ,
 	HTTP_ROUTE_METRICS,
+	HTTP_ROUTE_AUTH,
 	HTTP_ROUTE_NONE
 };
 
@@ -45,6 +47,7 @@ static const struct {
 	[HTTP_ROUTE_HEALTHZ] = { "/healthz", "GET, HEAD" },
 	[HTTP_ROUTE_READYZ] = { "/readyz", "GET, HEAD" },
 	[HTTP_ROUTE_METRICS] = { "/metrics", "GET, HEAD" },
+	[HTTP_ROUTE_AUTH] = { "/v1/auth", "GET, HEAD" },
 };
 
 static enum http_route
@@ -227,6 +230,8 @@ http_dispatch_simple(struct http_server *srv, struct MHD_Connection *c,
 		return http_readyz(srv, c);
 	case HTTP_ROUTE_METRICS:
 		return http_metrics(srv, c, con_cls);
+	case HTTP_ROUTE_AUTH:
+		return http_auth_serve(srv, c);
 	default:
 		return http_reply_error(c, MHD_HTTP_NOT_FOUND, NULL,
 		    "not_found", "no resource at %s", url);

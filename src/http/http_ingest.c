@@ -50,8 +50,7 @@ http_media_type_is(const char *value, const char *type)
 	return *value == '\0' || *value == ';';
 }
 
-/* The app named by the X-Sluice-Key header or the key query argument. */
-static const char *
+const char *
 http_app_key(struct MHD_Connection *c)
 {
 	const char *key;

@@ -110,4 +110,8 @@ void http_ingest_free(struct http_ingest *req);
 enum MHD_Result http_ingest_preflight(struct http_server *srv,
     struct MHD_Connection *c);
 
+/* The app key of a request: its X-Sluice-Key header, else its key query
+ * argument; NULL when it has neither. Borrowed from libmicrohttpd. */
+const char *http_app_key(struct MHD_Connection *c);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * pusher.h: the Pusher Channels protocol (version 7) as sluiced speaks it:
- * socket ids, private-channel auth signatures,
+ * socket ids (the signatures are core/auth.h's),
  * parsing a client's message and writing the server's. No I/O here.
  * Thread-safe, except where a function says otherwise.
  */
@@ -42,34 +42,6 @@ const char *pusher_close_reason(int code);
  */
 void pusher_socket_id(char *out);
 
-/*
- * Writes the auth string for socket_id on channel into out (outlen bytes,
- * at least key length + 66): "key:" and the hex HMAC-SHA256 under secret
- * of "socket_id:channel", or of "socket_id:channel:channel_data" for a
- * presence channel (channel_data not NULL). Returns 0, or -1 when out is
- * too small or the HMAC fails.
- */
-int pusher_auth_sign(const char *key, const char *secret,
-    const char *socket_id, const char *channel, const char *channel_data,
-    char *out, size_t outlen);
-
-/*
- * Returns 1 if auth is the right auth string for socket_id on channel
- * (with channel_data for presence, else NULL), in time that does not
- * depend on where a forged signature differs; 0 otherwise (auth NULL
- * included).
- */
-int pusher_auth_valid(const char *key, const char *secret,
-    const char *socket_id, const char *channel, const char *channel_data,
-    const char *auth);
-
-/*
- * Returns 1 if auth signs a user's sign-in: "key:" and the hex
- * HMAC-SHA256 of "socket_id::user::user_data"; 0 otherwise.
- */
-int pusher_user_auth_valid(const char *key, const char *secret,
-    const char *socket_id, const char *user_data, const char *auth);
-
 /* A client's message, parsed. */
 struct pusher_msg {
 	struct json_object	*root;
@@ -81,7 +53,9 @@ struct pusher_msg {
 
 /*
  * Parses a client's message: a JSON object with a string "event" and an
- * optional "data", an object or a string holding a JSON object. Returns 0,
+ * optional "data", an object or a string holding a JSON object; for a
+ * client event ("client-*") data may be any JSON value and is left in
+ * root (m->data stays NULL). Returns 0,
  * or -1 with a message naming the problem in err. Free m with
  * pusher_msg_free in both cases.
  */

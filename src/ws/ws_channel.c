@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "core/auth.h"
 #include "core/isotime.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -89,7 +90,7 @@ ws_channel_allowed(struct ws_conn *c, const char *name, enum channel_kind k,
 			    "channel needs auth and channel_data", 401);
 			return 0;
 		}
-		if (!pusher_auth_valid(app->key, app->secret, c->socket_id,
+		if (!auth_channel_valid(app->key, app->secret, c->socket_id,
 		    name, channel_data, auth)) {
 			ws_channel_error(c, name, "AuthError", "invalid auth "
 			    "signature (of socket_id:channel:channel_data)",
@@ -98,7 +99,7 @@ ws_channel_allowed(struct ws_conn *c, const char *name, enum channel_kind k,
 		}
 		return 1;
 	case CHANNEL_PRIVATE:
-		if (!pusher_auth_valid(app->key, app->secret, c->socket_id,
+		if (!auth_channel_valid(app->key, app->secret, c->socket_id,
 		    name, NULL, auth)) {
 			ws_channel_error(c, name, "AuthError", auth == NULL ?
 			    "a private channel needs auth" :
@@ -117,7 +118,7 @@ ws_channel_allowed(struct ws_conn *c, const char *name, enum channel_kind k,
 		ws_channel_error(c, name, "AuthError", msg, 403);
 		return 0;
 	}
-	if (!pusher_auth_valid(app->key, app->secret, c->socket_id, name,
+	if (!auth_channel_valid(app->key, app->secret, c->socket_id, name,
 	    NULL, auth)) {
 		ws_channel_error(c, name, "AuthError", "invalid auth "
 		    "signature", 401);

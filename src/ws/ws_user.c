@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "core/auth.h"
 #include "core/log.h"
 #include "core/sluice.h"
 #include "ws/ws_internal.h"
@@ -86,7 +87,7 @@ ws_user_signin(struct ws_conn *c, struct json_object *data)
 	auth = json_object_get_string(jauth);
 	user_data = json_object_get_string(jdata);
 	len = (size_t)json_object_get_string_len(jdata);
-	if (!pusher_user_auth_valid(c->app->key, c->app->secret,
+	if (!auth_user_valid(c->app->key, c->app->secret,
 	    c->socket_id, user_data, auth)) {
 		ws_user_refuse(c, "invalid auth signature (of "
 		    "socket_id::user::user_data)");

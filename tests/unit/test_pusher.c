@@ -17,6 +17,7 @@
 
 #include "unit.h"
 #include "core/jsontext.h"
+#include "core/auth.h"
 #include "core/sluice.h"
 #include "hub/hub.h"
 #include "ingest/channel.h"
@@ -482,7 +483,7 @@ auth_sign_one(const struct auth_vector *v)
 	size_t need = strlen(v->auth) + 1;
 
 	memset(out, 0, sizeof out);
-	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_sign(v->key, v->secret, v->socket_id,
 	    v->channel, NULL, out, sizeof out), 0);
 	CU_ASSERT_STRING_EQUAL(out, v->auth);
 	if (strcmp(out, v->auth) != 0)
@@ -490,10 +491,10 @@ auth_sign_one(const struct auth_vector *v)
 		    v->socket_id, v->channel, v->auth, out);
 	/* The documented size is enough, one byte less is not. */
 	CU_ASSERT_EQUAL(need, strlen(v->key) + 66);
-	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_sign(v->key, v->secret, v->socket_id,
 	    v->channel, NULL, out, need), 0);
 	CU_ASSERT_STRING_EQUAL(out, v->auth);
-	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_sign(v->key, v->secret, v->socket_id,
 	    v->channel, NULL, out, need - 1), -1);
 }
 
@@ -507,7 +508,7 @@ TEST_auth_sign_vectors(void)
 static int
 auth_ok(const struct auth_vector *v, const char *auth)
 {
-	return pusher_auth_valid(v->key, v->secret, v->socket_id, v->channel,
+	return auth_channel_valid(v->key, v->secret, v->socket_id, v->channel,
 	    NULL, auth);
 }
 
@@ -583,14 +584,14 @@ auth_valid_one(const struct auth_vector *v)
 	CU_ASSERT_EQUAL(auth_ok(v, NULL), 0);
 	/* Right signature, other socket id or other channel. */
 	snprintf(other, sizeof other, "%s1", v->socket_id);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, other,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, other,
 	    v->channel, NULL, v->auth), 0);
 	snprintf(other, sizeof other, "%sx", v->channel);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    other, NULL, v->auth), 0);
 	/* Other secret. */
 	snprintf(other, sizeof other, "%s.", v->secret);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, other, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, other, v->socket_id,
 	    v->channel, NULL, v->auth), 0);
 }
 
@@ -606,11 +607,11 @@ TEST_auth_sign_small_buffer(void)
 	char out[80];
 
 	memset(out, 'z', sizeof out);
-	CU_ASSERT_EQUAL(pusher_auth_sign("k", "s", "1.1", "private-a", NULL,
+	CU_ASSERT_EQUAL(auth_channel_sign("k", "s", "1.1", "private-a", NULL,
 	    out, 10), -1);
 	/* Nothing written past the size given. */
 	CU_ASSERT_EQUAL(out[10], 'z');
-	CU_ASSERT_EQUAL(pusher_auth_sign("k", "s", "1.1", "private-a", NULL,
+	CU_ASSERT_EQUAL(auth_channel_sign("k", "s", "1.1", "private-a", NULL,
 	    out, sizeof out), 0);
 	CU_ASSERT_EQUAL(strlen(out), 66);
 	CU_ASSERT_EQUAL(strncmp(out, "k:", 2), 0);
@@ -680,7 +681,7 @@ forged_auths(const char *auth, const char *key, int (*valid)(const char *,
 static int
 presence_ok(const char *auth, const struct auth_vector *v)
 {
-	return pusher_auth_valid(v->key, v->secret, v->socket_id, v->channel,
+	return auth_channel_valid(v->key, v->secret, v->socket_id, v->channel,
 	    v->data, auth);
 }
 
@@ -702,50 +703,50 @@ presence_one(const struct auth_vector *v)
 
 	/* Signed as the SDK signs it, in a buffer of just the size. */
 	memset(out, 0, sizeof out);
-	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_sign(v->key, v->secret, v->socket_id,
 	    v->channel, v->data, out, sizeof out), 0);
 	CU_ASSERT_STRING_EQUAL(out, v->auth);
 	if (strcmp(out, v->auth) != 0)
 		fprintf(stderr, "\n  %s on %s with %.80s\n  want %s\n  got  %s\n",
 		    v->socket_id, v->channel, v->data, v->auth, out);
-	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_sign(v->key, v->secret, v->socket_id,
 	    v->channel, v->data, out, need), 0);
-	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_sign(v->key, v->secret, v->socket_id,
 	    v->channel, v->data, out, need - 1), -1);
 	CU_ASSERT_EQUAL(presence_ok(v->auth, v), 1);
 
 	forged_auths(v->auth, v->key, presence_ok, v);
 	/* Right signature, other socket id, channel or secret. */
 	snprintf(other, size, "%s1", v->socket_id);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, other,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, other,
 	    v->channel, v->data, v->auth), 0);
 	snprintf(other, size, "%sx", v->channel);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    other, v->data, v->auth), 0);
 	snprintf(other, size, "%s.", v->secret);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, other, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, other, v->socket_id,
 	    v->channel, v->data, v->auth), 0);
 	/* channel_data changed by one byte: in the user_id, first, last;
 	 * with a space after it; empty; none (as for a private channel). */
 	change_byte(other, size, v->data, id_position(v->data, "user_id"));
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    v->channel, other, v->auth), 0);
 	change_byte(other, size, v->data, 0);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    v->channel, other, v->auth), 0);
 	change_byte(other, size, v->data, len - 1);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    v->channel, other, v->auth), 0);
 	snprintf(other, size, "%s ", v->data);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    v->channel, other, v->auth), 0);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    v->channel, "", v->auth), 0);
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    v->channel, NULL, v->auth), 0);
 	/* A private channel's auth for the same socket and channel does not
 	 * let one in with channel_data. */
-	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_sign(v->key, v->secret, v->socket_id,
 	    v->channel, NULL, out, sizeof out), 0);
 	CU_ASSERT(strcmp(out, v->auth) != 0);
 	CU_ASSERT_EQUAL(presence_ok(out, v), 0);
@@ -763,7 +764,7 @@ TEST_presence_auth_vectors(void)
 static int
 user_ok(const char *auth, const struct auth_vector *v)
 {
-	return pusher_user_auth_valid(v->key, v->secret, v->socket_id,
+	return auth_user_valid(v->key, v->secret, v->socket_id,
 	    v->data, auth);
 }
 
@@ -788,30 +789,30 @@ user_one(const struct auth_vector *v)
 		    v->socket_id, v->data, v->auth);
 	forged_auths(v->auth, v->key, user_ok, v);
 	snprintf(other, size, "%s1", v->socket_id);
-	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret, other,
+	CU_ASSERT_EQUAL(auth_user_valid(v->key, v->secret, other,
 	    v->data, v->auth), 0);
 	snprintf(other, size, "%s.", v->secret);
-	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, other, v->socket_id,
+	CU_ASSERT_EQUAL(auth_user_valid(v->key, other, v->socket_id,
 	    v->data, v->auth), 0);
 	/* user_data changed by one byte: in the id, first, last; with a
 	 * space after it; empty. */
 	change_byte(other, size, v->data, id_position(v->data, "id"));
-	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	CU_ASSERT_EQUAL(auth_user_valid(v->key, v->secret,
 	    v->socket_id, other, v->auth), 0);
 	change_byte(other, size, v->data, 0);
-	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	CU_ASSERT_EQUAL(auth_user_valid(v->key, v->secret,
 	    v->socket_id, other, v->auth), 0);
 	change_byte(other, size, v->data, len - 1);
-	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	CU_ASSERT_EQUAL(auth_user_valid(v->key, v->secret,
 	    v->socket_id, other, v->auth), 0);
 	snprintf(other, size, "%s ", v->data);
-	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	CU_ASSERT_EQUAL(auth_user_valid(v->key, v->secret,
 	    v->socket_id, other, v->auth), 0);
-	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	CU_ASSERT_EQUAL(auth_user_valid(v->key, v->secret,
 	    v->socket_id, "", v->auth), 0);
 	/* A sign-in's auth is no channel's: not even a presence channel
 	 * given the same user_data. */
-	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	CU_ASSERT_EQUAL(auth_channel_valid(v->key, v->secret, v->socket_id,
 	    "presence-user", v->data, v->auth), 0);
 	free(other);
 }
@@ -918,6 +919,41 @@ TEST_msg_string_data(void)
 	CU_ASSERT_EQUAL_FATAL(PARSE("{\"event\":\"e\",\"data\":\"{}\"}", &m,
 	    err), 0);
 	CU_ASSERT_PTR_NOT_NULL(m.data);
+	pusher_msg_free(&m);
+}
+
+/* A client event's data is any JSON value, left in root for the relay;
+ * the same data on another event is refused. */
+static void
+TEST_msg_client_event_data(void)
+{
+	static const char *const cases[] = {
+		"{\"event\":\"client-a\",\"channel\":\"private-c\","
+		    "\"data\":\"plain text\"}",
+		"{\"event\":\"client-a\",\"channel\":\"private-c\","
+		    "\"data\":[1,2]}",
+		"{\"event\":\"client-a\",\"channel\":\"private-c\","
+		    "\"data\":42}",
+		"{\"event\":\"client-a\",\"channel\":\"private-c\"}",
+	};
+	struct json_object *data;
+	struct pusher_msg m;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(cases); i++) {
+		CU_ASSERT_EQUAL(parse(cases[i], strlen(cases[i]), &m, err,
+		    sizeof err), 0);
+		CU_ASSERT_PTR_NULL(m.data);
+		pusher_msg_free(&m);
+	}
+	CU_ASSERT_EQUAL_FATAL(parse(cases[0], strlen(cases[0]), &m, err,
+	    sizeof err), 0);
+	CU_ASSERT_FATAL(json_object_object_get_ex(m.root, "data", &data));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(data), "plain text");
+	pusher_msg_free(&m);
+	CU_ASSERT_EQUAL(PARSE("{\"event\":\"sluice:publish\","
+	    "\"data\":\"plain text\"}", &m, err), -1);
 	pusher_msg_free(&m);
 }
 
@@ -1522,6 +1558,7 @@ test_pusher_register(void)
 		{ "TEST_user_auth_vectors", TEST_user_auth_vectors },
 		{ "TEST_close_reasons", TEST_close_reasons },
 		{ "TEST_msg_object_data", TEST_msg_object_data },
+		{ "TEST_msg_client_event_data", TEST_msg_client_event_data },
 		{ "TEST_msg_string_data", TEST_msg_string_data },
 		{ "TEST_msg_without_data", TEST_msg_without_data },
 		{ "TEST_msg_whitespace_and_length",

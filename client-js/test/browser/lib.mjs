@@ -102,12 +102,16 @@ export async function demoOptions(name) {
 			origins: [`http://127.0.0.1:${port}`],
 			default_channel: 'events',
 			publish_channels: ['events', 'game-*'],
-			public_channels: ['events', 'game-*'],
+			public_channels: ['events', 'game-*', 'presence-game-*',
+			    'presence-arena*'],
+			client_events: 'live',
+			client_event_rate: 30,
+			client_event_burst: 60,
 		}],
 	};
 }
 
-// The URL of a demo page (path '/' or '/dashboard') of daemon s, with
+// The URL of a demo page (path '/', '/arena' or '/dashboard') of daemon s, with
 // the WebSocket URL and the query arguments args.
 export function pageUrl(s, page, args = {}) {
 	const q = new URLSearchParams({ ws: s.wsUrl, ...args });

@@ -2,8 +2,9 @@
 // test/types.test.mjs (tsc --noEmit). The @ts-expect-error lines must be
 // errors: they keep the declarations from being too loose.
 
-import Sluice, { Sluice as Named, uuid7, type DropInfo, type Envelope,
-    type SluiceError, type State } from 'sluice-js';
+import Sluice, { Sluice as Named, uuid7, type Channel, type DropInfo,
+    type Envelope, type Member, type SluiceError, type State } from
+    'sluice-js';
 
 const memory = new Map<string, string>();
 const storage = {
@@ -44,6 +45,28 @@ async function main(): Promise<void> {
 		console.log(name, env.event, env.data, when, id);
 	});
 	off();
+
+	const arena: Channel = sluice.join('presence-arena', {
+		subscribed: (members) => console.log(members.size),
+		member_added: (member: Member) => console.log(member.id,
+		    member.info?.name),
+		member_removed: ({ id }) => console.log(id),
+		client: (data, name, member) => console.log(name, data.x,
+		    member?.id),
+		event: (env, name) => console.log(name, env.received_at),
+	});
+	const people: Member[] = [...arena.members.values()];
+	const me: string | undefined = arena.me?.id;
+	const sent: boolean = sluice.trigger('presence-arena', 'client-move',
+	    { x: 1, y: 2 }) && arena.trigger('client-move', { x: 3 });
+	console.log(people, me, sent, arena.name, arena.subscribed);
+	arena.leave();
+	sluice.join('game-1');
+	new Sluice({ key: 'k', authorizer: (socketId, channel) => ({
+		auth: `k:${socketId}${channel}`,
+		channel_data: JSON.stringify({ user_id: 'u1' }),
+	}) });
+
 	sluice.on('state', (s: State, prev: State) => console.log(prev, '->', s));
 	sluice.on('error', (e: SluiceError) => console.log(e.code, e.message,
 	    e.status, e.events?.length));
@@ -65,6 +88,15 @@ async function main(): Promise<void> {
 	const s: State = 'open';
 	// @ts-expect-error handlers get an Envelope
 	sluice.subscribe('c', (env: number) => env);
+	// @ts-expect-error no such handler
+	sluice.join('presence-x', { joined: () => {} });
+	// @ts-expect-error a member's id is a string
+	sluice.join('presence-x', { member_added: (m: { id: number }) => m });
+	// @ts-expect-error the members cannot be changed
+	arena.members.set('x', { id: 'x' });
+	// @ts-expect-error channel_data is JSON text
+	new Sluice({ key: 'k', authorizer: () => ({ auth: 'a', channel_data:
+	    { user_id: 1 } }) });
 	console.log(wrong, s);
 }
 
