@@ -9,6 +9,7 @@
 
 #include "core/sluice.h"
 #include "hub/cache.h"
+#include "hub/hash.h"
 #include "hub/frame.h"
 
 #define CACHE_FIRST_SLOTS	64
@@ -33,19 +34,6 @@ struct cache {
 	uint64_t		 evicted;
 	struct cache_order	 order;
 };
-
-static uint64_t
-cache_hash(unsigned app, const char *name, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ ((uint64_t)app << 32);
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h ^ (h >> 29);
-}
 
 struct cache *
 cache_new(size_t max)
@@ -141,7 +129,7 @@ int
 cache_put(struct cache *c, unsigned app, const char *channel, size_t n,
     struct frame *f, int64_t now_us, int64_t expires_us)
 {
-	uint64_t hash = cache_hash(app, channel, n);
+	uint64_t hash = hub_name_hash(app, channel, n);
 	struct cache_entry **ep, *e, *old;
 
 	ep = cache_slot(c, app, channel, n, hash);
@@ -189,7 +177,7 @@ cache_get(struct cache *c, unsigned app, const char *channel, int64_t now_us)
 	while ((first = TAILQ_FIRST(&c->order)) != NULL &&
 	    first->expires_us <= now_us)
 		cache_drop(c, first);
-	e = *cache_slot(c, app, channel, n, cache_hash(app, channel, n));
+	e = *cache_slot(c, app, channel, n, hub_name_hash(app, channel, n));
 	if (e == NULL)
 		return NULL;
 	if (e->expires_us <= now_us) {

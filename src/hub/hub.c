@@ -16,6 +16,7 @@
 #include "core/metrics.h"
 #include "core/sluice.h"
 #include "hub/cache.h"
+#include "hub/hash.h"
 #include "hub/hub.h"
 #include "hub/presence.h"
 
@@ -89,20 +90,6 @@ struct hub {
 	int			 closed;
 };
 
-/* FNV-1a over the channel name, mixed with the app's index. */
-static uint64_t
-hub_hash(unsigned app, const char *name, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ ((uint64_t)app << 32);
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h ^ (h >> 29);
-}
-
 struct hub *
 hub_new(void)
 {
@@ -169,7 +156,7 @@ hub_idle_locked(const struct hub *h)
 static void
 hub_mark_locked(struct hub *h, unsigned app, const char *channel, size_t n)
 {
-	uint64_t hash = hub_hash(app, channel, n);
+	uint64_t hash = hub_name_hash(app, channel, n);
 	size_t i;
 
 	if (h->missed_all)
@@ -316,7 +303,7 @@ hub_subscribe(struct hub *h, unsigned app, const char *channel, void *sub,
     struct hub_channel **out)
 {
 	size_t n = strlen(channel), i;
-	uint64_t hash = hub_hash(app, channel, n);
+	uint64_t hash = hub_name_hash(app, channel, n);
 	struct hub_channel *ch;
 	void **subs;
 
@@ -407,7 +394,7 @@ hub_subscribers(struct hub *h, unsigned app, const char *channel)
 {
 	struct hub_channel *ch;
 
-	ch = hub_find(h, app, channel, hub_hash(app, channel,
+	ch = hub_find(h, app, channel, hub_name_hash(app, channel,
 	    strlen(channel)));
 	return ch != NULL ? ch->nsubs : 0;
 }
@@ -450,7 +437,7 @@ hub_deliver(struct hub *h, struct frame *f)
 		log_warn("hub", "out of memory: the last event of %s is not "
 		    "cached", f->channel);
 	ch = hub_find(h, f->app, f->channel,
-	    hub_hash(f->app, f->channel, strlen(f->channel)));
+	    hub_name_hash(f->app, f->channel, strlen(f->channel)));
 	if (ch != NULL)
 		hub_channel_deliver(h, ch, f, f->except);
 }
@@ -556,8 +543,10 @@ hub_drain(struct hub *h)
 int
 hub_wants(struct hub *h, unsigned app, const char *channel, size_t n)
 {
-	return atomic_load_explicit(&h->interest[hub_hash(app, channel, n) %
-	    HUB_INTEREST], memory_order_relaxed) != 0;
+	uint64_t hash = hub_name_hash(app, channel, n);
+
+	return atomic_load_explicit(&h->interest[hash % HUB_INTEREST],
+	    memory_order_relaxed) != 0;
 }
 
 /* Makes room in the inbox for want more frames, within its bound.
@@ -783,7 +772,7 @@ hub_channel_app(const struct hub_channel *ch)
 struct hub_channel *
 hub_channel_find(struct hub *h, unsigned app, const char *channel)
 {
-	return hub_find(h, app, channel, hub_hash(app, channel,
+	return hub_find(h, app, channel, hub_name_hash(app, channel,
 	    strlen(channel)));
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/sluice.h"
+#include "hub/hash.h"
 #include "hub/presence.h"
 
 #define PRESENCE_FIRST_SLOTS	8
@@ -17,17 +18,11 @@ struct presence {
 	size_t			 count;
 };
 
-/* FNV-1a over the user id. */
+/* The hash of user id. */
 static uint64_t
 presence_hash(const char *id)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *id != '\0'; id++) {
-		h ^= (unsigned char)*id;
-		h *= 0x100000001b3ULL;
-	}
-	return h ^ (h >> 31);
+	return hub_name_hash(0, id, strlen(id));
 }
 
 struct presence *

@@ -1,8 +1,11 @@
 /*
- * test_pusher.c: the Pusher protocol module: channel names and kinds,
- * socket ids, private-channel signatures against vectors made with the
- * pusher npm SDK (tests/unit/data/pusher-auth-vectors.txt), close reasons,
- * parsing clients' messages and the exact text of the server's.
+ * test_pusher.c: the Pusher protocol module: channel names and kinds
+ * (ingest/channel.c: private, presence, user, cache, encrypted), socket
+ * ids, private- and presence-channel and sign-in signatures against
+ * vectors made with the pusher npm SDK (tests/unit/data/
+ * pusher-auth-vectors.txt and pusher-presence-vectors.txt) and forged
+ * ones, close reasons, parsing clients' messages and the exact text of
+ * the server's.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -23,6 +26,8 @@
 #endif
 
 #define AUTH_VECTORS TEST_SRCDIR "/tests/unit/data/pusher-auth-vectors.txt"
+#define PRESENCE_VECTORS TEST_SRCDIR \
+    "/tests/unit/data/pusher-presence-vectors.txt"
 
 static const char channel_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -192,6 +197,68 @@ TEST_channel_kinds(void)
 	    CHANNEL_PUBLIC);
 	CU_ASSERT_EQUAL(channel_kind("privat"), CHANNEL_PUBLIC);
 	CU_ASSERT_EQUAL(channel_kind(""), CHANNEL_PUBLIC);
+	/* Cache and encrypted channels are of the kind of their prefix. */
+	CU_ASSERT_EQUAL(channel_kind("private-cache-x"), CHANNEL_PRIVATE);
+	CU_ASSERT_EQUAL(channel_kind("private-encrypted-cache-x"),
+	    CHANNEL_PRIVATE);
+	CU_ASSERT_EQUAL(channel_kind("presence-cache-x"), CHANNEL_PRESENCE);
+	CU_ASSERT_EQUAL(channel_kind("cache-x"), CHANNEL_PUBLIC);
+	/* A signed-in user's own channel. */
+	CU_ASSERT_EQUAL(channel_kind("#server-to-user-42"), CHANNEL_USER);
+	CU_ASSERT_EQUAL(channel_kind("#server-to-user-"), CHANNEL_USER);
+	CU_ASSERT_EQUAL(channel_kind("#server-to-user"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("server-to-user-42"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("#Server-to-user-42"), CHANNEL_PUBLIC);
+	CU_ASSERT_EQUAL(channel_kind("x#server-to-user-42"), CHANNEL_PUBLIC);
+}
+
+static void
+TEST_channel_encrypted(void)
+{
+	static const char *const yes[] = { "private-encrypted-x",
+	    "private-encrypted-", "private-encrypted-cache-x",
+	    "private-encrypted-private-encrypted-" };
+	static const char *const no[] = { "private-encrypted",
+	    "private-encryptedX", "private-encrypted_x", "private-x",
+	    "private-", "presence-encrypted-x", "encrypted-x",
+	    "Private-encrypted-x", "private-Encrypted-x", "x-private-encrypted-",
+	    "private-cache-encrypted-x", "cache-x", "" };
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(yes); i++)
+		CU_ASSERT_EQUAL(channel_is_encrypted(yes[i]), 1);
+	for (i = 0; i < SLUICE_ARRAY_LEN(no); i++)
+		CU_ASSERT_EQUAL(channel_is_encrypted(no[i]), 0);
+}
+
+static void
+TEST_channel_cache(void)
+{
+	static const char *const yes[] = { "cache-x", "cache-",
+	    "private-cache-x", "private-cache-", "presence-cache-x",
+	    "presence-cache-", "private-encrypted-cache-x",
+	    "private-encrypted-cache-", "cache-private-x", "cache-cache-" };
+	static const char *const no[] = { "cache", "cachex", "cache_x",
+	    "Cache-x", "CACHE-x", "x-cache-y", "private-x", "private-cache",
+	    "private-cachex", "presence-cache", "presence-x",
+	    "private-encrypted-x", "private-encrypted-cache",
+	    "presence-encrypted-cache-x", "#server-to-user-cache-x",
+	    "events", "" };
+	static const char buf[] = "private-cache-xyz";
+	size_t i;
+
+	for (i = 0; i < SLUICE_ARRAY_LEN(yes); i++)
+		CU_ASSERT_EQUAL(channel_is_cache(yes[i], strlen(yes[i])), 1);
+	for (i = 0; i < SLUICE_ARRAY_LEN(no); i++)
+		CU_ASSERT_EQUAL(channel_is_cache(no[i], strlen(no[i])), 0);
+	/* Only the n bytes given count: the name need not end there. */
+	CU_ASSERT_EQUAL(channel_is_cache(buf, sizeof buf - 1), 1);
+	CU_ASSERT_EQUAL(channel_is_cache(buf, 14), 1);
+	CU_ASSERT_EQUAL(channel_is_cache(buf, 13), 0);
+	CU_ASSERT_EQUAL(channel_is_cache(buf, 8), 0);
+	CU_ASSERT_EQUAL(channel_is_cache(buf, 0), 0);
+	CU_ASSERT_EQUAL(channel_is_cache(buf + 8, 6), 1);
+	CU_ASSERT_EQUAL(channel_is_cache(buf + 8, 5), 0);
 }
 
 /* Returns 1 if s is digits "." digits, with nothing else. */
@@ -306,36 +373,64 @@ TEST_socket_ids_across_threads(void)
 	free(ids);
 }
 
-/* One line of the vectors file. */
+/* One line of a vectors file. */
 struct auth_vector {
-	char	*secret;
-	char	*socket_id;
-	char	*channel;
-	char	*auth;
-	char	 key[256];
+	const char	*kind;		/* "private", "presence" or "user" */
+	char		*secret;
+	char		*socket_id;
+	char		*channel;	/* "" for "user" */
+	char		*data;		/* channel_data or user_data; NULL
+					   for "private" */
+	char		*auth;
+	char		 key[256];
 };
 
-/* Splits line (its newline removed) into v's fields; returns 0 or -1. */
+/* Splits line (its newline removed) into exactly n tab-separated fields;
+ * returns 0 or -1. */
 static int
-auth_vector_split(char *line, struct auth_vector *v)
+split_tabs(char *line, char **f, size_t n)
 {
-	char *f[4], *p = line, *colon;
+	char *p = line;
 	size_t i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < n; i++) {
 		f[i] = p;
 		p = strchr(p, '\t');
-		if (i < 3) {
+		if (i + 1 < n) {
 			if (p == NULL)
 				return -1;
 			*p++ = '\0';
 		} else if (p != NULL)
 			return -1;
 	}
-	v->secret = f[0];
-	v->socket_id = f[1];
-	v->channel = f[2];
-	v->auth = f[3];
+	return 0;
+}
+
+/* Splits line into v's fields: four (secret, socket_id, channel, auth) in
+ * pusher-auth-vectors.txt, six (kind first, data before auth) in
+ * pusher-presence-vectors.txt. Returns 0 or -1. */
+static int
+auth_vector_split(char *line, size_t nfields, struct auth_vector *v)
+{
+	char *f[6], *colon;
+
+	if (split_tabs(line, f, nfields) == -1)
+		return -1;
+	if (nfields == 4) {
+		v->kind = "private";
+		v->secret = f[0];
+		v->socket_id = f[1];
+		v->channel = f[2];
+		v->data = NULL;
+		v->auth = f[3];
+	} else {
+		v->kind = f[0];
+		v->secret = f[1];
+		v->socket_id = f[2];
+		v->channel = f[3];
+		v->data = f[4];
+		v->auth = f[5];
+	}
 	colon = strchr(v->auth, ':');
 	if (colon == NULL || (size_t)(colon - v->auth) >= sizeof v->key)
 		return -1;
@@ -344,9 +439,11 @@ auth_vector_split(char *line, struct auth_vector *v)
 	return 0;
 }
 
-/* Calls fn on every vector; returns how many there were. */
+/* Calls fn on every vector of the file at path, whose lines have nfields
+ * fields; returns how many there were. */
 static size_t
-auth_vectors_each(void (*fn)(const struct auth_vector *))
+vectors_each(const char *path, size_t nfields,
+    void (*fn)(const struct auth_vector *))
 {
 	struct auth_vector v;
 	char *line = NULL;
@@ -354,20 +451,27 @@ auth_vectors_each(void (*fn)(const struct auth_vector *))
 	ssize_t n;
 	FILE *f;
 
-	f = fopen(AUTH_VECTORS, "r");
+	f = fopen(path, "r");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	while ((n = getline(&line, &cap, f)) != -1) {
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		CU_ASSERT_EQUAL_FATAL(auth_vector_split(line, &v), 0);
+		CU_ASSERT_EQUAL_FATAL(auth_vector_split(line, nfields, &v), 0);
 		fn(&v);
 		count++;
 	}
 	free(line);
 	fclose(f);
 	return count;
+}
+
+/* Calls fn on every private-channel vector; returns how many. */
+static size_t
+auth_vectors_each(void (*fn)(const struct auth_vector *))
+{
+	return vectors_each(AUTH_VECTORS, 4, fn);
 }
 
 static void
@@ -510,6 +614,213 @@ TEST_auth_sign_small_buffer(void)
 	CU_ASSERT_EQUAL(strlen(out), 66);
 	CU_ASSERT_EQUAL(strncmp(out, "k:", 2), 0);
 	CU_ASSERT_EQUAL(strspn(out + 2, "0123456789abcdef"), 64);
+}
+
+/* Where the first character of the user's id is in data (channel_data's
+ * "user_id" or user_data's "id"), past an opening quote. */
+static size_t
+id_position(const char *data, const char *member)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof pat, "\"%s\":", member);
+	p = strstr(data, pat);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p += strlen(pat);
+	if (*p == '"')
+		p++;
+	return (size_t)(p - data);
+}
+
+/* The copy of data (at most size - 1 bytes) with the byte at i changed to
+ * another byte that is neither NUL nor the same; a copy's bytes. */
+static void
+change_byte(char *out, size_t size, const char *data, size_t i)
+{
+	size_t len = strlen(data);
+
+	CU_ASSERT_FATAL(len < size && i < len);
+	memcpy(out, data, len + 1);
+	out[i] = (char)(out[i] ^ 0x01);
+	if (out[i] == '\0')
+		out[i] = 'x';
+	CU_ASSERT_FATAL(strcmp(out, data) != 0);
+}
+
+/* Checks that forged forms of the good auth are refused: a digit changed
+ * at each of three places, the key dropped (the signature alone, or with
+ * ':' before it) or another, empty, NULL. valid(a, v) says whether a is
+ * taken. */
+static void
+forged_auths(const char *auth, const char *key, int (*valid)(const char *,
+    const struct auth_vector *), const struct auth_vector *v)
+{
+	char a[600];
+	size_t klen = strlen(key), len = strlen(auth), pos[3], i;
+
+	CU_ASSERT_FATAL(len < sizeof a);
+	pos[0] = klen + 1;
+	pos[1] = klen + 1 + 32;
+	pos[2] = len - 1;
+	for (i = 0; i < 3; i++) {
+		memcpy(a, auth, len + 1);
+		flip_hex(a, pos[i]);
+		CU_ASSERT_EQUAL(valid(a, v), 0);
+	}
+	CU_ASSERT_EQUAL(valid(auth + klen + 1, v), 0);
+	CU_ASSERT_EQUAL(valid(auth + klen, v), 0);
+	snprintf(a, sizeof a, "other%s", auth + klen);
+	CU_ASSERT_EQUAL(valid(a, v), 0);
+	CU_ASSERT_EQUAL(valid("", v), 0);
+	CU_ASSERT_EQUAL(valid(NULL, v), 0);
+}
+
+static int
+presence_ok(const char *auth, const struct auth_vector *v)
+{
+	return pusher_auth_valid(v->key, v->secret, v->socket_id, v->channel,
+	    v->data, auth);
+}
+
+static size_t presence_vectors, user_vectors;
+
+static void
+presence_one(const struct auth_vector *v)
+{
+	char out[600], *other;
+	size_t len, size, need = strlen(v->auth) + 1;
+
+	if (strcmp(v->kind, "presence") != 0)
+		return;
+	presence_vectors++;
+	len = strlen(v->data);
+	size = len + 600;
+	other = malloc(size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+
+	/* Signed as the SDK signs it, in a buffer of just the size. */
+	memset(out, 0, sizeof out);
+	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	    v->channel, v->data, out, sizeof out), 0);
+	CU_ASSERT_STRING_EQUAL(out, v->auth);
+	if (strcmp(out, v->auth) != 0)
+		fprintf(stderr, "\n  %s on %s with %.80s\n  want %s\n  got  %s\n",
+		    v->socket_id, v->channel, v->data, v->auth, out);
+	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	    v->channel, v->data, out, need), 0);
+	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	    v->channel, v->data, out, need - 1), -1);
+	CU_ASSERT_EQUAL(presence_ok(v->auth, v), 1);
+
+	forged_auths(v->auth, v->key, presence_ok, v);
+	/* Right signature, other socket id, channel or secret. */
+	snprintf(other, size, "%s1", v->socket_id);
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, other,
+	    v->channel, v->data, v->auth), 0);
+	snprintf(other, size, "%sx", v->channel);
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	    other, v->data, v->auth), 0);
+	snprintf(other, size, "%s.", v->secret);
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, other, v->socket_id,
+	    v->channel, v->data, v->auth), 0);
+	/* channel_data changed by one byte: in the user_id, first, last;
+	 * with a space after it; empty; none (as for a private channel). */
+	change_byte(other, size, v->data, id_position(v->data, "user_id"));
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	    v->channel, other, v->auth), 0);
+	change_byte(other, size, v->data, 0);
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	    v->channel, other, v->auth), 0);
+	change_byte(other, size, v->data, len - 1);
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	    v->channel, other, v->auth), 0);
+	snprintf(other, size, "%s ", v->data);
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	    v->channel, other, v->auth), 0);
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	    v->channel, "", v->auth), 0);
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	    v->channel, NULL, v->auth), 0);
+	/* A private channel's auth for the same socket and channel does not
+	 * let one in with channel_data. */
+	CU_ASSERT_EQUAL(pusher_auth_sign(v->key, v->secret, v->socket_id,
+	    v->channel, NULL, out, sizeof out), 0);
+	CU_ASSERT(strcmp(out, v->auth) != 0);
+	CU_ASSERT_EQUAL(presence_ok(out, v), 0);
+	free(other);
+}
+
+static void
+TEST_presence_auth_vectors(void)
+{
+	presence_vectors = 0;
+	CU_ASSERT(vectors_each(PRESENCE_VECTORS, 6, presence_one) >= 80);
+	CU_ASSERT(presence_vectors >= 45);
+}
+
+static int
+user_ok(const char *auth, const struct auth_vector *v)
+{
+	return pusher_user_auth_valid(v->key, v->secret, v->socket_id,
+	    v->data, auth);
+}
+
+static void
+user_one(const struct auth_vector *v)
+{
+	char *other;
+	size_t len, size;
+
+	if (strcmp(v->kind, "user") != 0)
+		return;
+	user_vectors++;
+	CU_ASSERT_STRING_EQUAL(v->channel, "");
+	len = strlen(v->data);
+	size = len + 600;
+	other = malloc(size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+
+	CU_ASSERT_EQUAL(user_ok(v->auth, v), 1);
+	if (!user_ok(v->auth, v))
+		fprintf(stderr, "\n  %s with %.80s: %s refused\n",
+		    v->socket_id, v->data, v->auth);
+	forged_auths(v->auth, v->key, user_ok, v);
+	snprintf(other, size, "%s1", v->socket_id);
+	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret, other,
+	    v->data, v->auth), 0);
+	snprintf(other, size, "%s.", v->secret);
+	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, other, v->socket_id,
+	    v->data, v->auth), 0);
+	/* user_data changed by one byte: in the id, first, last; with a
+	 * space after it; empty. */
+	change_byte(other, size, v->data, id_position(v->data, "id"));
+	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	    v->socket_id, other, v->auth), 0);
+	change_byte(other, size, v->data, 0);
+	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	    v->socket_id, other, v->auth), 0);
+	change_byte(other, size, v->data, len - 1);
+	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	    v->socket_id, other, v->auth), 0);
+	snprintf(other, size, "%s ", v->data);
+	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	    v->socket_id, other, v->auth), 0);
+	CU_ASSERT_EQUAL(pusher_user_auth_valid(v->key, v->secret,
+	    v->socket_id, "", v->auth), 0);
+	/* A sign-in's auth is no channel's: not even a presence channel
+	 * given the same user_data. */
+	CU_ASSERT_EQUAL(pusher_auth_valid(v->key, v->secret, v->socket_id,
+	    "presence-user", v->data, v->auth), 0);
+	free(other);
+}
+
+static void
+TEST_user_auth_vectors(void)
+{
+	user_vectors = 0;
+	CU_ASSERT(vectors_each(PRESENCE_VECTORS, 6, user_one) >= 80);
+	CU_ASSERT(user_vectors >= 30);
 }
 
 static void
@@ -1008,12 +1319,16 @@ test_pusher_register(void)
 		    TEST_channel_named_bad_classes },
 		{ "TEST_channel_length_limit", TEST_channel_length_limit },
 		{ "TEST_channel_kinds", TEST_channel_kinds },
+		{ "TEST_channel_encrypted", TEST_channel_encrypted },
+		{ "TEST_channel_cache", TEST_channel_cache },
 		{ "TEST_socket_ids", TEST_socket_ids },
 		{ "TEST_socket_ids_across_threads",
 		    TEST_socket_ids_across_threads },
 		{ "TEST_auth_sign_vectors", TEST_auth_sign_vectors },
 		{ "TEST_auth_valid_vectors", TEST_auth_valid_vectors },
 		{ "TEST_auth_sign_small_buffer", TEST_auth_sign_small_buffer },
+		{ "TEST_presence_auth_vectors", TEST_presence_auth_vectors },
+		{ "TEST_user_auth_vectors", TEST_user_auth_vectors },
 		{ "TEST_close_reasons", TEST_close_reasons },
 		{ "TEST_msg_object_data", TEST_msg_object_data },
 		{ "TEST_msg_string_data", TEST_msg_string_data },

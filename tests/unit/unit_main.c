@@ -129,6 +129,9 @@ main(int argc, char **argv)
 	test_sendq_register();
 	test_ratelimit_register();
 	test_hub_register();
+	test_presence_register();
+	test_cache_register();
+	test_counts_register();
 	test_ingest_register();
 	test_waitcount_register();
 	test_amqp_url_register();
