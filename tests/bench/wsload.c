@@ -1,6 +1,6 @@
 /*
  * wsload.c: a WebSocket load generator for sluiced's gateway (the Pusher
- * protocol, version 7, and sluice:publish). Three modes:
+ * protocol, version 7, and sluice:publish). Five modes:
  *
  *   fanout  -c subscribers on one public channel and one publisher (HTTP
  *           POST /v1/events or sluice:publish over a WebSocket) sending
@@ -14,6 +14,16 @@
  *   ingest  -c connections each keeping -W publishes of -b events in
  *           flight, the next sent as an ack comes: events/s acknowledged,
  *           publish-to-ack latency.
+ *   arena   -c connections in one presence channel, each sending -R
+ *           client events a second that every other one receives:
+ *           deliveries/s, send-to-receive latency, every sender's events
+ *           checked at every receiver (lost, out of order, echoed).
+ *   churn   -c connections joining and leaving one presence channel at
+ *           random (unsubscribing, or closing and reconnecting), each
+ *           keeping its member list from the protocol's messages:
+ *           joins+leaves/s, subscribe-to-succeeded latency, and at the
+ *           end every list compared with what a fresh subscriber gets
+ *           and with the users the generator knows to be in.
  *
  * Prints one key=value line on stdout and a summary on stderr; exits 1 if
  * anything went wrong (a connection lost or refused, a nack, an event
@@ -52,22 +62,30 @@ _Atomic unsigned	 wl_failed;
 _Atomic uint64_t	 wl_delivered;
 _Atomic uint64_t	 wl_published;
 _Atomic uint64_t	 wl_inflight;
+_Atomic uint64_t	 wl_sent;
+_Atomic unsigned	 wl_checked;
+_Atomic unsigned	 wl_mismatched;
 
 static const char usage[] =
-    "usage: wsload -m fanout|idle|ingest [-q] [-u host:port] [-H host:port]\n"
-    "              [-k key] [-c conns] [-t threads] [-w s] [-d s] [-D s]\n"
-    "              [-C channel] [-R events/s] [-P http|ws] [-b events]\n"
-    "              [-W window] [-S sources] [-O opening] [-p pid]\n"
-    "              [-T setup-s] [-e event] [-i id-prefix]\n"
+    "usage: wsload -m fanout|idle|ingest|arena|churn [-q] [-u host:port]\n"
+    "              [-H host:port] [-k key] [-s secret] [-c conns]\n"
+    "              [-t threads] [-w s] [-d s] [-D s] [-C channel]\n"
+    "              [-R events/s] [-P http|ws] [-b events] [-W window]\n"
+    "              [-S sources] [-O opening] [-p pid] [-T setup-s]\n"
+    "              [-e event] [-i id-prefix] [-U users] [-g ms] [-x pct]\n"
+    "              [-A query]\n"
     "  -u  sluiced's WebSocket address (127.0.0.1:8081)\n"
     "  -H  its HTTP address, for -P http (127.0.0.1:8080)\n"
     "  -k  app key (bench-key)\n"
+    "  -s  arena, churn: the app's secret, to sign presence auth\n"
     "  -c  connections: subscribers, idle ones or publishers (1000)\n"
     "  -t  worker threads (one per online CPU)\n"
     "  -w  warm-up seconds (2); -d measured seconds (6; idle: held)\n"
     "  -D  seconds to wait for what is in flight at the end (10)\n"
-    "  -C  fanout: the channel (bench-fanout); must be public\n"
-    "  -R  fanout: events/s published (300)\n"
+    "  -C  the channel: fanout (bench-fanout; must be public), arena\n"
+    "      (presence-arena), churn (presence-churn)\n"
+    "  -R  fanout: events/s published (300); arena: client events/s\n"
+    "      a connection (20)\n"
     "  -P  fanout: publish over http (POST /v1/events) or ws\n"
     "  -b  ingest: events a publish (100); fanout: most a request (100)\n"
     "  -W  ingest: publishes in flight on a connection (4)\n"
@@ -76,8 +94,13 @@ static const char usage[] =
     "  -O  handshakes under way at once (256)\n"
     "  -p  idle: sluiced's pid, whose memory is measured\n"
     "  -T  seconds to wait for every connection to be ready (120)\n"
-    "  -e  event name (fanout: wsload; ingest: page_view)\n"
+    "  -e  event name (fanout: wsload; ingest: page_view; arena:\n"
+    "      client-move)\n"
     "  -i  prefix of the event ids (ws<pid>-<time>)\n"
+    "  -U  arena, churn: users; connection i is user i % users (conns)\n"
+    "  -g  churn: mean milliseconds in the channel, and out (200)\n"
+    "  -x  churn: percent of leaves that close the connection (50)\n"
+    "  -A  more query arguments for the WebSocket URL (a=b&c=d)\n"
     "  -q  no summary on stderr\n";
 
 uint64_t
@@ -193,14 +216,16 @@ parse_args(int argc, char **argv)
 
 	wl_opt.mode = WL_FANOUT;
 	wl_opt.key = "bench-key";
-	wl_opt.channel = "bench-fanout";
+	wl_opt.channel = NULL;
 	wl_opt.event_name = NULL;
 	wl_opt.publisher = "http";
 	wl_opt.conns = 1000;
 	wl_opt.batch = 100;
 	wl_opt.window = 4;
 	wl_opt.opening = 256;
-	wl_opt.rate = 300;
+	wl_opt.rate = -1;
+	wl_opt.hold_ms = 200;
+	wl_opt.close_pct = 50;
 	wl_opt.warmup_s = 2;
 	wl_opt.duration_s = 6;
 	wl_opt.drain_s = 10;
@@ -212,8 +237,11 @@ parse_args(int argc, char **argv)
 	    (long long)time(NULL));
 	wl_opt.prefix = prefix;
 	while ((ch = getopt(argc, argv,
-	    "b:C:c:D:d:e:H:hi:k:m:O:P:p:qR:S:T:t:u:W:w:")) != -1) {
+	    "A:b:C:c:D:d:e:g:H:hi:k:m:O:P:p:qR:S:s:T:t:U:u:W:w:x:")) != -1) {
 		switch (ch) {
+		case 'A':
+			wl_opt.query = optarg;
+			break;
 		case 'b':
 			wl_opt.batch = (unsigned)parse_uint(optarg, "batch");
 			break;
@@ -231,6 +259,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'e':
 			wl_opt.event_name = optarg;
+			break;
+		case 'g':
+			wl_opt.hold_ms = parse_double(optarg, "hold time");
 			break;
 		case 'H':
 			http = optarg;
@@ -250,8 +281,13 @@ parse_args(int argc, char **argv)
 				wl_opt.mode = WL_IDLE;
 			else if (strcmp(optarg, "ingest") == 0)
 				wl_opt.mode = WL_INGEST;
+			else if (strcmp(optarg, "arena") == 0)
+				wl_opt.mode = WL_ARENA;
+			else if (strcmp(optarg, "churn") == 0)
+				wl_opt.mode = WL_CHURN;
 			else
-				fatal("mode must be fanout, idle or ingest");
+				fatal("mode must be fanout, idle, ingest, arena "
+				    "or churn");
 			break;
 		case 'O':
 			wl_opt.opening = (unsigned)parse_uint(optarg,
@@ -275,12 +311,18 @@ parse_args(int argc, char **argv)
 		case 'S':
 			sources = (long)parse_uint(optarg, "sources");
 			break;
+		case 's':
+			wl_opt.secret = optarg;
+			break;
 		case 'T':
 			wl_opt.setup_s = parse_double(optarg, "setup time");
 			break;
 		case 't':
 			wl_opt.threads = (unsigned)parse_uint(optarg,
 			    "threads");
+			break;
+		case 'U':
+			wl_opt.users = (unsigned)parse_uint(optarg, "users");
 			break;
 		case 'u':
 			ws = optarg;
@@ -291,6 +333,12 @@ parse_args(int argc, char **argv)
 		case 'w':
 			wl_opt.warmup_s = parse_double(optarg, "warm-up");
 			break;
+		case 'x':
+			wl_opt.close_pct = (unsigned)parse_uint(optarg,
+			    "close percent");
+			if (wl_opt.close_pct > 100)
+				fatal("-x is a percentage, 0 to 100");
+			break;
 		default:
 			usage_exit(usage, 2);
 		}
@@ -299,7 +347,14 @@ parse_args(int argc, char **argv)
 		usage_exit(usage, 2);
 	if (wl_opt.event_name == NULL)
 		wl_opt.event_name = wl_opt.mode == WL_INGEST ? "page_view" :
-		    "wsload";
+		    wl_opt.mode == WL_ARENA ? "client-move" : "wsload";
+	if (wl_opt.channel == NULL)
+		wl_opt.channel = wl_opt.mode == WL_ARENA ? "presence-arena" :
+		    wl_opt.mode == WL_CHURN ? "presence-churn" : "bench-fanout";
+	if (wl_opt.rate < 0)
+		wl_opt.rate = wl_opt.mode == WL_ARENA ? 20 : 300;
+	if (wl_opt.users == 0)
+		wl_opt.users = wl_opt.conns;
 	parse_addr(ws, wl_opt.ws_host, sizeof wl_opt.ws_host, &wl_opt.ws_addr,
 	    &wl_opt.ws_addrlen);
 	parse_addr(http, wl_opt.http_host, sizeof wl_opt.http_host,
@@ -320,8 +375,15 @@ parse_args(int argc, char **argv)
 		wl_opt.threads = wl_opt.conns;
 	if (wl_opt.batch == 0 || wl_opt.window == 0)
 		fatal("batch and window must be at least 1");
-	if (wl_opt.mode == WL_FANOUT && wl_opt.rate <= 0)
-		fatal("fanout needs a rate above 0");
+	if ((wl_opt.mode == WL_FANOUT || wl_opt.mode == WL_ARENA) &&
+	    wl_opt.rate <= 0)
+		fatal("fanout and arena need a rate above 0");
+	if ((wl_opt.mode == WL_ARENA || wl_opt.mode == WL_CHURN) &&
+	    wl_opt.secret == NULL)
+		fatal("arena and churn need the app's secret (-s)");
+	if ((wl_opt.mode == WL_ARENA || wl_opt.mode == WL_CHURN) &&
+	    strncmp(wl_opt.channel, "presence-", 9) != 0)
+		fatal("arena and churn need a presence- channel");
 	if (wl_opt.mode == WL_IDLE && wl_opt.pid == 0)
 		fatal("idle needs sluiced's pid (-p)");
 }
@@ -430,6 +492,14 @@ merge(struct wl_stats *all, const struct wl_stats *s)
 	all->drops += s->drops;
 	all->pings += s->pings;
 	all->other += s->other;
+	all->sent += s->sent;
+	all->sent_window += s->sent_window;
+	all->behind += s->behind;
+	all->joins += s->joins;
+	all->leaves += s->leaves;
+	all->joins_total += s->joins_total;
+	all->leaves_total += s->leaves_total;
+	all->member_errors += s->member_errors;
 	for (i = 0; i < WL_CLOSE_CODES && s->close_count[i] > 0; i++) {
 		for (k = 0; k < WL_CLOSE_CODES; k++)
 			if (all->close_count[k] == 0 ||
@@ -476,6 +546,7 @@ main(int argc, char **argv)
 	struct wl_worker *ws;
 	struct wl_pub pub;
 	struct wl_stats all;
+	struct wl_churn_end end;
 	uint64_t t_start, t_ready = 0, t0 = 0, t1 = 0, want;
 	uint64_t rss0 = 0, pss0 = 0, rss1 = 0, pss1 = 0;
 	unsigned i, per, first, ready_n, lost_conns, established;
@@ -488,9 +559,15 @@ main(int argc, char **argv)
 	raise_nofile(wl_opt.conns + 1);
 	memset(&pub, 0, sizeof pub);
 	memset(&all, 0, sizeof all);
+	memset(&end, 0, sizeof end);
 	atomic_store(&wl_phase, WL_SETUP);
 	if (wl_opt.mode == WL_IDLE) {
 		proc_mem(wl_opt.pid, &rss0, &pss0);
+	}
+	if (wl_opt.mode == WL_CHURN) {
+		wl_user_tabs = calloc(wl_opt.users, sizeof *wl_user_tabs);
+		if (wl_user_tabs == NULL)
+			fatal("out of memory");
 	}
 
 	ws = calloc(wl_opt.threads, sizeof *ws);
@@ -522,6 +599,8 @@ main(int argc, char **argv)
 		proc_mem(wl_opt.pid, &rss1, &pss1);
 		sleep_s(wl_opt.duration_s);
 	} else {
+		if (wl_opt.mode == WL_CHURN && wl_opt.pid != 0)
+			proc_mem(wl_opt.pid, &rss0, &pss0);
 		atomic_store(&wl_phase, WL_WARMUP);
 		if (wl_opt.mode == WL_FANOUT)
 			wl_pub_start(&pub);
@@ -543,6 +622,20 @@ main(int argc, char **argv)
 					break;
 				sleep_s(0.01);
 			}
+		} else if (wl_opt.mode == WL_ARENA) {
+			/* Every sender's events at every other one. */
+			for (i = 0; i * 10 < wl_opt.drain_s * 1000; i++) {
+				want = atomic_load(&wl_sent) *
+				    (atomic_load(&wl_ready) -
+				    atomic_load(&wl_closed) - 1);
+				if (atomic_load(&wl_delivered) >= want)
+					break;
+				sleep_s(0.01);
+			}
+		} else if (wl_opt.mode == WL_CHURN) {
+			wl_churn_check(&end);
+			if (wl_opt.pid != 0)
+				proc_mem(wl_opt.pid, &rss1, &pss1);
 		} else {
 			for (i = 0; i * 10 < wl_opt.drain_s * 1000 &&
 			    atomic_load(&wl_inflight) > 0; i++)
@@ -615,6 +708,104 @@ main(int argc, char **argv)
 			    pub.error);
 		break;
 	}
+	case WL_ARENA: {
+		/* Each event goes to every other connection. */
+		uint64_t expected = all.sent * (uint64_t)(ready_n - lost_conns -
+		    1);
+		uint64_t missing = expected > all.deliveries_total ?
+		    expected - all.deliveries_total : 0;
+
+		if (all.lost > 0 || all.reordered > 0 ||
+		    all.bad_deliveries > 0 || missing > 0 ||
+		    all.deliveries == 0)
+			problem = 1;
+		printf("mode=arena conns=%u threads=%u channel=%s rate=%.1f "
+		    "setup_s=%.2f seconds=%.3f sent=%" PRIu64 " eps=%.0f "
+		    "deliveries=%" PRIu64 " dps=%.0f p50_ms=%.3f p99_ms=%.3f "
+		    "p999_ms=%.3f max_ms=%.3f mean_ms=%.3f delivered_total=%"
+		    PRIu64 " expected=%" PRIu64 " missing=%" PRIu64 " lost=%"
+		    PRIu64 " reordered=%" PRIu64 " bad=%" PRIu64 " behind=%"
+		    PRIu64 " closed=%u closes=%s errors=%" PRIu64 "\n",
+		    wl_opt.conns, wl_opt.threads, wl_opt.channel, wl_opt.rate,
+		    setup, secs, all.sent, secs > 0 ?
+		    (double)all.sent_window / secs : 0, all.deliveries,
+		    secs > 0 ? (double)all.deliveries / secs : 0,
+		    ms(lat_hist_quantile(&all.lat, 0.50)),
+		    ms(lat_hist_quantile(&all.lat, 0.99)),
+		    ms(lat_hist_quantile(&all.lat, 0.999)), ms(all.lat.max),
+		    all.lat.n > 0 ? all.lat.sum / (double)all.lat.n / 1000 : 0,
+		    all.deliveries_total, expected, missing, all.lost,
+		    all.reordered, all.bad_deliveries, all.behind, lost_conns,
+		    codes, all.pusher_errors + all.protocol_errors +
+		    all.connect_errors + all.handshake_errors + all.drops);
+		if (!wl_opt.quiet)
+			fprintf(stderr, "arena: %u connections in %s, %.0f "
+			    "client events/s sent, %.0f deliveries/s; latency "
+			    "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max "
+			    "%.2f ms; %" PRIu64 " missing, %" PRIu64 " out of "
+			    "order, %u connections lost\n", wl_opt.conns,
+			    wl_opt.channel, secs > 0 ?
+			    (double)all.sent_window / secs : 0, secs > 0 ?
+			    (double)all.deliveries / secs : 0,
+			    ms(lat_hist_quantile(&all.lat, 0.50)),
+			    ms(lat_hist_quantile(&all.lat, 0.99)),
+			    ms(lat_hist_quantile(&all.lat, 0.999)),
+			    ms(all.lat.max), missing, all.reordered,
+			    lost_conns);
+		break;
+	}
+	case WL_CHURN:
+		if (all.member_errors > 0 || !end.settled || !end.fresh_ok ||
+		    end.checked < end.subscribed || end.mismatched > 0 ||
+		    end.joins_unfinished > 0 || all.joins == 0 ||
+		    end.error[0] != '\0')
+			problem = 1;
+		printf("mode=churn conns=%u users=%u threads=%u channel=%s "
+		    "hold_ms=%.0f close_pct=%u setup_s=%.2f seconds=%.3f "
+		    "joins=%" PRIu64 " leaves=%" PRIu64 " ops=%.0f "
+		    "member_eps=%.0f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f "
+		    "max_ms=%.3f joins_total=%" PRIu64 " leaves_total=%" PRIu64
+		    " in_end=%u members_end=%u server_subs=%lld "
+		    "server_members=%lld settled=%s fresh_members=%u "
+		    "fresh_ok=%s checked=%u mismatched=%u member_errors=%"
+		    PRIu64 " unfinished=%u rss_before_kb=%" PRIu64
+		    " rss_after_kb=%" PRIu64 " closed=%u closes=%s errors=%"
+		    PRIu64 "\n", wl_opt.conns, wl_opt.users, wl_opt.threads,
+		    wl_opt.channel, wl_opt.hold_ms, wl_opt.close_pct, setup,
+		    secs, all.joins, all.leaves, secs > 0 ?
+		    (double)(all.joins + all.leaves) / secs : 0, secs > 0 ?
+		    (double)all.deliveries / secs : 0,
+		    ms(lat_hist_quantile(&all.lat, 0.50)),
+		    ms(lat_hist_quantile(&all.lat, 0.99)),
+		    ms(lat_hist_quantile(&all.lat, 0.999)), ms(all.lat.max),
+		    all.joins_total, all.leaves_total, end.subscribed,
+		    end.members, (long long)end.server_subs,
+		    (long long)end.server_members, end.settled ? "yes" : "no",
+		    end.fresh_members, end.fresh_ok ? "yes" : "no",
+		    end.checked, end.mismatched, all.member_errors,
+		    end.joins_unfinished, rss0 / 1024, rss1 / 1024, lost_conns,
+		    codes, all.pusher_errors + all.protocol_errors +
+		    all.connect_errors + all.handshake_errors + all.drops);
+		if (!wl_opt.quiet)
+			fprintf(stderr, "churn: %u connections, %u users in "
+			    "%s: %.0f joins+leaves/s; subscribe to succeeded "
+			    "p50 %.2f ms, p99 %.2f ms; at the end %u "
+			    "connections in, %u members (sluiced: %lld, "
+			    "%lld%s), fresh subscriber's list %s, %u of %u "
+			    "lists compared, %u different, %" PRIu64
+			    " impossible member messages%s%s\n", wl_opt.conns,
+			    wl_opt.users, wl_opt.channel, secs > 0 ?
+			    (double)(all.joins + all.leaves) / secs : 0,
+			    ms(lat_hist_quantile(&all.lat, 0.50)),
+			    ms(lat_hist_quantile(&all.lat, 0.99)),
+			    end.subscribed, end.members,
+			    (long long)end.server_subs,
+			    (long long)end.server_members,
+			    end.settled ? "" : ", never agreed",
+			    end.fresh_ok ? "right" : "WRONG", end.checked,
+			    end.subscribed, end.mismatched, all.member_errors,
+			    end.error[0] != '\0' ? "; " : "", end.error);
+		break;
 	case WL_IDLE:
 		if (established < wl_opt.conns)
 			problem = 1;

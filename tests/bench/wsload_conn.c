@@ -4,8 +4,9 @@
  * at a time, from 127.0.0.x source addresses if asked), speaks the Pusher
  * protocol on them (connection_established, subscribe, ping/pong) and, by
  * mode: counts fan-out deliveries and their latency and order, holds the
- * connections idle, or publishes batches with sluice:publish and counts
- * the acks.
+ * connections idle, publishes batches with sluice:publish and counts
+ * the acks, or hands the presence modes' messages and timers to
+ * wsload_presence.c.
  *
  * Threads: a worker and its connections belong to the worker's thread;
  * it shares only the atomics of wsload.h with the others.
@@ -30,39 +31,6 @@
 #define READ_MIN	65536
 #define EVENTS_MAX	512
 #define DATA_VARIANTS	16
-
-enum wl_cstate { CS_NEW, CS_CONNECTING, CS_HANDSHAKE, CS_OPEN,
-    CS_SUBSCRIBING, CS_READY, CS_CLOSED };
-
-/* An ingest publish waiting for its ack. */
-struct wl_flight {
-	uint64_t	ref;
-	uint64_t	t_ns;
-	unsigned	n;
-};
-
-struct wl_conn {
-	struct wl_worker *w;
-	unsigned	 index;		/* global connection number */
-	unsigned	 slot;		/* its place in the worker */
-	uint32_t	 gen;		/* bumped on every connect */
-	int		 fd;
-	enum wl_cstate	 st;
-	unsigned	 tries;		/* connects that failed */
-	int		 want_out;	/* EPOLLOUT is on */
-	char		*out;
-	size_t		 out_len, out_off, out_cap;
-	char		*in;		/* an incomplete frame kept */
-	size_t		 in_len, in_cap;
-	struct wsc_msg	 msg;
-	struct wsc_key	 key;
-	uint64_t	 next_seq;	/* fanout: the sequence expected */
-	uint64_t	 seen;		/* fanout: deliveries on this one */
-	uint64_t	 ref;		/* ingest: the next publish's ref */
-	uint64_t	 ev_seq;	/* ingest: the next event's number */
-	struct wl_flight *fl;
-	unsigned	 nfl;
-};
 
 static char	*data_variant[DATA_VARIANTS];
 static size_t	 data_variant_len[DATA_VARIANTS];
@@ -145,6 +113,16 @@ conn_epoll(struct wl_conn *c, int op, uint32_t events)
 		fatal("epoll_ctl: %s", strerror(errno));
 }
 
+/* Takes c out of its worker's handshakes under way, if it was in. */
+static void
+conn_opened(struct wl_conn *c)
+{
+	if (c->opening) {
+		c->opening = 0;
+		c->w->opening--;
+	}
+}
+
 /* Counts close code code. */
 static void
 stats_close(struct wl_stats *st, unsigned code)
@@ -175,9 +153,7 @@ conn_close(struct wl_conn *c)
 		close(c->fd);
 		c->fd = -1;
 	}
-	if (c->st >= CS_CONNECTING && c->st < CS_READY && c->st != CS_CLOSED &&
-	    w->opening > 0)
-		w->opening--;
+	conn_opened(c);
 	if (c->st == CS_READY)
 		atomic_fetch_add(&wl_closed, 1);
 	else if (c->st != CS_CLOSED)
@@ -294,6 +270,7 @@ conn_connect(struct wl_conn *c)
 	}
 	c->gen++;
 	c->st = CS_CONNECTING;
+	c->opening = 1;
 	c->w->opening++;
 	if (connect(c->fd, (const struct sockaddr *)to, wl_opt.ws_addrlen) ==
 	    -1 && errno != EINPROGRESS)
@@ -316,7 +293,9 @@ conn_handshake(struct wl_conn *c)
 	memcpy(r + 8, &b, 8);
 	wsc_key_make(&c->key, r);
 	snprintf(path, sizeof path,
-	    "/app/%s?protocol=7&client=wsload&version=1.0", wl_opt.key);
+	    "/app/%s?protocol=7&client=wsload&version=1.0%s%s", wl_opt.key,
+	    wl_opt.query != NULL ? "&" : "",
+	    wl_opt.query != NULL ? wl_opt.query : "");
 	len = wsc_request(req, sizeof req, wl_opt.ws_host, path, &c->key);
 	if (len == 0)
 		fatal("handshake request too long");
@@ -501,6 +480,11 @@ conn_established(struct wl_conn *c)
 	if (c->st != CS_OPEN)
 		return;
 	atomic_fetch_add(&wl_established, 1);
+	if (wl_opt.mode == WL_ARENA || wl_opt.mode == WL_CHURN) {
+		c->st = CS_SUBSCRIBING;
+		wl_presence_subscribe(c);
+		return;
+	}
 	if (wl_opt.mode == WL_FANOUT) {
 		n = snprintf(sub, sizeof sub, "{\"event\":\"pusher:subscribe\","
 		    "\"data\":{\"channel\":\"%s\"}}", wl_opt.channel);
@@ -508,9 +492,7 @@ conn_established(struct wl_conn *c)
 		conn_send(c, WSC_TEXT, sub, (size_t)n);
 		return;
 	}
-	c->st = CS_READY;
-	c->w->opening--;
-	atomic_fetch_add(&wl_ready, 1);
+	wl_conn_ready(c);
 	if (wl_opt.mode == WL_INGEST && c->w->kicked)
 		conn_publish(c);
 }
@@ -522,11 +504,17 @@ conn_message(struct wl_conn *c, const char *m, size_t len)
 	struct wl_stats *st = &c->w->st;
 	const char *name;
 	size_t nlen;
+	int rc;
 
 	name = msg_event(m, len, &nlen);
 	if (name == NULL) {
 		st->other++;
 		return 0;
+	}
+	if (wl_opt.mode == WL_ARENA || wl_opt.mode == WL_CHURN) {
+		rc = wl_presence_message(c, name, nlen, m, len);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
 	}
 	if (wl_opt.mode == WL_FANOUT && name_is(name, nlen,
 	    wl_opt.event_name))
@@ -538,11 +526,8 @@ conn_message(struct wl_conn *c, const char *m, size_t len)
 	else if (name_is(name, nlen, "pusher:connection_established"))
 		conn_established(c);
 	else if (name_is(name, nlen, "pusher_internal:subscription_succeeded")) {
-		if (c->st == CS_SUBSCRIBING) {
-			c->st = CS_READY;
-			c->w->opening--;
-			atomic_fetch_add(&wl_ready, 1);
-		}
+		if (c->st == CS_SUBSCRIBING)
+			wl_conn_ready(c);
 	} else if (name_is(name, nlen, "pusher:ping")) {
 		st->pings++;
 		return SEND_LIT(c, "{\"event\":\"pusher:pong\",\"data\":{}}");
@@ -721,7 +706,7 @@ conn_event(struct wl_conn *c, uint32_t events)
 		epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
 		c->fd = -1;
-		c->w->opening--;
+		conn_opened(c);
 		c->st = CS_NEW;
 		if (++c->tries >= 5) {
 			c->st = CS_CLOSED;	/* given up */
@@ -751,13 +736,15 @@ worker_main(void *arg)
 	struct wl_worker *w = arg;
 	struct epoll_event evs[EVENTS_MAX];
 	struct wl_conn *c;
-	uint64_t delivered;
+	uint64_t delivered, wait_ns = 10000000;
 	unsigned i;
-	int n, ph;
+	int n, ph, presence = wl_opt.mode == WL_ARENA ||
+	    wl_opt.mode == WL_CHURN;
 
 	for (;;) {
 		worker_open_more(w);
-		n = epoll_wait(w->ep, evs, EVENTS_MAX, 10);
+		n = epoll_wait(w->ep, evs, EVENTS_MAX,
+		    (int)((wait_ns + 999999) / 1000000));
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_wait: %s", strerror(errno));
 		delivered = w->st.deliveries_total;
@@ -767,6 +754,8 @@ worker_main(void *arg)
 			    c->gen == (uint32_t)(evs[i].data.u64 >> 32))
 				conn_event(c, evs[i].events);
 		}
+		if (presence)
+			wait_ns = wl_presence_tick(w);
 		if (w->st.deliveries_total != delivered)
 			atomic_fetch_add(&wl_delivered,
 			    w->st.deliveries_total - delivered);
@@ -782,6 +771,8 @@ worker_main(void *arg)
 	for (i = 0; i < w->nconns; i++) {
 		conn_close(&w->conns[i]);
 		free(w->conns[i].fl);
+		if (presence)
+			wl_presence_free(&w->conns[i]);
 	}
 	close(w->ep);
 	return NULL;
@@ -814,6 +805,8 @@ wl_worker_start(struct wl_worker *w, unsigned first, unsigned n)
 			if (w->conns[i].fl == NULL)
 				fatal("out of memory");
 		}
+		if (wl_opt.mode == WL_ARENA || wl_opt.mode == WL_CHURN)
+			wl_presence_init(&w->conns[i]);
 	}
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
 		fatal("pthread_create failed");
@@ -828,4 +821,37 @@ wl_worker_join(struct wl_worker *w)
 	free(w->scratch);
 	w->conns = NULL;
 	w->rbuf = w->scratch = NULL;
+}
+
+int
+wl_conn_send(struct wl_conn *c, const char *text, size_t len)
+{
+	return conn_send(c, WSC_TEXT, text, len);
+}
+
+void
+wl_conn_connect(struct wl_conn *c)
+{
+	conn_connect(c);
+}
+
+void
+wl_conn_hangup(struct wl_conn *c)
+{
+	/* Closed as a leave: neither lost nor failed. */
+	conn_opened(c);
+	c->st = CS_CLOSED;
+	conn_close(c);
+	c->st = CS_NEW;
+}
+
+void
+wl_conn_ready(struct wl_conn *c)
+{
+	c->st = CS_READY;
+	conn_opened(c);
+	if (!c->was_ready) {
+		c->was_ready = 1;
+		atomic_fetch_add(&wl_ready, 1);
+	}
 }

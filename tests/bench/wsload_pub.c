@@ -1,12 +1,14 @@
 /*
- * wsload_pub.c: the fan-out publisher of wsload: one connection, HTTP
- * (POST /v1/events) or WebSocket (sluice:publish), sending events to the
- * channel at a fixed rate, each carrying its sequence number and the
- * CLOCK_MONOTONIC time it was sent in its data ({"wsload_seq":..,
+ * wsload_pub.c: blocking connections to sluiced (HTTP, or WebSocket with
+ * the Pusher greeting), and on one of them the fan-out publisher of
+ * wsload: HTTP (POST /v1/events) or WebSocket (sluice:publish), sending
+ * events to the channel at a fixed rate, each carrying its sequence number
+ * and the CLOCK_MONOTONIC time it was sent in its data ({"wsload_seq":..,
  * "wsload_t":..}), and waiting for each batch's reply before the next.
  *
- * Threads: runs on its own thread with blocking I/O; shares only the
- * phase and wl_published with the others.
+ * Threads: a blocking connection belongs to one thread. The publisher
+ * runs on its own thread; it shares only the phase and wl_published with
+ * the others.
  */
 #define _GNU_SOURCE
 #include <sys/socket.h>
@@ -22,23 +24,12 @@
 
 #include "wsload.h"
 
-struct pub_conn {
-	struct wl_pub	*p;
-	int		 fd;
-	char		*in;
-	size_t		 in_len, in_cap;
-	char		*out;
-	size_t		 out_cap;
-	uint64_t	 rng;
-	struct wsc_msg	 msg;
-};
-
-/* Records the publisher's first failure; returns -1. */
-static int
-pub_fail(struct wl_pub *p, const char *what)
+int
+wl_bconn_fail(struct wl_bconn *bc, const char *what)
 {
-	if (p->error[0] == '\0')
-		snprintf(p->error, sizeof p->error, "publisher: %.200s", what);
+	if (bc->error[0] == '\0')
+		snprintf(bc->error, bc->error_cap, "%s: %.200s", bc->name,
+		    what);
 	return -1;
 }
 
@@ -61,7 +52,7 @@ pub_reserve(char **buf, size_t *cap, size_t need)
 
 /* Writes all of buf (blocking); -1 on an error, recorded. */
 static int
-pub_write(struct pub_conn *pc, const char *buf, size_t len)
+pub_write(struct wl_bconn *pc, const char *buf, size_t len)
 {
 	ssize_t n;
 
@@ -70,7 +61,7 @@ pub_write(struct pub_conn *pc, const char *buf, size_t len)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return pub_fail(pc->p, n == 0 ? "write returned 0" :
+			return wl_bconn_fail(pc, n == 0 ? "write returned 0" :
 			    strerror(errno));
 		buf += n;
 		len -= (size_t)n;
@@ -80,7 +71,7 @@ pub_write(struct pub_conn *pc, const char *buf, size_t len)
 
 /* Reads more into pc->in; -1 on EOF, error or timeout. */
 static int
-pub_read(struct pub_conn *pc)
+pub_read(struct wl_bconn *pc)
 {
 	ssize_t n;
 
@@ -93,13 +84,13 @@ pub_read(struct pub_conn *pc)
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
-		return pub_fail(pc->p, n == 0 ? "closed by the server" :
+		return wl_bconn_fail(pc, n == 0 ? "closed by the server" :
 		    strerror(errno));
 	}
 }
 
-static void
-pub_consume(struct pub_conn *pc, size_t n)
+void
+wl_bconn_consume(struct wl_bconn *pc, size_t n)
 {
 	memmove(pc->in, pc->in + n, pc->in_len - n);
 	pc->in_len -= n;
@@ -137,24 +128,28 @@ pub_event_room(void)
 	    strlen(wl_opt.prefix);
 }
 
-/* HTTP: one POST of n events; returns the events accepted, or -1. */
-static long
-pub_http(struct pub_conn *pc, char **body, size_t *body_cap, uint64_t seq,
-    unsigned n)
+long
+wl_bconn_http(struct wl_bconn *pc, const char *method, const char *path,
+    const char *body, size_t blen, unsigned *status, const char **reply,
+    size_t *total)
 {
 	char head[1024], *end, *v;
-	size_t blen, hlen, clen, total;
-	unsigned status;
-	long acc;
+	size_t hlen, clen;
 
-	pub_reserve(body, body_cap, 4 + n * pub_event_room());
-	blen = (size_t)(pub_events(*body, seq, n) - *body);
-	hlen = (size_t)snprintf(head, sizeof head,
-	    "POST /v1/events HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: sluice-wsload/1\r\nX-Sluice-Key: %s\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-	    wl_opt.http_host, wl_opt.key, blen);
-	if (pub_write(pc, head, hlen) == -1 || pub_write(pc, *body, blen) == -1)
+	if (body != NULL)
+		hlen = (size_t)snprintf(head, sizeof head,
+		    "%s %s HTTP/1.1\r\nHost: %s\r\n"
+		    "User-Agent: sluice-wsload/1\r\nX-Sluice-Key: %s\r\n"
+		    "Content-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n\r\n", method, path,
+		    wl_opt.http_host, wl_opt.key, blen);
+	else
+		hlen = (size_t)snprintf(head, sizeof head,
+		    "%s %s HTTP/1.1\r\nHost: %s\r\n"
+		    "User-Agent: sluice-wsload/1\r\n\r\n", method, path,
+		    wl_opt.http_host);
+	if (pub_write(pc, head, hlen) == -1 ||
+	    (body != NULL && pub_write(pc, body, blen) == -1))
 		return -1;
 	for (;;) {
 		end = pc->in_len > 0 ? memmem(pc->in, pc->in_len, "\r\n\r\n", 4) :
@@ -164,37 +159,52 @@ pub_http(struct pub_conn *pc, char **body, size_t *body_cap, uint64_t seq,
 			*end = '\0';
 			v = strcasestr(pc->in, "\r\nContent-Length:");
 			if (v == NULL)
-				return pub_fail(pc->p, "a reply without "
+				return wl_bconn_fail(pc, "a reply without "
 				    "Content-Length");
 			clen = strtoul(v + 17, NULL, 10);
-			total = hlen + clen;
-			while (pc->in_len < total)
+			*total = hlen + clen;
+			while (pc->in_len < *total)
 				if (pub_read(pc) == -1)
 					return -1;
-			status = (unsigned)strtoul(pc->in + 9, NULL, 10);
-			if (status < 200 || status > 299) {
-				snprintf(head, sizeof head, "HTTP %u: %.*s",
-				    status, (int)(clen < 200 ? clen : 200),
-				    pc->in + hlen);
-				return pub_fail(pc->p, head);
-			}
-			v = memmem(pc->in + hlen, clen, "\"accepted\":", 11);
-			acc = v != NULL ? strtol(v + 11, NULL, 10) : (long)n;
-			pub_consume(pc, total);
-			return acc;
+			*status = (unsigned)strtoul(pc->in + 9, NULL, 10);
+			*reply = pc->in + hlen;
+			return (long)clen;
 		}
 		if (pub_read(pc) == -1)
 			return -1;
 	}
 }
 
-/*
- * WebSocket: reads messages until one named want (or, with want2, that
- * one); answers pings on the way. Returns the message's length with
- * *msg pointing at it (valid until the next read), or -1.
- */
+/* HTTP: one POST of n events; returns the events accepted, or -1. */
 static long
-pub_ws_wait(struct pub_conn *pc, const char *want, const char *want2,
+pub_http(struct wl_bconn *pc, char **body, size_t *body_cap, uint64_t seq,
+    unsigned n)
+{
+	const char *reply, *v;
+	char what[256];
+	size_t blen, total;
+	unsigned status;
+	long clen, acc;
+
+	pub_reserve(body, body_cap, 4 + n * pub_event_room());
+	blen = (size_t)(pub_events(*body, seq, n) - *body);
+	clen = wl_bconn_http(pc, "POST", "/v1/events", *body, blen, &status,
+	    &reply, &total);
+	if (clen < 0)
+		return -1;
+	if (status < 200 || status > 299) {
+		snprintf(what, sizeof what, "HTTP %u: %.*s", status,
+		    (int)(clen < 200 ? clen : 200), reply);
+		return wl_bconn_fail(pc, what);
+	}
+	v = memmem(reply, (size_t)clen, "\"accepted\":", 11);
+	acc = v != NULL ? strtol(v + 11, NULL, 10) : (long)n;
+	wl_bconn_consume(pc, total);
+	return acc;
+}
+
+long
+wl_bconn_ws_wait(struct wl_bconn *pc, const char *want, const char *want2,
     const char **msg, size_t *frame_len)
 {
 	struct wsc_frame f;
@@ -207,7 +217,7 @@ pub_ws_wait(struct pub_conn *pc, const char *want, const char *want2,
 	for (;;) {
 		n = wsc_frame_parse(pc->in, pc->in_len, &f, NULL);
 		if (n < 0)
-			return pub_fail(pc->p, "malformed frame");
+			return wl_bconn_fail(pc, "malformed frame");
 		if (n == 0) {
 			if (pub_read(pc) == -1)
 				return -1;
@@ -217,20 +227,20 @@ pub_ws_wait(struct pub_conn *pc, const char *want, const char *want2,
 		if (f.opcode == WSC_PING) {
 			len = wsc_frame_put(pong, WSC_PONG, f.payload, f.len,
 			    (uint32_t)wl_random(&pc->rng));
-			pub_consume(pc, (size_t)n);
+			wl_bconn_consume(pc, (size_t)n);
 			if (pub_write(pc, pong, len) == -1)
 				return -1;
 			continue;
 		}
 		if (f.opcode == WSC_CLOSE)
-			return pub_fail(pc->p, "closed by the server");
+			return wl_bconn_fail(pc, "closed by the server");
 		if (f.opcode == WSC_PONG) {
-			pub_consume(pc, (size_t)n);
+			wl_bconn_consume(pc, (size_t)n);
 			continue;
 		}
 		rc = wsc_msg_feed(&pc->msg, &f, &m, &len);
 		if (rc < 0)
-			return pub_fail(pc->p, "bad fragments");
+			return wl_bconn_fail(pc, "bad fragments");
 		if (rc == 1) {
 			wl = (size_t)snprintf(name, sizeof name,
 			    "\"event\":\"%s\"", want);
@@ -256,30 +266,45 @@ pub_ws_wait(struct pub_conn *pc, const char *want, const char *want2,
 			    22) != NULL) {
 				snprintf(name, sizeof name, "%.*s",
 				    (int)(len < 60 ? len : 60), m);
-				return pub_fail(pc->p, name);
+				return wl_bconn_fail(pc, name);
 			}
 		}
-		pub_consume(pc, (size_t)n);
+		wl_bconn_consume(pc, (size_t)n);
 	}
 }
 
-/* WebSocket: the handshake and connection_established. */
+int
+wl_bconn_ws_send(struct wl_bconn *pc, const char *text, size_t len)
+{
+	size_t n;
+
+	pub_reserve(&pc->out, &pc->out_cap, wsc_frame_size(len));
+	n = wsc_frame_put(pc->out, WSC_TEXT, text, len,
+	    (uint32_t)wl_random(&pc->rng));
+	return pub_write(pc, pc->out, n);
+}
+
+/* WebSocket: the handshake and connection_established, whose socket id
+ * is kept. */
 static int
-pub_ws_open(struct pub_conn *pc)
+pub_ws_open(struct wl_bconn *pc)
 {
 	struct wsc_key k;
 	unsigned char r[16];
 	uint64_t a = wl_random(&pc->rng), b = wl_random(&pc->rng);
-	const char *m;
+	const char *m, *p, *end;
 	char req[1024], path[512];
-	size_t len, head, flen;
+	size_t len, head, flen, n = 0;
+	long mlen;
 	int rc;
 
 	memcpy(r, &a, 8);
 	memcpy(r + 8, &b, 8);
 	wsc_key_make(&k, r);
 	snprintf(path, sizeof path,
-	    "/app/%s?protocol=7&client=wsload&version=1.0", wl_opt.key);
+	    "/app/%s?protocol=7&client=wsload&version=1.0%s%s", wl_opt.key,
+	    wl_opt.query != NULL ? "&" : "",
+	    wl_opt.query != NULL ? wl_opt.query : "");
 	len = wsc_request(req, sizeof req, wl_opt.ws_host, path, &k);
 	if (pub_write(pc, req, len) == -1)
 		return -1;
@@ -287,22 +312,63 @@ pub_ws_open(struct pub_conn *pc)
 		if (pub_read(pc) == -1)
 			return -1;
 	if (rc != 101)
-		return pub_fail(pc->p, "handshake refused");
-	pub_consume(pc, head);
-	if (pub_ws_wait(pc, "pusher:connection_established", NULL, &m,
-	    &flen) < 0)
+		return wl_bconn_fail(pc, "handshake refused");
+	wl_bconn_consume(pc, head);
+	mlen = wl_bconn_ws_wait(pc, "pusher:connection_established", NULL,
+	    &m, &flen);
+	if (mlen < 0)
 		return -1;
-	pub_consume(pc, flen);
+	p = memmem(m, (size_t)mlen, "socket_id", 9);
+	end = m + mlen;
+	if (p != NULL) {
+		for (p += 9; p < end && (*p == '"' || *p == '\\' ||
+		    *p == ':'); p++)
+			;
+		while (p < end && *p != '"' && *p != '\\' &&
+		    n + 1 < sizeof pc->socket_id)
+			pc->socket_id[n++] = *p++;
+	}
+	pc->socket_id[n] = '\0';
+	wl_bconn_consume(pc, flen);
 	return 0;
+}
+
+int
+wl_bconn_open(struct wl_bconn *bc, int ws, const char *name, char *error,
+    size_t error_cap)
+{
+	memset(bc, 0, sizeof *bc);
+	bc->name = name;
+	bc->error = error;
+	bc->error_cap = error_cap;
+	error[0] = '\0';
+	bc->rng = now_ns() | 1;
+	bc->fd = ws ? wl_dial(&wl_opt.ws_addr, wl_opt.ws_addrlen) :
+	    wl_dial(&wl_opt.http_addr, wl_opt.http_addrlen);
+	if (bc->fd == -1)
+		return wl_bconn_fail(bc, strerror(errno));
+	return ws ? pub_ws_open(bc) : 0;
+}
+
+void
+wl_bconn_close(struct wl_bconn *bc)
+{
+	if (bc->fd != -1)
+		close(bc->fd);
+	bc->fd = -1;
+	free(bc->in);
+	free(bc->out);
+	bc->in = bc->out = NULL;
+	wsc_msg_free(&bc->msg);
 }
 
 /* WebSocket: one sluice:publish of n events; the events acked, or -1. */
 static long
-pub_ws(struct pub_conn *pc, char **body, size_t *body_cap, uint64_t seq,
+pub_ws(struct wl_bconn *pc, char **body, size_t *body_cap, uint64_t seq,
     unsigned n)
 {
 	const char *m, *p, *end;
-	size_t len, flen, plen;
+	size_t flen, plen;
 	long ids = 0, mlen;
 	char *q;
 
@@ -313,16 +379,13 @@ pub_ws(struct pub_conn *pc, char **body, size_t *body_cap, uint64_t seq,
 	*q++ = '}';
 	*q++ = '}';
 	plen = (size_t)(q - *body);
-	pub_reserve(&pc->out, &pc->out_cap, wsc_frame_size(plen));
-	len = wsc_frame_put(pc->out, WSC_TEXT, *body, plen,
-	    (uint32_t)wl_random(&pc->rng));
-	if (pub_write(pc, pc->out, len) == -1)
+	if (wl_bconn_ws_send(pc, *body, plen) == -1)
 		return -1;
-	mlen = pub_ws_wait(pc, "sluice:ack", "sluice:nack", &m, &flen);
+	mlen = wl_bconn_ws_wait(pc, "sluice:ack", "sluice:nack", &m, &flen);
 	if (mlen < 0)
 		return -1;
 	if (memmem(m, (size_t)mlen, "sluice:nack", 11) != NULL) {
-		snprintf(pc->p->error, sizeof pc->p->error, "publisher: %.*s",
+		snprintf(pc->error, pc->error_cap, "publisher: %.*s",
 		    (int)(mlen < 200 ? mlen : 200), m);
 		return -1;
 	}
@@ -333,7 +396,7 @@ pub_ws(struct pub_conn *pc, char **body, size_t *body_cap, uint64_t seq,
 			if (p[0] == '\\' && p[1] == '"')
 				ids++;
 	}
-	pub_consume(pc, flen);
+	wl_bconn_consume(pc, flen);
 	return ids / 2;
 }
 
@@ -354,7 +417,7 @@ static void *
 pub_main(void *arg)
 {
 	struct wl_pub *p = arg;
-	struct pub_conn pc;
+	struct wl_bconn pc;
 	uint64_t start, now, due, sched, t0;
 	char *body = NULL;
 	size_t body_cap = 0;
@@ -362,16 +425,8 @@ pub_main(void *arg)
 	long acc;
 	int ws = strcmp(wl_opt.publisher, "ws") == 0, ph;
 
-	memset(&pc, 0, sizeof pc);
-	pc.p = p;
-	pc.rng = now_ns() | 1;
-	pc.fd = ws ? wl_dial(&wl_opt.ws_addr, wl_opt.ws_addrlen) :
-	    wl_dial(&wl_opt.http_addr, wl_opt.http_addrlen);
-	if (pc.fd == -1) {
-		pub_fail(p, strerror(errno));
-		return NULL;
-	}
-	if (ws && pub_ws_open(&pc) == -1)
+	if (wl_bconn_open(&pc, ws, "publisher", p->error,
+	    sizeof p->error) == -1)
 		goto out;
 	start = now_ns();
 	while ((ph = atomic_load(&wl_phase)) == WL_WARMUP ||
@@ -397,7 +452,7 @@ pub_main(void *arg)
 		if (acc < 0)
 			break;
 		if ((unsigned long)acc != n) {
-			pub_fail(p, "events were refused");
+			wl_bconn_fail(&pc, "events were refused");
 			break;
 		}
 		p->requests++;
@@ -410,11 +465,8 @@ pub_main(void *arg)
 		atomic_store(&wl_published, p->accepted);
 	}
 out:
-	close(pc.fd);
-	free(pc.in);
-	free(pc.out);
+	wl_bconn_close(&pc);
 	free(body);
-	wsc_msg_free(&pc.msg);
 	return NULL;
 }
 
