@@ -85,9 +85,15 @@ ws_channel_allowed(struct ws_conn *c, const char *name, enum channel_kind k,
 		    "this is another user's channel", 403);
 		return 0;
 	case CHANNEL_PRESENCE:
-		if (auth == NULL || channel_data == NULL) {
+		if (auth == NULL) {
 			ws_channel_error(c, name, "AuthError", "a presence "
-			    "channel needs auth and channel_data", 401);
+			    "channel needs auth", 401);
+			return 0;
+		}
+		if (channel_data == NULL) {
+			ws_channel_error(c, name, "InvalidChannelData", "a "
+			    "presence channel needs channel_data, a JSON "
+			    "string {\"user_id\", \"user_info\"}", 400);
 			return 0;
 		}
 		if (!auth_channel_valid(app->key, app->secret, c->socket_id,

@@ -269,18 +269,18 @@ describe('channel names', () => {
 		});
 	}
 
-	it('presence- channels without channel_data: AuthError 401',
-	    async () => {
+	it('presence- channels: AuthError 401 without auth, '
+	    + 'InvalidChannelData 400 without channel_data', async () => {
 		const c = await connect(s);
 		try {
 			for (const ch of ['presence-room', 'presence-game-1']) {
 				assertRefused(await c.subscribe(ch), ch,
 				    'AuthError', 401);
-				// A private channel's auth is not a presence
-				// one: the user's data is what it signs.
+				// A private channel's auth, and no user's data
+				// for it to sign.
 				const auth = signChannel(APP, c.socketId, ch);
 				assertRefused(await c.subscribe(ch, { auth }), ch,
-				    'AuthError', 401);
+				    'InvalidChannelData', 400);
 			}
 		} finally {
 			await c.close();
