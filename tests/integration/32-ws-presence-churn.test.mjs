@@ -269,12 +269,13 @@ describe('presence churn', () => {
 			}
 			const t0 = Date.now();
 			await churn(members, WARMUP_SECONDS, report.rss);
-			await sleep(500);
+			// Queued member events drain before a reading.
+			await sleep(1000);
 			const rss0 = rssKiB(s.pid);
 			const in0 = members.filter((m) => m.state ===
 			    'subscribed').length;
 			await churn(members, SECONDS - WARMUP_SECONDS, report.rss);
-			await sleep(500);
+			await sleep(1000);
 			const rss1 = rssKiB(s.pid);
 
 			// The server's view: what a fresh subscriber is told.
