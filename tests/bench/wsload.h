@@ -108,7 +108,7 @@ struct wl_presence {
 	char		 socket_id[64];
 	uint64_t	*members;	/* churn: bitmap of users, + checker */
 	unsigned	 nmembers;	/* bits set */
-	uint32_t	*from_seq;	/* arena: next sequence by sender */
+	uint64_t	*from_seq;	/* arena: next sequence by sender */
 	uint64_t	 seq;		/* arena: next event's number */
 	uint64_t	 next_ns;	/* arena: next send; churn: next move */
 	uint64_t	 sub_ns;	/* churn: subscribe sent */
@@ -206,6 +206,11 @@ int wl_conn_send(struct wl_conn *c, const char *text, size_t len);
 void wl_conn_connect(struct wl_conn *c);
 void wl_conn_hangup(struct wl_conn *c);
 void wl_conn_ready(struct wl_conn *c);
+/* Counts a delivery of sequence seq sent at t (both from the event) and
+ * received at now, where *next is the sequence expected from its sender:
+ * lost, reordered, and the latency while measuring. */
+void wl_conn_delivered(struct wl_stats *st, uint64_t *next, uint64_t seq,
+    uint64_t t, uint64_t now);
 
 /*
  * A blocking connection, HTTP or WebSocket, with 10 s timeouts: the

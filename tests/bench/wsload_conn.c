@@ -392,6 +392,25 @@ name_is(const char *name, size_t nlen, const char *s)
 }
 
 /* Fanout: one delivery of the publisher's events. */
+void
+wl_conn_delivered(struct wl_stats *st, uint64_t *next, uint64_t seq,
+    uint64_t t, uint64_t now)
+{
+	if (seq == *next)
+		(*next)++;
+	else if (seq > *next) {
+		st->lost += seq - *next;
+		*next = seq + 1;
+	} else
+		st->reordered++;
+	st->deliveries_total++;
+	if (atomic_load_explicit(&wl_phase, memory_order_relaxed) ==
+	    WL_MEASURE) {
+		st->deliveries++;
+		lat_hist_record(&st->lat, now > t ? (now - t) / 1000 : 0);
+	}
+}
+
 static void
 conn_delivery(struct wl_conn *c, const char *m, size_t len)
 {
@@ -405,21 +424,8 @@ conn_delivery(struct wl_conn *c, const char *m, size_t len)
 		st->bad_deliveries++;
 		return;
 	}
-	if ((uint64_t)seq == c->next_seq)
-		c->next_seq++;
-	else if ((uint64_t)seq > c->next_seq) {
-		st->lost += (uint64_t)seq - c->next_seq;
-		c->next_seq = (uint64_t)seq + 1;
-	} else
-		st->reordered++;
 	c->seen++;
-	st->deliveries_total++;
-	if (atomic_load_explicit(&wl_phase, memory_order_relaxed) ==
-	    WL_MEASURE) {
-		st->deliveries++;
-		lat_hist_record(&st->lat, now > (uint64_t)t ?
-		    (now - (uint64_t)t) / 1000 : 0);
-	}
+	wl_conn_delivered(st, &c->next_seq, (uint64_t)seq, (uint64_t)t, now);
 }
 
 /* Ingest: a sluice:ack or sluice:nack. */

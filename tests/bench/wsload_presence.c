@@ -281,7 +281,6 @@ arena_delivery(struct wl_conn *c, const char *m, size_t len)
 	struct wl_stats *st = &c->w->st;
 	int64_t from, seq, t;
 	uint64_t now = c->w->now;
-	uint32_t *next;
 
 	from = wl_find_uint(m, len, "wsload_from");
 	seq = wl_find_uint(m, len, "wsload_seq");
@@ -297,21 +296,8 @@ arena_delivery(struct wl_conn *c, const char *m, size_t len)
 			    (int)(len < 300 ? len : 300), m);
 		return;
 	}
-	next = &c->pr.from_seq[from];
-	if ((uint64_t)seq == *next)
-		(*next)++;
-	else if ((uint64_t)seq > *next) {
-		st->lost += (uint64_t)seq - *next;
-		*next = (uint32_t)seq + 1;
-	} else
-		st->reordered++;
-	st->deliveries_total++;
-	if (atomic_load_explicit(&wl_phase, memory_order_relaxed) ==
-	    WL_MEASURE) {
-		st->deliveries++;
-		lat_hist_record(&st->lat, now > (uint64_t)t ?
-		    (now - (uint64_t)t) / 1000 : 0);
-	}
+	wl_conn_delivered(st, &c->pr.from_seq[from], (uint64_t)seq,
+	    (uint64_t)t, now);
 }
 
 static int
