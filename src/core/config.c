@@ -150,6 +150,8 @@ static const struct inifile_key config_app_keys[] = {
 	APP("subscription_count_interval_ms", INIFILE_UINT,
 	    subscription_count_interval_ms, 10, 3600000, NULL),
 	APP("cache_ttl", INIFILE_UINT, cache_ttl_s, 1, 30 * 86400, NULL),
+	APP("max_batch_events", INIFILE_UINT, max_batch_events, 1, 1000,
+	    NULL),
 };
 #undef APP
 #undef KEY
@@ -351,6 +353,7 @@ config_open(void *user, const struct inifile_section *sec, const char *name,
 	app->user_auth_timeout_s = 30;
 	app->subscription_count_interval_ms = 1000;
 	app->cache_ttl_s = 30 * 60;
+	app->max_batch_events = 10;			/* as Pusher */
 	return 0;
 }
 

@@ -39,6 +39,7 @@ struct config_app {
 	int			 subscription_count;	/* counts sent */
 	unsigned		 subscription_count_interval_ms;
 	unsigned		 cache_ttl_s;	/* cache-* channels' last event */
+	unsigned		 max_batch_events; /* HTTP API batch_events */
 };
 
 /* What an app does with a client event (client-*). */

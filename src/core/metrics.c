@@ -39,7 +39,7 @@ static const char *const metrics_reject_names[METRICS_REJECT_MAX] = {
 
 /* WebSocket close codes the server sends, counted one by one. */
 static const int metrics_close_codes[] = {
-	4001, 4003, 4004, 4005, 4006, 4007, 4100, 4200, 4201
+	4001, 4003, 4004, 4005, 4006, 4007, 4009, 4100, 4200, 4201
 };
 #define METRICS_NCLOSE SLUICE_ARRAY_LEN(metrics_close_codes)
 
@@ -58,6 +58,7 @@ static struct {
 	atomic_int_fast64_t	http_connections;	/* gauge */
 	atomic_uint_fast64_t	http_refused;
 	atomic_uint_fast64_t	http_deadline[2];	/* head, body */
+	atomic_uint_fast64_t	http_api[METRICS_API_MAX][METRICS_NSTATUS + 1];
 	atomic_int		amqp_connected;
 	atomic_int		amqp_blocked;
 	atomic_uint_fast64_t	amqp_published;
@@ -139,6 +140,55 @@ void
 metrics_http_deadline(int body)
 {
 	METRICS_ADD(metrics.http_deadline[body != 0], 1);
+}
+
+static const char *const metrics_api_names[METRICS_API_MAX] = {
+	[METRICS_API_EVENTS] = "events",
+	[METRICS_API_BATCH_EVENTS] = "batch_events",
+	[METRICS_API_CHANNELS] = "channels",
+	[METRICS_API_CHANNEL] = "channel",
+	[METRICS_API_USERS] = "users",
+	[METRICS_API_TERMINATE] = "terminate_connections",
+	[METRICS_API_OTHER] = "other",
+};
+
+void
+metrics_http_api(enum metrics_api_endpoint endpoint, unsigned status)
+{
+	size_t i;
+
+	if (endpoint >= METRICS_API_MAX)
+		endpoint = METRICS_API_OTHER;
+	for (i = 0; i < METRICS_NSTATUS; i++)
+		if (metrics_statuses[i] == status)
+			break;
+	METRICS_ADD(metrics.http_api[endpoint][i], 1);
+}
+
+/* The HTTP API's requests by endpoint and status: the pairs seen. */
+static void
+metrics_render_api(struct metrics_text *b)
+{
+	uint64_t n;
+	size_t e, i;
+	char code[16];
+
+	metrics_family(b, "sluice_http_api_requests_total", "counter",
+	    "HTTP API (Pusher server API) requests answered, by endpoint and "
+	    "status code (the pairs seen so far).");
+	for (e = 0; e < METRICS_API_MAX; e++)
+		for (i = 0; i <= METRICS_NSTATUS; i++) {
+			if ((n = METRICS_GET(metrics.http_api[e][i])) == 0)
+				continue;
+			if (i < METRICS_NSTATUS)
+				snprintf(code, sizeof code, "%u",
+				    metrics_statuses[i]);
+			else
+				snprintf(code, sizeof code, "other");
+			metrics_printf(b, "sluice_http_api_requests_total"
+			    "{endpoint=\"%s\",code=\"%s\"} %llu\n",
+			    metrics_api_names[e], code, (unsigned long long)n);
+		}
 }
 
 void
@@ -469,6 +519,7 @@ metrics_render_http(struct metrics_text *b, const struct metrics_hooks *hooks)
 	    "head", METRICS_GET(metrics.http_deadline[0]));
 	metrics_labelled(b, "sluice_http_deadline_closes_total", "phase",
 	    "body", METRICS_GET(metrics.http_deadline[1]));
+	metrics_render_api(b);
 }
 
 static void

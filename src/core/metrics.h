@@ -40,6 +40,22 @@ void metrics_http_connections(int delta);
 void metrics_http_refused(void);
 void metrics_http_deadline(int body);
 
+/* The endpoints of the HTTP API (the Pusher server API), for
+ * metrics_http_api. */
+enum metrics_api_endpoint {
+	METRICS_API_EVENTS,		/* POST /apps/ID/events */
+	METRICS_API_BATCH_EVENTS,	/* POST /apps/ID/batch_events */
+	METRICS_API_CHANNELS,		/* GET /apps/ID/channels */
+	METRICS_API_CHANNEL,		/* GET /apps/ID/channels/NAME */
+	METRICS_API_USERS,		/* GET /apps/ID/channels/NAME/users */
+	METRICS_API_TERMINATE,		/* POST .../terminate_connections */
+	METRICS_API_OTHER,		/* no such endpoint */
+	METRICS_API_MAX
+};
+
+/* Counts one HTTP API request answered with status. */
+void metrics_http_api(enum metrics_api_endpoint endpoint, unsigned status);
+
 void metrics_amqp_connected(int connected);
 void metrics_amqp_blocked(int blocked);
 void metrics_amqp_published(uint64_t n);

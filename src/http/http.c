@@ -1,7 +1,7 @@
 /*
  * http.c: the libmicrohttpd daemon: listening, routing, the health, ready
  * and metrics endpoints, and an orderly stop. POST /v1/events lives in
- * http_ingest.c, the per-client limit and the deadlines of a request in
+ * http_ingest.c, the HTTP API (/apps/ID/...) in http_api.c, the per-client limit and the deadlines of a request in
  * http_guard.c. Requests run on libmicrohttpd's thread pool.
  */
 #define _GNU_SOURCE
@@ -20,6 +20,7 @@
 #include "core/netaddr.h"
 #include "core/sluice.h"
 #include "http/http.h"
+#include "http/http_api.h"
 #include "http/http_auth.h"
 #include "http/http_guard.h"
 #include "http/http_ingest.h"
@@ -300,6 +301,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	enum http_ctx_kind *kind = *con_cls;
 	struct http_reply_opts opts = { 0 };
 	struct http_ingest *req;
+	struct http_api *api;
 	enum http_route route;
 	enum MHD_Result ret;
 	int is_get;
@@ -307,6 +309,17 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	(void)version;
 	if (kind != NULL && *kind == HTTP_CTX_METRICS)
 		return http_metrics(srv, c, con_cls);
+	if (kind != NULL && *kind == HTTP_CTX_API) {
+		api = *con_cls;
+		if (*upload_data_size > 0) {
+			ret = http_api_body(api, upload_data,
+			    *upload_data_size);
+			*upload_data_size = 0;
+			return ret;
+		}
+		http_guard_body_done(srv->guard, c);
+		return http_api_finish(api);
+	}
 	if (kind != NULL) {
 		req = *con_cls;
 		if (*upload_data_size > 0) {
@@ -326,6 +339,13 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		    "not supported; send chunked, or a Content-Length",
 		    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_TRANSFER_ENCODING));
+	if (strncmp(url, HTTP_API_PREFIX, sizeof HTTP_API_PREFIX - 1) == 0) {
+		api = http_api_begin(srv, c, url, method, &ret);
+		if (api == NULL)
+			return ret;
+		*con_cls = api;
+		return MHD_YES;
+	}
 	route = http_route_find(url);
 	if (route == HTTP_ROUTE_NONE)
 		return http_static_serve(srv->statics, c, url, method);
@@ -360,7 +380,10 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		http_guard_request_done(srv->guard, c);
 	if (kind != NULL && *kind == HTTP_CTX_METRICS)
 		free(*con_cls);
-	else if (kind != NULL) {
+	else if (kind != NULL && *kind == HTTP_CTX_API) {
+		http_api_free(*con_cls);
+		waitcount_done(&srv->owed);
+	} else if (kind != NULL) {
 		http_ingest_free(*con_cls);
 		/* Its answer is written (or its client gone). */
 		waitcount_done(&srv->owed);

@@ -29,8 +29,7 @@ http_auth_arg(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* Whether s is a socket_id as sluiced makes them: digits, a dot, digits. */
-static int
+int
 http_auth_socket_id_valid(const char *s)
 {
 	size_t n = strlen(s), left = strspn(s, "0123456789");

@@ -30,4 +30,8 @@ struct http_server;
 enum MHD_Result http_auth_serve(struct http_server *srv,
     struct MHD_Connection *c);
 
+/* Whether s is a socket_id as sluiced makes them: digits, a dot, digits
+ * (the HTTP API's socket_id too). */
+int http_auth_socket_id_valid(const char *s);
+
 #endif

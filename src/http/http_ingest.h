@@ -56,7 +56,8 @@ enum http_req_state {
 /* What a connection's context points at first: which request it is. */
 enum http_ctx_kind {
 	HTTP_CTX_INGEST,	/* struct http_ingest */
-	HTTP_CTX_METRICS	/* GET /metrics, waiting on the hub */
+	HTTP_CTX_METRICS,	/* GET /metrics, waiting on the hub */
+	HTTP_CTX_API		/* the HTTP API: struct http_api */
 };
 
 /* One POST /v1/events in progress. Freed when libmicrohttpd completes it. */

@@ -23,6 +23,7 @@ frame_new(const void *payload, size_t len, size_t extra)
 	f->seq = 0;
 	f->channel = NULL;
 	f->except = NULL;
+	f->except_socket = NULL;
 	f->alt = NULL;
 	f->cache_until_us = 0;
 	if (len > 0)

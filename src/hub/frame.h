@@ -28,6 +28,10 @@ struct frame {
 						   NULL */
 	const void		*except;	/* a subscriber to skip, or
 						   NULL */
+	const char		*except_socket;	/* the socket id of a
+						   connection to skip (kept in
+						   the frame's extra room), or
+						   NULL */
 	int64_t			 cache_until_us; /* cache channels' events:
 						   kept for new subscribers
 						   until then; else 0 */

@@ -808,6 +808,19 @@ hub_counts_due(struct hub *h, int64_t now_us, hub_count_fn fn, void *arg)
 	}
 }
 
+size_t
+hub_channel_terminate(struct hub *h, struct hub_channel *ch)
+{
+	size_t i, n;
+
+	if (h->ops.terminate == NULL)
+		return 0;
+	/* ops.terminate must not unsubscribe: the array stays as it is. */
+	for (i = 0, n = ch->nsubs; i < n; i++)
+		h->ops.terminate(ch->subs[i]);
+	return n;
+}
+
 void
 hub_channel_deliver(struct hub *h, struct hub_channel *ch, struct frame *f,
     const void *except)

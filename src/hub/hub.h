@@ -48,6 +48,9 @@ struct hub_event {
 	uint64_t	 seq;		/* its journal sequence number */
 	int64_t		 accepted_us;	/* monotonic, for the latency */
 	const void	*except;	/* a subscriber not to deliver to */
+	const char	*except_socket;	/* the socket id of a connection not
+					   to deliver to (the HTTP API's
+					   socket_id), or NULL */
 	int64_t		 cache_ttl_us;	/* a cache channel's: keep the event
 					   this long for new subscribers;
 					   else 0 */
@@ -64,6 +67,10 @@ struct hub_ops {
 	void		 (*deliver)(void *sub, struct frame *f);
 	/* Wakes the service thread so that it calls hub_drain. Any thread. */
 	void		 (*wakeup)(void *arg);
+	/* Closes one subscriber at the request of the app's server (the HTTP
+	 * API's terminate_connections). Same rules as deliver; may be NULL.
+	 * Service thread. */
+	void		 (*terminate)(void *sub);
 	/* Tells one subscriber that frames of a channel it takes were
 	 * dropped (the inbox was full): it has a gap. Same rules as deliver;
 	 * may be NULL. A subscriber of several such channels may be told
@@ -160,6 +167,10 @@ void hub_deliver(struct hub *h, struct frame *f);
  * caller keeps its reference. */
 void hub_channel_deliver(struct hub *h, struct hub_channel *ch,
     struct frame *f, const void *except);
+
+/* Closes every subscriber of ch through ops.terminate; returns how many
+ * were told. Service thread. */
+size_t hub_channel_terminate(struct hub *h, struct hub_channel *ch);
 
 /* The channel of app called channel, or NULL when nobody takes it. */
 struct hub_channel *hub_channel_find(struct hub *h, unsigned app,

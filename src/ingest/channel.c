@@ -24,6 +24,15 @@ channel_name_valid(const char *name, size_t n)
 	return 1;
 }
 
+int
+channel_user_name_valid(const char *name, size_t n)
+{
+	size_t len = sizeof CHANNEL_USER_PREFIX - 1;
+
+	return n > len && memcmp(name, CHANNEL_USER_PREFIX, len) == 0 &&
+	    channel_name_valid(name + len, n - len);
+}
+
 enum channel_kind
 channel_kind(const char *name)
 {

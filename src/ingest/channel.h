@@ -26,6 +26,10 @@ enum channel_kind {
  * included). */
 int channel_name_valid(const char *name, size_t n);
 
+/* Returns 1 if the n bytes of name are a user's own channel as the app's
+ * server names it: "#server-to-user-" and a valid channel name. */
+int channel_user_name_valid(const char *name, size_t n);
+
 /* The kind of the channel named by the NUL-terminated name, by prefix. */
 enum channel_kind channel_kind(const char *name);
 

@@ -391,7 +391,10 @@ event_check_channel(const struct event_source *src, struct event_fields *f,
 	} else
 		return event_why(r, EVENT_ERR_NO_CHANNEL,
 		    "channel: none given and the app has no default channel");
-	if (!channel_name_valid(f->chan, f->chan_len))
+	if (src->user_channels && channel_user_name_valid(f->chan,
+	    f->chan_len))
+		;	/* a user's own channel: the '#' form, from the API */
+	else if (!channel_name_valid(f->chan, f->chan_len))
 		return event_why(r, EVENT_ERR_BAD_CHANNEL,
 		    "channel: must be 1 to %d characters of A-Z a-z 0-9 "
 		    "_ - = @ , . ;", EVENT_CHANNEL_MAX);

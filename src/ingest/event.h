@@ -58,7 +58,8 @@ enum event_body {
 /* What the transport knows of the sender. Strings may be NULL. */
 struct event_source {
 	const struct config_app	*app;
-	const char		*source;	/* "http", "ws", "client" */
+	const char		*source;	/* "http", "ws", "client",
+						   "api" */
 	const char		*ip;
 	const char		*user_agent;
 	const char		*origin;
@@ -69,6 +70,13 @@ struct event_source {
 						   right to the channel (a
 						   client event): no
 						   publish_channels check */
+	int			 user_channels;	/* the app's server (the HTTP
+						   API): it may also publish to
+						   a user's own channel,
+						   "#server-to-user-<id>" */
+	const char		*except_socket;	/* live delivery skips the
+						   connection of this socket
+						   id; else NULL */
 };
 
 struct event_limits {

@@ -214,6 +214,7 @@ ingest_publish(struct ingest *in, const struct event_source *src,
 		events[i].seq = last - (b->naccepted - 1 - i);
 		events[i].accepted_us = now;
 		events[i].except = except;
+		events[i].except_socket = src->except_socket;
 		events[i].user_id = src->user_id;
 		events[i].user_id_len = src->user_id != NULL ?
 		    strlen(src->user_id) : 0;

@@ -225,6 +225,7 @@ pusher_event_frame(const struct hub_event *ev, enum pusher_format format)
 	struct jsontext b;
 	struct frame *f;
 	char *name;
+	size_t skip;
 
 	memset(&b, 0, sizeof b);
 	pusher_put_head(&b, ev->event, ev->event_len, ev->channel,
@@ -244,8 +245,10 @@ pusher_event_frame(const struct hub_event *ev, enum pusher_format format)
 		free(b.p);
 		return NULL;
 	}
-	/* The channel's name follows the payload: the hub routes by it. */
-	f = frame_new(b.p, b.len, ev->channel_len + 1);
+	/* The channel's name follows the payload: the hub routes by it; then
+	 * the socket id to skip, if any. */
+	skip = ev->except_socket != NULL ? strlen(ev->except_socket) + 1 : 0;
+	f = frame_new(b.p, b.len, ev->channel_len + 1 + skip);
 	free(b.p);
 	if (f == NULL)
 		return NULL;
@@ -253,6 +256,10 @@ pusher_event_frame(const struct hub_event *ev, enum pusher_format format)
 	memcpy(name, ev->channel, ev->channel_len);
 	name[ev->channel_len] = '\0';
 	f->channel = name;
+	if (skip > 0) {
+		memcpy(name + ev->channel_len + 1, ev->except_socket, skip);
+		f->except_socket = name + ev->channel_len + 1;
+	}
 	f->app = ev->app;
 	f->seq = ev->seq;
 	f->accepted_us = ev->accepted_us;

@@ -451,6 +451,7 @@ ws_start(const struct ws_deps *deps, struct ws_server **out)
 	ops.deliver = ws_session_deliver;
 	ops.wakeup = ws_wakeup;
 	ops.missed = ws_session_missed;
+	ops.terminate = ws_session_terminate;
 	ops.arg = srv;
 	hub_attach(srv->hub, &ops);
 	hub_limit(srv->hub, cfg->ws_inbox_frames);

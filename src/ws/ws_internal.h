@@ -153,6 +153,10 @@ void ws_session_deliver(void *conn, struct frame *f);
  * was full); it is closed with 4100 so that it reconnects. */
 void ws_session_missed(void *conn);
 
+/* The hub's terminate: the app's server ended conn's user's connections
+ * (the HTTP API's terminate_connections); it is closed with 4009. */
+void ws_session_terminate(void *conn);
+
 /* Sends the server's pusher:ping, or closes c with 4201 when the one sent
  * before went unanswered; called by the sweep. */
 void ws_session_check_activity(struct ws_conn *c, int64_t now_us);

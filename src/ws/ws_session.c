@@ -272,6 +272,10 @@ ws_session_deliver(void *conn, struct frame *f)
 
 	if (c->wsi == NULL || c->close_code != 0)
 		return;
+	/* The HTTP API's socket_id: the connection that caused the event. */
+	if (f->except_socket != NULL && strcmp(f->except_socket,
+	    c->socket_id) == 0)
+		return;
 	/* An event in the format c takes, when it was made (ws_options.c). */
 	if (c->format == PUSHER_FORMAT_ENVELOPE && f->alt != NULL)
 		f = f->alt;
@@ -306,6 +310,20 @@ ws_session_missed(void *conn)
 	ws_session_error(c, PUSHER_OVER_CAPACITY, "over capacity: live "
 	    "events of your channels were dropped while the server was "
 	    "behind; reconnect", 1);
+}
+
+void
+ws_session_terminate(void *conn)
+{
+	struct ws_conn *c = conn;
+
+	if (c->wsi == NULL || c->close_code != 0)
+		return;
+	log_info("ws", "%s (app %s, %s): connections of user %s terminated "
+	    "by the app's server", c->socket_id, c->app != NULL ? c->app->id :
+	    "-", c->ip, c->user_id != NULL ? c->user_id : "-");
+	ws_session_error(c, PUSHER_UNAUTHORIZED, "connection terminated by "
+	    "the app's server", 1);
 }
 
 /* Counts one frame written: bytes, and the fan-out latency of events. */
