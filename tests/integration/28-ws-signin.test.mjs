@@ -1,7 +1,8 @@
 // 28-ws-signin: user sign-in (pusher:signin) with unmodified pusher-js 8,
 // signed by the pusher server SDK's authenticateUser: signin() gets
 // pusher:signin_success and pusher-js subscribes to #server-to-user-<id>
-// by itself, which only that user may read; events published there reach
+// by itself, which only that user may read; events the app's server sends
+// there with the HTTP API's sendToUser reach
 // pusher.user, on every connection of the user; a forged sign-in is
 // answered with pusher:error 4009 and a 4009 close; with
 // user_authentication_required, a connection that does not sign in within
@@ -13,11 +14,10 @@ import { describe, it } from 'node:test';
 import { useSluiced } from '../lib/amqp.mjs';
 import { connected, disconnectAll, errorCodes, inState, pusherFor } from
     '../lib/pusher.mjs';
-import { TEST_APP, post, sleep, waitFor } from '../lib/sluiced.mjs';
+import { TEST_APP, sleep, waitFor } from '../lib/sluiced.mjs';
 import { closeAll, connect, sdkFor, signUser } from '../lib/ws.mjs';
 
-// It may publish to every channel, #server-to-user- ones included.
-const APP = { ...TEST_APP, publish_channels: ['*'] };
+const APP = { ...TEST_APP };
 // Every connection must sign in within 2 s.
 const REQUIRED = { id: 'required', key: 'required-key-0001',
     secret: 'required-secret-0123456789', user_authentication_required: 'yes',
@@ -48,11 +48,11 @@ async function signedIn(p) {
 	return p.user.user_data;
 }
 
-// Posts events of app; throws unless accepted.
-async function postOk(events, app = APP) {
-	const r = await post(s.url, events, { key: app.key });
-	assert.equal(r.status, 202, r.text);
-	return r.json.ids;
+// The app's server: the pusher SDK pointed at sluiced's HTTP API.
+function appServer() {
+	return new (sdkFor(APP).constructor)({ appId: APP.id, key: APP.key,
+	    secret: APP.secret, host: '127.0.0.1', port: String(s.port),
+	    useTLS: false });
 }
 
 describe('pusher-js signin()', () => {
@@ -102,7 +102,7 @@ describe('pusher-js signin()', () => {
 	});
 
 	it('events published to #server-to-user-<id> reach pusher.user on ' +
-	    'each of its connections', { timeout: 60000 }, async (t) => {
+	    'each of its connections', { timeout: 60000 }, async () => {
 		const tab1 = userClient({ id: 'dana' });
 		const tab2 = userClient({ id: 'dana' });
 		const other = userClient({ id: 'erin' });
@@ -114,16 +114,10 @@ describe('pusher-js signin()', () => {
 			}
 			for (const p of [tab1, tab2, other])
 				await signedIn(p);
-			const r = await post(s.url, [{ event: 'notice', channel:
-			    '#server-to-user-dana', data: { text: 'hi' } }],
-			    { key: APP.key });
-			if (r.status === 400 && /channel/.test(r.text)) {
-				t.skip(`POST /v1/events refuses #server-to-user- ` +
-				    `channels (${r.text.slice(0, 200)}): per-user ` +
-				    `events wait for the server API`);
-				return;
-			}
-			assert.equal(r.status, 202, r.text);
+			// The app's server, through the HTTP API (sendToUser).
+			const r = await appServer().sendToUser('dana',
+			    'notice', { text: 'hi' });
+			assert.equal(r.status, 200);
 			await waitFor(() => got.get(tab1).length > 0 &&
 			    got.get(tab2).length > 0, { what: 'the notice on ' +
 			    'both tabs' });
@@ -131,8 +125,8 @@ describe('pusher-js signin()', () => {
 			assert.deepEqual(got.get(tab2), [{ text: 'hi' }]);
 			// Erin's channel got nothing: an event of hers comes
 			// first.
-			await postOk([{ event: 'notice', channel:
-			    '#server-to-user-erin', data: { text: 'yours' } }]);
+			await appServer().sendToUser('erin', 'notice',
+			    { text: 'yours' });
 			await waitFor(() => got.get(other).length > 0,
 			    { what: 'erin\'s notice' });
 			assert.deepEqual(got.get(other), [{ text: 'yours' }]);
