@@ -48,6 +48,7 @@ void test_amqp_fwd_register(void);
 void test_gzip_register(void);
 void test_metrics_register(void);
 void test_pusher_register(void);
+void test_auth_api_register(void);
 void test_sendq_register(void);
 void test_ratelimit_register(void);
 void test_hub_register(void);

@@ -126,6 +126,7 @@ main(int argc, char **argv)
 	test_gzip_register();
 	test_metrics_register();
 	test_pusher_register();
+	test_auth_api_register();
 	test_sendq_register();
 	test_ratelimit_register();
 	test_hub_register();

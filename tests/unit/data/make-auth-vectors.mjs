@@ -17,7 +17,14 @@
 // the JSON text the SDK returns beside auth (JSON.stringify's, which
 // escapes tabs and newlines, so neither holds one raw).
 //
-// In both, the key is the part of auth before the first ':'. Secrets hold
+// pusher-api-vectors.txt: requests to the HTTP API (Pusher's server API)
+// signed by the SDK (its createSignedQueryString, what every call of the
+// SDK sends), one a line, six fields:
+//   secret  key  method  path  body  query
+// where body is the JSON text sent ("" for none) and query the whole query
+// string the SDK sends, auth_signature last; its auth_timestamp is fixed.
+//
+// In the first two, the key is the part of auth before the first ':'. Secrets hold
 // no tab or newline. The inputs are fixed (seeded generators for the
 // random ones), so running this again gives the same files.
 //
@@ -36,6 +43,7 @@ const PusherServer = require('pusher');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(here, 'pusher-auth-vectors.txt');
 const PRESENCE_OUT = path.join(here, 'pusher-presence-vectors.txt');
+const API_OUT = path.join(here, 'pusher-api-vectors.txt');
 const CHANNEL_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz' +
     '0123456789_-=@,.;';
 const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz' +
@@ -358,3 +366,55 @@ if (new Set(presenceLines).size !== presenceLines.length)
 fs.writeFileSync(PRESENCE_OUT, presenceLines.join('\n') + '\n');
 process.stdout.write(`${presenceLines.length} vectors written to ` +
     `${PRESENCE_OUT}\n`);
+
+// The HTTP API's signatures, at a fixed time.
+const { createSignedQueryString } = require('pusher/lib/requests');
+const API_NOW_MS = 1796000000000;	/* 2026-11-29 */
+const apiFixed = [
+	['web-key-0001', 'web-secret-0123456789', 'POST', '/apps/web/events',
+	    { name: 'greet', data: '{"hello":"world"}', channel: 'game-1' }],
+	['web-key-0001', 'web-secret-0123456789', 'POST', '/apps/web/events',
+	    { name: 'many', data: 'x', channels: ['a', 'b', 'c'],
+	    socket_id: '123.456', info: 'subscription_count' }],
+	['web-key-0001', 'web-secret-0123456789', 'POST',
+	    '/apps/web/batch_events', { batch: [{ channel: 'a', name: 'e',
+	    data: '1' }, { channel: 'presence-b', name: 'f', data: '2',
+	    info: 'user_count' }] }],
+	['web-key-0001', 'web-secret-0123456789', 'POST',
+	    '/apps/web/users/alice/terminate_connections', {}],
+	['web-key-0001', 'web-secret-0123456789', 'GET', '/apps/web/channels',
+	    null, { filter_by_prefix: 'presence-', info: 'user_count' }],
+	['web-key-0001', 'web-secret-0123456789', 'GET',
+	    '/apps/web/channels/presence-room', null,
+	    { info: 'user_count,subscription_count' }],
+	['web-key-0001', 'web-secret-0123456789', 'GET',
+	    '/apps/web/channels/presence-room/users', null, null],
+	['app-key-0002', 'sixteen-chars-ok', 'POST', '/apps/2/events',
+	    { name: 'caf\u00e9', data: 'Z\u00fcrich \u{1f600}',
+	    channel: '#server-to-user-zoe' }],
+	['blk-key-0001', 's'.repeat(65), 'GET', '/apps/blk/channels', null,
+	    { zeta: 'last', alpha: 'first', mid: 'dle' }],
+	['chr-key-0001', 'secret=with;odd#chars:"\'\\', 'GET',
+	    '/apps/chr/channels/cache-x', null, { info: 'cache' }],
+];
+const apiLines = [];
+const realNow = Date.now;
+Date.now = () => API_NOW_MS;
+try {
+	for (const [key, secret, method, apiPath, body, params] of apiFixed) {
+		const sdk = new PusherServer({ appId: '1', key, secret,
+		    cluster: 'x' });
+		const text = body ? JSON.stringify(body) : undefined;
+		const query = createSignedQueryString(sdk.config.token,
+		    { method, path: apiPath, params: params || undefined,
+		    body: text });
+		if (/[\t\n]/.test(secret + (text || '') + query))
+			throw new Error('a tab or newline in an API vector');
+		apiLines.push([secret, key, method, apiPath, text || '', query]
+		    .join('\t'));
+	}
+} finally {
+	Date.now = realNow;
+}
+fs.writeFileSync(API_OUT, apiLines.join('\n') + '\n');
+process.stdout.write(`${apiLines.length} vectors written to ${API_OUT}\n`);
