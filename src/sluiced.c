@@ -8,11 +8,13 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/amqp_fwd.h"
@@ -20,6 +22,7 @@
 #include "core/config.h"
 #include "core/isotime.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/sluice.h"
 #include "http/http.h"
 #include "hub/hub.h"
@@ -37,6 +40,7 @@
 #define MAIN_DEFAULT_CONFIG SLUICE_SYSCONFDIR "/sluice/sluiced.conf"
 #define MAIN_HTTP_STOP_MS 10000
 #define MAIN_FWD_STOP_MS 1000
+#define MAIN_READY_POLL_MS 250
 
 static void
 main_usage(FILE *out)
@@ -69,15 +73,68 @@ main_load_config(const char *path)
 	return cfg;
 }
 
-/* Runs until SIGTERM or SIGINT; SIGHUP reopens the log file. */
+/* Tells the service manager why sluiced is not ready yet, once a reason. */
 static void
-main_wait_for_signal(const struct config *cfg, const sigset_t *set)
+main_not_ready(const char *reason, const char *probe)
 {
-	int sig;
+	char status[256];
+
+	if (probe[0] != '\0')
+		log_warn("main", "not ready: %s", probe);
+	log_info("main", "not ready yet: %s", reason);
+	snprintf(status, sizeof status, "starting: %s", reason);
+	notify_status(status);
+}
+
+/*
+ * Runs until SIGTERM or SIGINT; SIGHUP reopens the log file. Under a
+ * service manager (notify_wanted), meanwhile: polls http_ready_reason
+ * (what GET /readyz answers) every MAIN_READY_POLL_MS until sluiced is
+ * ready, then sends READY=1 once, and feeds the watchdog at half its
+ * interval when one is asked for.
+ */
+static void
+main_wait_for_signal(const struct config *cfg, const sigset_t *set,
+    struct http_server *http)
+{
+	char probe[PATH_MAX + 64];
+	const char *reason, *said = NULL;
+	int64_t watchdog_ms = notify_watchdog_ms(), ping_at = 0, now, wait_ms;
+	struct timespec ts;
+	int ready = !notify_wanted(), sig;
 
 	for (;;) {
-		if (sigwait(set, &sig) != 0)
-			continue;
+		now = isotime_mono_ms();
+		if (!ready) {
+			reason = http_ready_reason(http, probe, sizeof probe);
+			if (reason == NULL) {
+				notify_ready("ready");
+				log_info("main", "ready: told the service "
+				    "manager");
+				ready = 1;
+			} else if (reason != said) {
+				main_not_ready(reason, probe);
+				said = reason;
+			}
+		}
+		if (watchdog_ms > 0 && now >= ping_at) {
+			notify_watchdog();
+			ping_at = now + watchdog_ms / 2;
+		}
+		wait_ms = -1;
+		if (!ready)
+			wait_ms = MAIN_READY_POLL_MS;
+		if (watchdog_ms > 0 && (wait_ms < 0 || ping_at - now < wait_ms))
+			wait_ms = ping_at - now;
+		if (wait_ms < 0) {
+			if (sigwait(set, &sig) != 0)
+				continue;
+		} else {
+			ts.tv_sec = wait_ms / 1000;
+			ts.tv_nsec = (wait_ms % 1000) * 1000000;
+			if ((sig = sigtimedwait(set, NULL, &ts)) == -1)
+				continue;	/* timeout or EINTR */
+		}
 		if (sig == SIGHUP) {
 			if (log_open(cfg->log_file) == -1)
 				log_error("main", "cannot reopen log %s: %m",
@@ -88,6 +145,7 @@ main_wait_for_signal(const struct config *cfg, const sigset_t *set)
 		}
 		log_info("main", "%s received; shutting down",
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		notify_stopping();
 		return;
 	}
 }
@@ -203,7 +261,7 @@ main(int argc, char **argv)
 	if (http_start(&hdeps, &http) != SLUICE_OK)
 		goto out;
 	log_info("main", "ready");
-	main_wait_for_signal(cfg, &set);
+	main_wait_for_signal(cfg, &set, http);
 	stop_deadline_ms = isotime_mono_ms() +
 	    (int64_t)cfg->shutdown_timeout_s * 1000;
 

@@ -74,45 +74,49 @@ http_reply_literal(struct MHD_Connection *c, unsigned status, const char *json)
 	    NULL);
 }
 
-/*
- * GET /readyz: the journal takes writes (not failed, not full, a file can
- * be created in its directory), no corruption found in it waits for
- * acknowledgement, and the broker link is up.
- */
+const char *
+http_ready_reason(struct http_server *srv, char *probe, size_t probelen)
+{
+	struct journal_stats st;
+
+	if (probelen > 0)
+		probe[0] = '\0';
+	if (atomic_load(&srv->stopping))
+		return "the gateway is shutting down";
+	journal_get_stats(srv->journal, &st);
+	if (st.failed)
+		return "the journal cannot be written";
+	if (st.full)
+		return "the journal is full";
+	if (journal_probe(srv->journal, probe, probelen) != SLUICE_OK)
+		return "the journal directory cannot be written (see the log)";
+	if (journal_corruption_pending(srv->journal))
+		return "corrupt journal records were found (see the file "
+		    "corrupt in the journal directory; remove it to "
+		    "acknowledge)";
+	if (metrics_amqp_is_blocked())
+		return "the broker blocks publishing (resource alarm)";
+	if (amqp_fwd_stalled_at(srv->fwd) != 0)
+		return "forwarding stopped at a journal record it cannot "
+		    "send (see the log)";
+	if (!amqp_fwd_ready(srv->fwd))
+		return "not connected to the broker";
+	return NULL;
+}
+
+/* GET /readyz: 200 when http_ready_reason finds nothing, else 503 and
+ * the reason. */
 static enum MHD_Result
 http_readyz(struct http_server *srv, struct MHD_Connection *c)
 {
-	struct journal_stats st;
-	const char *reason = NULL;
+	const char *reason;
 	char buf[256], probe[PATH_MAX + 64];
 
-	if (atomic_load(&srv->stopping))
-		return http_reply_literal(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "{\"ready\":false,\"reason\":\"the gateway is shutting "
-		    "down\"}");
-	journal_get_stats(srv->journal, &st);
-	if (st.failed)
-		reason = "the journal cannot be written";
-	else if (st.full)
-		reason = "the journal is full";
-	else if (journal_probe(srv->journal, probe, sizeof probe) !=
-	    SLUICE_OK) {
-		log_warn("http", "/readyz: %s", probe);
-		reason = "the journal directory cannot be written (see the "
-		    "log)";
-	} else if (journal_corruption_pending(srv->journal))
-		reason = "corrupt journal records were found (see the file "
-		    "corrupt in the journal directory; remove it to "
-		    "acknowledge)";
-	else if (metrics_amqp_is_blocked())
-		reason = "the broker blocks publishing (resource alarm)";
-	else if (amqp_fwd_stalled_at(srv->fwd) != 0)
-		reason = "forwarding stopped at a journal record it cannot "
-		    "send (see the log)";
-	else if (!amqp_fwd_ready(srv->fwd))
-		reason = "not connected to the broker";
+	reason = http_ready_reason(srv, probe, sizeof probe);
 	if (reason == NULL)
 		return http_reply_literal(c, MHD_HTTP_OK, "{\"ready\":true}");
+	if (probe[0] != '\0')
+		log_warn("http", "/readyz: %s", probe);
 	snprintf(buf, sizeof buf, "{\"ready\":false,\"reason\":\"%s\"}",
 	    reason);
 	return http_reply_literal(c, MHD_HTTP_SERVICE_UNAVAILABLE, buf);

@@ -2,7 +2,8 @@
  * http.h: the HTTP API on libmicrohttpd: POST /v1/events (ingestion, with
  * the reply deferred until the events are durable), GET /healthz, /readyz
  * and /metrics, CORS. Threads: http_start and http_stop from the main
- * thread; request handling runs on libmicrohttpd's threads.
+ * thread; request handling runs on libmicrohttpd's threads;
+ * http_ready_reason from any thread.
  */
 #ifndef SLUICE_HTTP_H
 #define SLUICE_HTTP_H
@@ -32,6 +33,18 @@ struct http_deps {
  * / SLUICE_ENOMEM.
  */
 int http_start(const struct http_deps *deps, struct http_server **out);
+
+/*
+ * Whether sluiced can take events, as GET /readyz answers it: the journal
+ * takes writes (not failed, not full, a file can be created in its
+ * directory), no corruption found in it waits for acknowledgement, the
+ * broker neither blocks publishing nor holds forwarding at a record, and
+ * the broker link is up. Returns NULL when ready, else the reason (a
+ * static string); when the journal directory cannot be written, probe
+ * (probelen bytes) says why, else it is empty. Any thread.
+ */
+const char *http_ready_reason(struct http_server *srv, char *probe,
+    size_t probelen);
 
 /*
  * Stops accepting connections; requests arriving on open connections get
