@@ -571,8 +571,10 @@ static int
 http_api_trigger_failed(struct http_api *api, enum MHD_Result *ret)
 {
 	const struct ingest_request *ir;
+	struct http_reply_opts opts;
 	struct json_object *o;
 	unsigned status;
+	char retry[16];
 	size_t i, k;
 
 	for (i = 0; i < api->nsubmits; i++) {
@@ -600,24 +602,14 @@ http_api_trigger_failed(struct http_api *api, enum MHD_Result *ret)
 			*ret = http_reply_json(api->conn, status, o, NULL);
 			return -1;
 		}
-		switch (ir->status) {
-		case INGEST_TOO_MANY:
-		case INGEST_TOO_LARGE:
-			status = MHD_HTTP_CONTENT_TOO_LARGE;
-			break;
-		case INGEST_BAD_JSON:
-		case INGEST_BAD_BODY:
-		case INGEST_EMPTY:
-			status = MHD_HTTP_BAD_REQUEST;
-			break;
-		case INGEST_NOMEM:
-			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-			break;
-		default:
-			status = MHD_HTTP_SERVICE_UNAVAILABLE;
-			break;
+		status = http_ingest_status(ir->status);
+		memset(&opts, 0, sizeof opts);
+		if (ir->retry_after > 0) {
+			snprintf(retry, sizeof retry, "%d", ir->retry_after);
+			opts.retry_after = retry;
 		}
-		*ret = http_api_error(api->conn, api->endpoint, status,
+		metrics_http_api(api->endpoint, status);
+		*ret = http_reply_error(api->conn, status, &opts,
 		    ir->code != NULL ? ir->code : "refused", "%s",
 		    ir->message);
 		return -1;

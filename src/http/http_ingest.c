@@ -317,6 +317,27 @@ http_ingest_reply_none_valid(struct http_ingest *req)
 	return http_reply_json(req->conn, status, o, &req->reply);
 }
 
+unsigned
+http_ingest_status(enum ingest_status status)
+{
+	switch (status) {
+	case INGEST_OK:
+	case INGEST_NONE_VALID:
+		return MHD_HTTP_OK;
+	case INGEST_TOO_MANY:
+	case INGEST_TOO_LARGE:
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	case INGEST_BAD_JSON:
+	case INGEST_BAD_BODY:
+	case INGEST_EMPTY:
+		return MHD_HTTP_BAD_REQUEST;
+	case INGEST_NOMEM:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	default:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	}
+}
+
 /* The reply to the pipeline's outcome. */
 static enum MHD_Result
 http_ingest_reply(struct http_ingest *req)
@@ -330,20 +351,8 @@ http_ingest_reply(struct http_ingest *req)
 		return http_ingest_reply_accepted(req);
 	case INGEST_NONE_VALID:
 		return http_ingest_reply_none_valid(req);
-	case INGEST_TOO_MANY:
-	case INGEST_TOO_LARGE:
-		status = MHD_HTTP_CONTENT_TOO_LARGE;
-		break;
-	case INGEST_BAD_JSON:
-	case INGEST_BAD_BODY:
-	case INGEST_EMPTY:
-		status = MHD_HTTP_BAD_REQUEST;
-		break;
-	case INGEST_NOMEM:
-		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		break;
 	default:
-		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		status = http_ingest_status(ir->status);
 		break;
 	}
 	if (ir->retry_after > 0) {

@@ -115,4 +115,9 @@ enum MHD_Result http_ingest_preflight(struct http_server *srv,
  * argument; NULL when it has neither. Borrowed from libmicrohttpd. */
 const char *http_app_key(struct MHD_Connection *c);
 
+/* The HTTP status of the pipeline's refusal status (journal full,
+ * stopping and the like: 503; too large: 413; bad input: 400). Any
+ * thread. */
+unsigned http_ingest_status(enum ingest_status status);
+
 #endif
