@@ -4,7 +4,6 @@
  * value once, so a scrape is consistent per value, not across values.
  */
 #define _GNU_SOURCE
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -629,14 +628,13 @@ metrics_render_ws(struct metrics_text *b)
 	    "Client events (client-*) sent by WebSocket clients, by what "
 	    "became of them: live (to the channel only), forwarded (also "
 	    "journaled) or refused.");
-	metrics_printf(b, "sluice_ws_client_events_total{outcome=\"live\"} "
-	    "%" PRIu64 "\n", (uint64_t)METRICS_GET(
-	    metrics.ws_client_events[METRICS_CLIENT_EVENT_LIVE]));
-	metrics_printf(b, "sluice_ws_client_events_total{outcome="
-	    "\"forwarded\"} %" PRIu64 "\n", (uint64_t)METRICS_GET(
+	metrics_labelled(b, "sluice_ws_client_events_total", "outcome", "live",
+	    METRICS_GET(metrics.ws_client_events[METRICS_CLIENT_EVENT_LIVE]));
+	metrics_labelled(b, "sluice_ws_client_events_total", "outcome",
+	    "forwarded", METRICS_GET(
 	    metrics.ws_client_events[METRICS_CLIENT_EVENT_FORWARDED]));
-	metrics_printf(b, "sluice_ws_client_events_total{outcome="
-	    "\"refused\"} %" PRIu64 "\n", (uint64_t)METRICS_GET(
+	metrics_labelled(b, "sluice_ws_client_events_total", "outcome",
+	    "refused", METRICS_GET(
 	    metrics.ws_client_events[METRICS_CLIENT_EVENT_REFUSED]));
 	metrics_single(b, "sluice_fanout_deliveries_total", "counter",
 	    "Event frames written to subscribers.",
