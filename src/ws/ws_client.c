@@ -44,7 +44,6 @@ ws_client_refuse(struct ws_conn *c, int code, const char *fmt, ...)
 static struct ws_sub *
 ws_client_check(struct ws_conn *c, struct pusher_msg *m, const char **name)
 {
-	const struct config *cfg = c->srv->cfg;
 	const struct config_app *app = c->app;
 	struct json_object *jch;
 	struct ws_sub *sub;
@@ -85,7 +84,6 @@ ws_client_check(struct ws_conn *c, struct pusher_msg *m, const char **name)
 		    "to %.170s", m->event, *name);
 		return NULL;
 	}
-	(void)cfg;
 	if (ratelimit_take(&c->client_bucket, app->client_event_rate,
 	    app->client_event_burst, 1, isotime_mono_us(), &wait) != 0) {
 		ws_client_refuse(c, PUSHER_RATE_LIMITED, "over the client "
